@@ -1,0 +1,50 @@
+/**
+ * The Hono app: configuration and login middleware, the management routes, and the one place
+ * where errors become HTTP answers (`{"error","reason"}`, never a stack trace).
+ */
+import { Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
+import { loadConfig } from "../config";
+import { BrokerError, errorBody, statusOf } from "../errors";
+import { requireLogin } from "./auth";
+import { bindingRoutes } from "./bindings";
+import type { AppEnv } from "./context";
+import { exchangeRoutes } from "./exchanges";
+import { overviewRoutes } from "./overview";
+import { publishRoutes } from "./publish";
+import { queueRoutes } from "./queues";
+import { vhostRoutes } from "./vhosts";
+
+export function createApp(): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+
+  app.use("*", async (c, next) => {
+    c.set("config", loadConfig(c.env));
+    await next();
+  });
+
+  app.get("/health", (c) => c.json({ status: "ok" }));
+
+  app.use("/api/*", requireLogin);
+  overviewRoutes(app);
+  vhostRoutes(app);
+  exchangeRoutes(app);
+  publishRoutes(app);
+  queueRoutes(app);
+  bindingRoutes(app);
+
+  app.notFound((c) => c.json(errorBody("not_found", "Not Found"), 404));
+
+  app.onError((error, c) => {
+    if (error instanceof BrokerError) {
+      return c.json(errorBody(error.code, error.reason), statusOf(error.code) as 400);
+    }
+    if (error instanceof HTTPException && error.status < 500) {
+      return c.json(errorBody("bad_request", error.message || "Bad Request"), error.status);
+    }
+    console.error("unexpected error", error);
+    return c.json(errorBody("internal_error", "internal error"), 500);
+  });
+
+  return app;
+}

@@ -1,0 +1,181 @@
+/**
+ * /api/bindings and the per-exchange / per-queue binding lists. Every queue is implicitly bound
+ * to the default exchange by its own name; RabbitMQ lists that binding, and so do we.
+ */
+import type { Hono } from "hono";
+import { BrokerError, unwrap } from "../errors";
+import { vhostStub } from "../objects/stubs";
+import {
+  type Binding,
+  bindingBodySchema,
+  type DestinationType,
+  quotePlus,
+} from "../protocol/bindings";
+import { checkRoutingKey } from "../protocol/names";
+import type { BindingFilter } from "../storage/catalog-store";
+import { parseBody } from "./body";
+import type { AppContext, AppEnv } from "./context";
+import { listAnswer } from "./pagination";
+import { exchangeParam, nameParam, vhostParam } from "./params";
+import { resource } from "./routes";
+import { knownVhosts } from "./vhosts";
+
+function defaultBinding(vhost: string, queue: string): Binding {
+  return {
+    source: "",
+    vhost,
+    destination: queue,
+    destination_type: "queue",
+    routing_key: queue,
+    arguments: {},
+    properties_key: quotePlus(queue),
+  };
+}
+
+async function bindingsOf(c: AppContext, vhost: string, filter: BindingFilter): Promise<Binding[]> {
+  const catalog = vhostStub(c.env, vhost);
+  const { bindings } = unwrap(await catalog.listBindings(vhost, filter));
+  const wantsDefault =
+    (filter.source === undefined || filter.source === "") && filter.destinationType !== "exchange";
+  if (!wantsDefault) {
+    return bindings;
+  }
+  const { queues } = unwrap(await catalog.listQueues(vhost));
+  const implicit = queues
+    .filter((queue) => filter.destination === undefined || filter.destination === queue.name)
+    .map((queue) => defaultBinding(vhost, queue.name));
+  return [...implicit, ...bindings];
+}
+
+const asItems = (bindings: Binding[]) => bindings as unknown as Record<string, unknown>[];
+
+function destinationRoutes(app: Hono<AppEnv>, letter: "q" | "e", type: DestinationType): void {
+  const base = `/api/bindings/:vhost/e/:source/${letter}/:destination`;
+  const endpoints = (c: AppContext) => ({
+    vhost: vhostParam(c),
+    source: exchangeParam(c, "source"),
+    destination:
+      type === "queue" ? nameParam(c, "queue", "destination") : exchangeParam(c, "destination"),
+  });
+
+  resource(app, base, {
+    GET: async (c) => {
+      const { vhost, source, destination } = endpoints(c);
+      await requireEndpoints(c, vhost, source, type, destination);
+      return c.json(
+        listAnswer(
+          c,
+          asItems(await bindingsOf(c, vhost, { source, destinationType: type, destination })),
+        ),
+      );
+    },
+    POST: async (c) => {
+      const { vhost, source, destination } = endpoints(c);
+      const body = await parseBody(c, bindingBodySchema);
+      const badKey = checkRoutingKey(body.routing_key);
+      if (badKey) throw BrokerError.from(badKey);
+      const { binding } = unwrap(
+        await vhostStub(c.env, vhost).bind(vhost, {
+          source,
+          destinationType: type,
+          destination,
+          routingKey: body.routing_key,
+          arguments: body.arguments,
+        }),
+      );
+      // Relative to this URL, as RabbitMQ answers: "<destination>/<properties_key>".
+      c.header(
+        "Location",
+        `${encodeURIComponent(destination)}/${encodeURIComponent(binding.properties_key)}`,
+      );
+      return c.body(null, 201);
+    },
+  });
+
+  resource(app, `${base}/:props`, {
+    GET: async (c) => {
+      const { vhost, source, destination } = endpoints(c);
+      const filter = {
+        source,
+        destinationType: type,
+        destination,
+        propertiesKey: c.req.param("props"),
+      };
+      const [binding] = await bindingsOf(c, vhost, filter);
+      if (!binding || binding.properties_key !== filter.propertiesKey) {
+        throw new BrokerError("not_found", "Not Found");
+      }
+      return c.json(binding);
+    },
+    DELETE: async (c) => {
+      const { vhost, source, destination } = endpoints(c);
+      if (source === "") {
+        throw new BrokerError("access_refused", "operation not permitted on the default exchange");
+      }
+      unwrap(
+        await vhostStub(c.env, vhost).unbind(vhost, {
+          source,
+          destinationType: type,
+          destination,
+          propertiesKey: c.req.param("props") ?? "",
+        }),
+      );
+      return c.body(null, 204);
+    },
+  });
+}
+
+/** Listing the bindings between two objects answers 404 when either does not exist. */
+async function requireEndpoints(
+  c: AppContext,
+  vhost: string,
+  source: string,
+  type: DestinationType,
+  destination: string,
+): Promise<void> {
+  const catalog = vhostStub(c.env, vhost);
+  if (source !== "") unwrap(await catalog.getExchange(vhost, source));
+  if (type === "queue") unwrap(await catalog.getQueue(vhost, destination));
+  else unwrap(await catalog.getExchange(vhost, destination));
+}
+
+export function bindingRoutes(app: Hono<AppEnv>): void {
+  resource(app, "/api/bindings", {
+    GET: async (c) => {
+      const all = await Promise.all(knownVhosts().map((vhost) => bindingsOf(c, vhost, {})));
+      return c.json(listAnswer(c, asItems(all.flat())));
+    },
+  });
+  resource(app, "/api/bindings/:vhost", {
+    GET: async (c) => c.json(listAnswer(c, asItems(await bindingsOf(c, vhostParam(c), {})))),
+  });
+  destinationRoutes(app, "q", "queue");
+  destinationRoutes(app, "e", "exchange");
+
+  resource(app, "/api/exchanges/:vhost/:name/bindings/source", {
+    GET: async (c) => {
+      const vhost = vhostParam(c);
+      const source = exchangeParam(c);
+      if (source !== "") unwrap(await vhostStub(c.env, vhost).getExchange(vhost, source));
+      return c.json(listAnswer(c, asItems(await bindingsOf(c, vhost, { source }))));
+    },
+  });
+  resource(app, "/api/exchanges/:vhost/:name/bindings/destination", {
+    GET: async (c) => {
+      const vhost = vhostParam(c);
+      const destination = exchangeParam(c);
+      if (destination !== "") unwrap(await vhostStub(c.env, vhost).getExchange(vhost, destination));
+      const filter = { destinationType: "exchange" as const, destination };
+      return c.json(listAnswer(c, asItems(await bindingsOf(c, vhost, filter))));
+    },
+  });
+  resource(app, "/api/queues/:vhost/:name/bindings", {
+    GET: async (c) => {
+      const vhost = vhostParam(c);
+      const queue = nameParam(c, "queue");
+      unwrap(await vhostStub(c.env, vhost).getQueue(vhost, queue));
+      const filter = { destinationType: "queue" as const, destination: queue };
+      return c.json(listAnswer(c, asItems(await bindingsOf(c, vhost, filter))));
+    },
+  });
+}

@@ -1,0 +1,63 @@
+/**
+ * Reading a JSON request body against a zod schema. Every failure is a 4xx with a reason:
+ * a body too large (413), not JSON (400), or JSON of the wrong shape (400, naming each missing
+ * key the way RabbitMQ does: `[{key_missing,payload}]`).
+ */
+import type { z } from "zod";
+import { LIMITS } from "../config";
+import { BrokerError } from "../errors";
+import type { AppContext } from "./context";
+
+export async function readJson(
+  c: AppContext,
+  limit: number = LIMITS.maxRequestBytes,
+): Promise<unknown> {
+  const declared = Number(c.req.header("Content-Length") ?? "0");
+  if (declared > limit) {
+    throw new BrokerError("payload_too_large", `request body is larger than ${limit} bytes`);
+  }
+  const text = await c.req.text();
+  if (text.length > limit) {
+    throw new BrokerError("payload_too_large", `request body is larger than ${limit} bytes`);
+  }
+  if (text.trim() === "") {
+    return {};
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new BrokerError("bad_request", "body is not valid JSON");
+  }
+}
+
+export function parseWith<S extends z.ZodType>(schema: S, value: unknown, where = ""): z.infer<S> {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) {
+    return parsed.data;
+  }
+  throw new BrokerError("bad_request", describeIssues(parsed.error.issues, where));
+}
+
+export async function parseBody<S extends z.ZodType>(
+  c: AppContext,
+  schema: S,
+): Promise<z.infer<S>> {
+  return parseWith(schema, await readJson(c));
+}
+
+function describeIssues(issues: readonly z.core.$ZodIssue[], where: string): string {
+  const missing = issues
+    .filter((issue) => issue.input === undefined)
+    .map(
+      (issue) => `{key_missing,${[where, ...issue.path.map(String)].filter(Boolean).join(".")}}`,
+    );
+  if (missing.length > 0) {
+    return `[${missing.join(",")}]`;
+  }
+  return issues
+    .map((issue) => {
+      const path = [where, ...issue.path.map(String)].filter(Boolean).join(".");
+      return path ? `${path}: ${issue.message}` : issue.message;
+    })
+    .join("; ");
+}

@@ -1,0 +1,120 @@
+/** /api/exchanges: declare, read, list and delete exchanges (RabbitMQ management API). */
+import type { Hono } from "hono";
+import { BrokerError, unwrap } from "../errors";
+import { vhostStub } from "../objects/stubs";
+import {
+  checkExchangeArguments,
+  type ExchangeDeclaration,
+  exchangeBodySchema,
+} from "../protocol/declarations";
+import { describe, isReservedName } from "../protocol/names";
+import { getExchangeType } from "../routing/registry";
+import { parseBody } from "./body";
+import type { AppContext, AppEnv } from "./context";
+import { listAnswer } from "./pagination";
+import { exchangeParam, flagQuery, vhostParam } from "./params";
+import { resource } from "./routes";
+import { knownVhosts } from "./vhosts";
+
+/** The default exchange as RabbitMQ shows it: nameless, direct, always there. */
+function defaultExchange(vhost: string): ExchangeDeclaration {
+  return {
+    name: "",
+    vhost,
+    type: "direct",
+    durable: true,
+    auto_delete: false,
+    internal: false,
+    arguments: {},
+  };
+}
+
+function present(exchange: ExchangeDeclaration): Record<string, unknown> {
+  return {
+    name: exchange.name,
+    vhost: exchange.vhost,
+    type: exchange.type,
+    durable: exchange.durable,
+    auto_delete: exchange.auto_delete,
+    internal: exchange.internal,
+    arguments: exchange.arguments,
+  };
+}
+
+export async function exchangesOf(
+  c: AppContext,
+  vhost: string,
+): Promise<Record<string, unknown>[]> {
+  const { exchanges } = unwrap(await vhostStub(c.env, vhost).listExchanges(vhost));
+  return [defaultExchange(vhost), ...exchanges].map(present);
+}
+
+export function exchangeRoutes(app: Hono<AppEnv>): void {
+  resource(app, "/api/exchanges", {
+    GET: async (c) => {
+      const all = await Promise.all(knownVhosts().map((vhost) => exchangesOf(c, vhost)));
+      return c.json(listAnswer(c, all.flat()));
+    },
+  });
+
+  resource(app, "/api/exchanges/:vhost", {
+    GET: async (c) => c.json(listAnswer(c, await exchangesOf(c, vhostParam(c)))),
+  });
+
+  resource(app, "/api/exchanges/:vhost/:name", {
+    GET: async (c) => {
+      const vhost = vhostParam(c);
+      const name = exchangeParam(c);
+      if (name === "") {
+        unwrap(await vhostStub(c.env, vhost).ensure(vhost));
+        return c.json(present(defaultExchange(vhost)));
+      }
+      const { exchange } = unwrap(await vhostStub(c.env, vhost).getExchange(vhost, name));
+      return c.json(present(exchange));
+    },
+    PUT: async (c) => {
+      const vhost = vhostParam(c);
+      const name = exchangeParam(c);
+      const body = await parseBody(c, exchangeBodySchema);
+      if (name === "" || isReservedName(name)) {
+        throw new BrokerError(
+          "access_refused",
+          `exchange name '${name || "amq.default"}' contains reserved prefix 'amq.*'`,
+        );
+      }
+      const type = getExchangeType(body.type);
+      if (!type) {
+        throw new BrokerError("bad_request", `unknown exchange type '${body.type}'`);
+      }
+      const badArgument = checkExchangeArguments(body.arguments);
+      if (badArgument) throw BrokerError.from(badArgument);
+      const declaration: ExchangeDeclaration = {
+        name,
+        vhost,
+        type: type.name,
+        durable: body.durable,
+        auto_delete: body.auto_delete,
+        internal: body.internal,
+        arguments: body.arguments,
+      };
+      const { created } = unwrap(await vhostStub(c.env, vhost).declareExchange(declaration));
+      return c.body(null, created ? 201 : 204);
+    },
+    DELETE: async (c) => {
+      const vhost = vhostParam(c);
+      const name = exchangeParam(c);
+      if (name === "") {
+        throw new BrokerError(
+          "access_refused",
+          `operation not permitted on the default ${describe("exchange", "", vhost)}`,
+        );
+      }
+      unwrap(
+        await vhostStub(c.env, vhost).deleteExchange(vhost, name, {
+          ifUnused: flagQuery(c, "if-unused"),
+        }),
+      );
+      return c.body(null, 204);
+    },
+  });
+}

@@ -1,0 +1,62 @@
+/** /api/overview and /api/whoami, and the unauthenticated health check. */
+import type { Hono } from "hono";
+import { PRODUCT } from "../config";
+import { unwrap } from "../errors";
+import { queueStub, vhostStub } from "../objects/stubs";
+import { EXCHANGE_TYPE_NAMES } from "../routing/exchange-type";
+import type { AppEnv } from "./context";
+import { exchangesOf } from "./exchanges";
+import { resource } from "./routes";
+import { knownVhosts } from "./vhosts";
+
+const TYPE_DESCRIPTIONS: Record<string, string> = {
+  direct: "AMQP direct exchange, as per the AMQP specification",
+  fanout: "AMQP fanout exchange, as per the AMQP specification",
+  topic: "AMQP topic exchange, as per the AMQP specification",
+  headers: "AMQP headers exchange, as per the AMQP specification",
+};
+
+export function overviewRoutes(app: Hono<AppEnv>): void {
+  resource(app, "/api/whoami", {
+    GET: (c) => {
+      const principal = c.get("principal");
+      return c.json({ name: principal.name, tags: principal.tags });
+    },
+  });
+
+  resource(app, "/api/overview", {
+    GET: async (c) => {
+      let exchanges = 0;
+      let queues = 0;
+      const totals = { messages: 0, messages_ready: 0, messages_unacknowledged: 0 };
+      for (const vhost of knownVhosts()) {
+        exchanges += (await exchangesOf(c, vhost)).length;
+        const list = unwrap(await vhostStub(c.env, vhost).listQueues(vhost)).queues;
+        queues += list.length;
+        const stats = await Promise.all(list.map((q) => queueStub(c.env, vhost, q.name).stats()));
+        for (const answer of stats) {
+          if (!answer.ok) continue;
+          totals.messages += answer.stats.messages;
+          totals.messages_ready += answer.stats.messages_ready;
+          totals.messages_unacknowledged += answer.stats.messages_unacknowledged;
+        }
+      }
+      return c.json({
+        management_version: PRODUCT.managementVersion,
+        rabbitmq_version: PRODUCT.managementVersion,
+        product_name: PRODUCT.name,
+        product_version: PRODUCT.version,
+        node: "workers",
+        cluster_name: PRODUCT.name,
+        exchange_types: EXCHANGE_TYPE_NAMES.map((name) => ({
+          name,
+          description: TYPE_DESCRIPTIONS[name],
+          enabled: true,
+        })),
+        object_totals: { connections: 0, channels: 0, consumers: 0, exchanges, queues },
+        queue_totals: totals,
+        message_stats: {},
+      });
+    },
+  });
+}

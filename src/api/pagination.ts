@@ -1,0 +1,121 @@
+/**
+ * List queries as RabbitMQ's management API takes them: `name` (+ `use_regex`), `sort`,
+ * `sort_reverse`, `columns`, and `page` + `page_size` (default 100, at most 500). With `page`
+ * the answer is the paged envelope; without it, a plain array.
+ */
+import { LIMITS } from "../config";
+import { BrokerError } from "../errors";
+import type { AppContext } from "./context";
+
+type Item = Record<string, unknown>;
+
+export interface Paged<T> {
+  filtered_count: number;
+  item_count: number;
+  items: T[];
+  page: number;
+  page_count: number;
+  page_size: number;
+  total_count: number;
+}
+
+function positiveInt(text: string | undefined, key: string, fallback: number): number {
+  if (text === undefined) return fallback;
+  if (!/^\d+$/.test(text) || Number(text) < 1) {
+    throw new BrokerError("bad_request", `${key} must be a positive integer`);
+  }
+  return Number(text);
+}
+
+function pick(item: Item, path: string): unknown {
+  let value: unknown = item;
+  for (const part of path.split(".")) {
+    value = value !== null && typeof value === "object" ? (value as Item)[part] : undefined;
+  }
+  return value;
+}
+
+function compare(a: unknown, b: unknown): number {
+  if (typeof a === "number" && typeof b === "number") return a - b;
+  const x = String(a ?? "");
+  const y = String(b ?? "");
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+function nameFilter(c: AppContext): ((name: string) => boolean) | null {
+  const pattern = c.req.query("name");
+  if (pattern === undefined || pattern === "") return null;
+  if (c.req.query("use_regex") === "true") {
+    let regex: RegExp;
+    try {
+      regex = new RegExp(pattern, "i");
+    } catch {
+      throw new BrokerError("bad_request", `invalid regular expression '${pattern}'`);
+    }
+    return (name) => regex.test(name);
+  }
+  const needle = pattern.toLowerCase();
+  return (name) => name.toLowerCase().includes(needle);
+}
+
+function project(items: Item[], columns: string | undefined): Item[] {
+  if (!columns) return items;
+  const wanted = columns.split(",").filter(Boolean);
+  return items.map((item) => {
+    const out: Item = {};
+    for (const column of wanted) {
+      const value = pick(item, column);
+      if (value !== undefined) {
+        // Nested columns keep their nesting, as RabbitMQ's column selection does.
+        const parts = column.split(".");
+        let target = out;
+        parts.slice(0, -1).forEach((part) => {
+          target[part] = (target[part] as Item | undefined) ?? {};
+          target = target[part] as Item;
+        });
+        target[parts[parts.length - 1] as string] = value;
+      }
+    }
+    return out;
+  });
+}
+
+/** Applies the list query to `items` (already in default order) and shapes the answer. */
+export function listAnswer<T extends Item>(c: AppContext, items: T[]): Item[] | Paged<Item> {
+  const total = items.length;
+  const filter = nameFilter(c);
+  let selected: Item[] = filter ? items.filter((item) => filter(String(item.name ?? ""))) : items;
+  const sort = c.req.query("sort");
+  if (sort) {
+    selected = [...selected].sort((a, b) => compare(pick(a, sort), pick(b, sort)));
+  }
+  if (c.req.query("sort_reverse") === "true") {
+    selected = [...selected].reverse();
+  }
+  const pageText = c.req.query("page");
+  if (pageText === undefined) {
+    return project(selected, c.req.query("columns"));
+  }
+  const page = positiveInt(pageText, "page", 1);
+  const pageSize = positiveInt(c.req.query("page_size"), "page_size", LIMITS.defaultPageSize);
+  if (pageSize > LIMITS.maxPageSize) {
+    throw new BrokerError(
+      "bad_request",
+      `page_size must not be greater than ${LIMITS.maxPageSize}`,
+    );
+  }
+  const pageCount = Math.max(1, Math.ceil(selected.length / pageSize));
+  if (page > pageCount) {
+    throw new BrokerError("bad_request", "page out of range");
+  }
+  const slice = selected.slice((page - 1) * pageSize, page * pageSize);
+  return {
+    filtered_count: selected.length,
+    item_count: slice.length,
+    items: project(slice, c.req.query("columns")),
+    page,
+    page_count: pageCount,
+    page_size: pageSize,
+    total_count: total,
+  };
+}

@@ -1,0 +1,88 @@
+/**
+ * Publishing over HTTP: RabbitMQ's `POST /api/exchanges/{vhost}/{exchange}/publish`, answering
+ * `{"routed": bool}` only after every routed copy is stored, and this broker's batch extension
+ * `POST .../publish-batch` taking `{"messages": [...]}` (each message shaped like a single
+ * publish) and answering `{"results": [{"routed": bool}, ...]}` in the same order.
+ */
+import type { Hono } from "hono";
+import { z } from "zod";
+import { type BrokerConfig, LIMITS } from "../config";
+import { BrokerError } from "../errors";
+import { publishMessages } from "../objects/publish";
+import type { PublishedMessage } from "../protocol/message";
+import { checkRoutingKey } from "../protocol/names";
+import { decodePayload } from "../protocol/payload";
+import { basicPropertiesSchema } from "../protocol/properties";
+import { parseWith, readJson } from "./body";
+import type { AppEnv } from "./context";
+import { exchangeParam, vhostParam } from "./params";
+import { resource } from "./routes";
+
+const publishBodySchema = z.object({
+  properties: basicPropertiesSchema,
+  routing_key: z.string(),
+  payload: z.string(),
+  payload_encoding: z.enum(["string", "base64"]),
+});
+
+const batchBodySchema = z.object({
+  messages: z.array(z.unknown()).min(1).max(LIMITS.maxBatchMessages),
+});
+
+type PublishBody = z.infer<typeof publishBodySchema>;
+
+function toMessage(
+  exchange: string,
+  body: PublishBody,
+  config: BrokerConfig,
+  where = "",
+): PublishedMessage {
+  const prefix = where ? `${where}: ` : "";
+  const badKey = checkRoutingKey(body.routing_key);
+  if (badKey) throw new BrokerError(badKey.code, prefix + badKey.reason);
+  const decoded = decodePayload(body.payload, body.payload_encoding);
+  if (!(decoded instanceof Uint8Array)) {
+    throw new BrokerError(decoded.code, prefix + decoded.reason);
+  }
+  if (decoded.byteLength > config.maxMessageBytes) {
+    throw new BrokerError(
+      "payload_too_large",
+      `${prefix}message size ${decoded.byteLength} is larger than configured max size ${config.maxMessageBytes}`,
+    );
+  }
+  return { exchange, routingKey: body.routing_key, properties: body.properties, body: decoded };
+}
+
+export function publishRoutes(app: Hono<AppEnv>): void {
+  resource(app, "/api/exchanges/:vhost/:name/publish", {
+    POST: async (c) => {
+      const vhost = vhostParam(c);
+      const exchange = exchangeParam(c);
+      const config = c.get("config");
+      // The JSON of a message may be up to ~4/3 of its size (base64) plus its envelope.
+      const json = await readJson(c, config.maxMessageBytes * 2 + 64 * 1024);
+      const message = toMessage(exchange, parseWith(publishBodySchema, json), config);
+      const [routed] = await publishMessages(c.env, vhost, exchange, [message]);
+      return c.json({ routed: routed === true });
+    },
+  });
+
+  resource(app, "/api/exchanges/:vhost/:name/publish-batch", {
+    POST: async (c) => {
+      const vhost = vhostParam(c);
+      const exchange = exchangeParam(c);
+      const config = c.get("config");
+      const { messages } = parseWith(batchBodySchema, await readJson(c));
+      const parsed = messages.map((raw, i) =>
+        toMessage(
+          exchange,
+          parseWith(publishBodySchema, raw, `messages.${i}`),
+          config,
+          `messages.${i}`,
+        ),
+      );
+      const routed = await publishMessages(c.env, vhost, exchange, parsed);
+      return c.json({ results: routed.map((r) => ({ routed: r })) });
+    },
+  });
+}

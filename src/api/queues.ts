@@ -1,0 +1,157 @@
+/** /api/queues: declare, read, list, delete and purge queues, and get messages. */
+import type { Hono } from "hono";
+import { z } from "zod";
+import { LIMITS } from "../config";
+import { BrokerError, unwrap } from "../errors";
+import type { QueueStats } from "../objects/queue-object";
+import { queueStub, vhostStub } from "../objects/stubs";
+import {
+  checkQueueArguments,
+  type QueueDeclaration,
+  queueBodySchema,
+} from "../protocol/declarations";
+import { isReservedName } from "../protocol/names";
+import { encodePayload } from "../protocol/payload";
+import { parseBody } from "./body";
+import type { AppContext, AppEnv } from "./context";
+import { listAnswer } from "./pagination";
+import { flagQuery, nameParam, vhostParam } from "./params";
+import { resource } from "./routes";
+import { knownVhosts } from "./vhosts";
+
+const getBodySchema = z.object({
+  count: z.number().int().min(1).max(LIMITS.maxGetCount),
+  ackmode: z.enum([
+    "ack_requeue_true",
+    "reject_requeue_true",
+    "ack_requeue_false",
+    "reject_requeue_false",
+  ]),
+  encoding: z.enum(["auto", "base64"]),
+  truncate: z.number().int().nonnegative().optional(),
+});
+
+const EMPTY_STATS: QueueStats = {
+  messages: 0,
+  messages_ready: 0,
+  messages_unacknowledged: 0,
+  consumers: 0,
+  message_bytes: 0,
+};
+
+async function present(c: AppContext, queue: QueueDeclaration): Promise<Record<string, unknown>> {
+  const answer = await queueStub(c.env, queue.vhost, queue.name).stats();
+  const stats = answer.ok ? answer.stats : EMPTY_STATS;
+  return {
+    name: queue.name,
+    vhost: queue.vhost,
+    durable: queue.durable,
+    auto_delete: queue.auto_delete,
+    exclusive: queue.exclusive,
+    arguments: queue.arguments,
+    type: "classic",
+    state: "running",
+    node: "workers",
+    policy: null,
+    exclusive_consumer_tag: null,
+    ...stats,
+  };
+}
+
+async function queuesOf(c: AppContext, vhost: string): Promise<Record<string, unknown>[]> {
+  const { queues } = unwrap(await vhostStub(c.env, vhost).listQueues(vhost));
+  return Promise.all(queues.map((queue) => present(c, queue)));
+}
+
+export function queueRoutes(app: Hono<AppEnv>): void {
+  resource(app, "/api/queues", {
+    GET: async (c) => {
+      const all = await Promise.all(knownVhosts().map((vhost) => queuesOf(c, vhost)));
+      return c.json(listAnswer(c, all.flat()));
+    },
+  });
+
+  resource(app, "/api/queues/:vhost", {
+    GET: async (c) => c.json(listAnswer(c, await queuesOf(c, vhostParam(c)))),
+  });
+
+  resource(app, "/api/queues/:vhost/:name", {
+    GET: async (c) => {
+      const vhost = vhostParam(c);
+      const name = nameParam(c, "queue");
+      const { queue } = unwrap(await vhostStub(c.env, vhost).getQueue(vhost, name));
+      return c.json(await present(c, queue));
+    },
+    PUT: async (c) => {
+      const vhost = vhostParam(c);
+      const name = nameParam(c, "queue");
+      const body = await parseBody(c, queueBodySchema);
+      if (isReservedName(name)) {
+        throw new BrokerError(
+          "access_refused",
+          `queue name '${name}' contains reserved prefix 'amq.*'`,
+        );
+      }
+      const badArgument = checkQueueArguments(body.arguments);
+      if (badArgument) throw BrokerError.from(badArgument);
+      const declaration: QueueDeclaration = {
+        name,
+        vhost,
+        durable: body.durable,
+        auto_delete: body.auto_delete,
+        exclusive: false,
+        arguments: body.arguments,
+      };
+      const { created } = unwrap(await vhostStub(c.env, vhost).declareQueue(declaration));
+      return c.body(null, created ? 201 : 204);
+    },
+    DELETE: async (c) => {
+      const vhost = vhostParam(c);
+      const name = nameParam(c, "queue");
+      unwrap(
+        await vhostStub(c.env, vhost).deleteQueue(vhost, name, {
+          ifEmpty: flagQuery(c, "if-empty"),
+          ifUnused: flagQuery(c, "if-unused"),
+        }),
+      );
+      return c.body(null, 204);
+    },
+  });
+
+  resource(app, "/api/queues/:vhost/:name/contents", {
+    DELETE: async (c) => {
+      const vhost = vhostParam(c);
+      const name = nameParam(c, "queue");
+      unwrap(await queueStub(c.env, vhost, name).purge());
+      return c.body(null, 204);
+    },
+  });
+
+  resource(app, "/api/queues/:vhost/:name/get", {
+    POST: async (c) => {
+      const vhost = vhostParam(c);
+      const name = nameParam(c, "queue");
+      const body = await parseBody(c, getBodySchema);
+      const { messages } = unwrap(
+        await queueStub(c.env, vhost, name).get(body.count, body.ackmode),
+      );
+      return c.json(
+        messages.map((message) => {
+          const bytes =
+            body.truncate !== undefined && message.body.byteLength > body.truncate
+              ? message.body.subarray(0, body.truncate)
+              : message.body;
+          return {
+            payload_bytes: message.body.byteLength,
+            redelivered: message.redelivered,
+            exchange: message.exchange,
+            routing_key: message.routingKey,
+            message_count: message.remaining,
+            properties: message.properties,
+            ...encodePayload(bytes, body.encoding),
+          };
+        }),
+      );
+    },
+  });
+}

@@ -1,0 +1,55 @@
+/**
+ * Every limit and default in one typed place. Values a deploy may change come from the Worker's
+ * environment (wrangler `vars`); the rest are constants chosen to stay inside Durable Object
+ * limits (2 MB per row, 100 bound parameters, 100 KB per statement).
+ */
+import type { Env } from "./env";
+
+export const LIMITS = {
+  /** RabbitMQ's shortstr limit for exchange, queue and vhost names. */
+  maxNameBytes: 255,
+  /** Routing keys are shortstrs too. */
+  maxRoutingKeyBytes: 255,
+  /** Default maximum message body; MAX_MESSAGE_BYTES overrides it (must stay under 2 MB per row). */
+  defaultMaxMessageBytes: 1024 * 1024,
+  hardMaxMessageBytes: 1900 * 1024,
+  /** Messages one publish-batch request may carry. */
+  maxBatchMessages: 1000,
+  /** Largest JSON body any request may send (a batch of large messages in base64). */
+  maxRequestBytes: 32 * 1024 * 1024,
+  /** Messages one get may return. */
+  maxGetCount: 1000,
+  /** Pagination, as RabbitMQ's management API. */
+  defaultPageSize: 100,
+  maxPageSize: 500,
+  /** Exchange-to-exchange routing depth guard (cycles are cut earlier by a visited set). */
+  maxExchangeHops: 32,
+} as const;
+
+export const PRODUCT = {
+  name: "workers-broker",
+  version: "0.1.0",
+  /** The management API version we follow (../shared/reference/rabbitmq-http-api.md). */
+  managementVersion: "3.10.8",
+} as const;
+
+export interface BrokerConfig {
+  readonly maxMessageBytes: number;
+  readonly adminUser: string;
+  /** Undefined when no password is configured: then nobody can log in (never an open broker). */
+  readonly adminPassword: string | undefined;
+}
+
+export function loadConfig(env: Env): BrokerConfig {
+  const configured = Number.parseInt(env.MAX_MESSAGE_BYTES ?? "", 10);
+  const maxMessageBytes =
+    Number.isFinite(configured) && configured > 0
+      ? Math.min(configured, LIMITS.hardMaxMessageBytes)
+      : LIMITS.defaultMaxMessageBytes;
+  const password = env.BROKER_ADMIN_PASSWORD;
+  return {
+    maxMessageBytes,
+    adminUser: env.BROKER_ADMIN_USER || "admin",
+    adminPassword: password && password.length > 0 ? password : undefined,
+  };
+}

@@ -1,0 +1,14 @@
+/** The Worker's bindings, as declared in wrangler.jsonc. */
+import type { ExchangeObject } from "./objects/exchange-object";
+import type { QueueObject } from "./objects/queue-object";
+import type { VhostObject } from "./objects/vhost-object";
+
+export interface Env {
+  EXCHANGES: DurableObjectNamespace<ExchangeObject>;
+  QUEUES: DurableObjectNamespace<QueueObject>;
+  VHOSTS: DurableObjectNamespace<VhostObject>;
+  /** The bootstrap administrator. The password is a secret in a deploy; unset means no login. */
+  BROKER_ADMIN_USER?: string;
+  BROKER_ADMIN_PASSWORD?: string;
+  MAX_MESSAGE_BYTES?: string;
+}

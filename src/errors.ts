@@ -1,0 +1,70 @@
+/**
+ * Every expected failure has a code; this file is the one place that maps codes to HTTP statuses
+ * and to the `{"error","reason"}` body RabbitMQ's management API answers with
+ * (../shared/reference/rabbitmq-http-api.md). Durable Objects return failures as values
+ * (`Failure`), because an error's own fields do not survive Durable Object RPC.
+ */
+
+export const ERROR_STATUS = {
+  bad_request: 400,
+  not_authorized: 401,
+  access_refused: 403,
+  not_found: 404,
+  method_not_allowed: 405,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  too_many_requests: 429,
+  internal_error: 500,
+  service_unavailable: 503,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+/** RabbitMQ spells some codes differently on the wire; everything else is the code itself. */
+const WIRE_ERROR: Partial<Record<ErrorCode, string>> = {
+  not_found: "Object Not Found",
+};
+
+export interface Failure {
+  readonly ok: false;
+  readonly code: ErrorCode;
+  readonly reason: string;
+}
+
+export type Result<T> = ({ readonly ok: true } & T) | Failure;
+
+export function fail(code: ErrorCode, reason: string): Failure {
+  return { ok: false, code, reason };
+}
+
+export class BrokerError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    readonly reason: string,
+  ) {
+    super(`${code}: ${reason}`);
+    this.name = "BrokerError";
+  }
+
+  static from(failure: Failure): BrokerError {
+    return new BrokerError(failure.code, failure.reason);
+  }
+}
+
+export function statusOf(code: ErrorCode): number {
+  return ERROR_STATUS[code];
+}
+
+export function errorBody(code: ErrorCode, reason: string): { error: string; reason: string } {
+  return { error: WIRE_ERROR[code] ?? code, reason };
+}
+
+/** Unwraps a typed outcome from a Durable Object, turning a failure into the HTTP error. */
+export function unwrap<T extends { ok: boolean }>(result: T): Extract<T, { ok: true }> {
+  if (!result.ok) {
+    throw BrokerError.from(result as unknown as Failure);
+  }
+  return result as Extract<T, { ok: true }>;
+}
+
+export const notFound = (): BrokerError => new BrokerError("not_found", "Not Found");

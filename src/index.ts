@@ -1,0 +1,8 @@
+/** Worker entry: the Hono app and the Durable Object classes wrangler binds. */
+import { createApp } from "./api/app";
+
+export { ExchangeObject } from "./objects/exchange-object";
+export { QueueObject } from "./objects/queue-object";
+export { VhostObject } from "./objects/vhost-object";
+
+export default createApp();

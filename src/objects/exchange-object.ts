@@ -1,0 +1,218 @@
+/**
+ * An exchange: one Durable Object per (vhost, exchange). It keeps the declaration and the
+ * exchange's outgoing bindings in SQLite, compiles them once into a BindingTable, and on publish
+ * routes each message and fans the copies out to the destination queue objects. The publish path
+ * touches only this object, the exchanges it is bound to and the destination queues.
+ *
+ * Exchange-to-exchange routing is a breadth-first walk with a visited set per message, as
+ * RabbitMQ's rabbit_exchange:route does, so a cycle ends and a queue reached along several paths
+ * receives the message once.
+ */
+import { DurableObject } from "cloudflare:workers";
+import { LIMITS } from "../config";
+import type { Env } from "../env";
+import { fail, type Result } from "../errors";
+import type { ExchangeDeclaration } from "../protocol/declarations";
+import type { PublishedMessage } from "../protocol/message";
+import { describe } from "../protocol/names";
+import { BindingTable, type Destination, type RouteResult } from "../routing/binding-table";
+import type { FieldTable, RoutableMessage } from "../routing/exchange-type";
+import { exchangeTypes } from "../routing/registry";
+import { EXCHANGE_MIGRATIONS } from "../storage/exchange-schema";
+import { fromJsonColumn, toJsonColumn } from "../storage/json-column";
+import { migrate } from "../storage/migrations";
+import { exchangeStub, queueStub } from "./stubs";
+
+export type PublishResult = Result<{ routed: boolean[] }>;
+export type MatchResult = Result<{ routes: RouteResult[] }>;
+
+export interface BindingSpec {
+  readonly id: string;
+  readonly destination: Destination;
+  readonly routingKey: string;
+  readonly arguments: FieldTable;
+}
+
+interface BindingRow extends Record<string, SqlStorageValue> {
+  id: string;
+  kind: string;
+  destination: string;
+  routing_key: string;
+  arguments: string;
+}
+
+export class ExchangeObject extends DurableObject<Env> {
+  private readonly sql: SqlStorage;
+  private declaration: ExchangeDeclaration | null = null;
+  private table: BindingTable | null = null;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    migrate(ctx.storage, EXCHANGE_MIGRATIONS);
+    const row = this.sql
+      .exec<{ value: string }>("SELECT value FROM meta WHERE key = 'declaration'")
+      .toArray()[0];
+    if (row) {
+      this.load(fromJsonColumn<ExchangeDeclaration>(row.value, null as never));
+    }
+  }
+
+  configure(declaration: ExchangeDeclaration): Result<{ created: boolean }> {
+    const created = this.declaration === null;
+    this.sql.exec(
+      "INSERT INTO meta (key, value) VALUES ('declaration', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+      toJsonColumn(declaration),
+    );
+    this.load(declaration);
+    return { ok: true, created };
+  }
+
+  destroy(): Result<{ removed: number }> {
+    const removed = this.table?.size ?? 0;
+    this.ctx.storage.transactionSync(() => {
+      this.sql.exec("DELETE FROM bindings");
+      this.sql.exec("DELETE FROM meta");
+    });
+    this.declaration = null;
+    this.table = null;
+    return { ok: true, removed };
+  }
+
+  bind(spec: BindingSpec): Result<object> {
+    if (!this.table) {
+      return fail("not_found", "Not Found");
+    }
+    const invalid = this.table.add(spec.id, spec.destination, spec.routingKey, spec.arguments);
+    if (invalid !== null) {
+      return fail("bad_request", invalid);
+    }
+    this.sql.exec(
+      "INSERT INTO bindings (id, kind, destination, routing_key, arguments) VALUES (?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING",
+      spec.id,
+      spec.destination.kind,
+      spec.destination.name,
+      spec.routingKey,
+      toJsonColumn(spec.arguments),
+    );
+    return { ok: true };
+  }
+
+  unbind(ids: readonly string[]): Result<object> {
+    for (const id of ids) {
+      this.table?.remove(id);
+      this.sql.exec("DELETE FROM bindings WHERE id = ?", id);
+    }
+    return { ok: true };
+  }
+
+  /** Routes without delivering: used by an exchange bound to this one. */
+  match(messages: readonly RoutableMessage[]): MatchResult {
+    const table = this.table;
+    if (!table) {
+      return fail("not_found", "Not Found");
+    }
+    return { ok: true, routes: messages.map((message) => table.route(message)) };
+  }
+
+  /**
+   * Routes each message and stores a copy in every destination queue. Answers only when every
+   * copy is stored: `routed[i]` is true when message i reached at least one queue.
+   */
+  async publish(messages: readonly PublishedMessage[]): Promise<PublishResult> {
+    const declaration = this.declaration;
+    if (!declaration || !this.table) {
+      return fail("not_found", "Not Found");
+    }
+    if (declaration.internal) {
+      return fail(
+        "access_refused",
+        `cannot publish to internal ${describe("exchange", declaration.name, declaration.vhost)}`,
+      );
+    }
+    const routes = await this.resolve(declaration, messages);
+    const byQueue = new Map<string, number[]>();
+    routes.forEach((queues, index) => {
+      for (const queue of queues) {
+        const list = byQueue.get(queue);
+        if (list) list.push(index);
+        else byQueue.set(queue, [index]);
+      }
+    });
+    const routed = messages.map(() => false);
+    await Promise.all(
+      [...byQueue].map(async ([queue, indexes]) => {
+        const batch = indexes.map((i) => messages[i] as PublishedMessage);
+        const stored = await queueStub(this.env, declaration.vhost, queue).enqueue(batch);
+        if (stored.ok) {
+          for (const i of indexes) routed[i] = true;
+        }
+      }),
+    );
+    return { ok: true, routed };
+  }
+
+  private async resolve(
+    declaration: ExchangeDeclaration,
+    messages: readonly PublishedMessage[],
+  ): Promise<Set<string>[]> {
+    const queues = messages.map(() => new Set<string>());
+    const visited = messages.map(() => new Set<string>([declaration.name]));
+    const inputs = messages.map((m) => ({
+      routingKey: m.routingKey,
+      headers: m.properties.headers,
+    }));
+    let frontier = new Map<string, number[]>();
+    const absorb = (index: number, route: RouteResult) => {
+      for (const queue of route.queues) queues[index]?.add(queue);
+      for (const exchange of route.exchanges) {
+        const seen = visited[index];
+        if (!seen || seen.has(exchange)) continue;
+        seen.add(exchange);
+        const list = frontier.get(exchange);
+        if (list) list.push(index);
+        else frontier.set(exchange, [index]);
+      }
+    };
+    const table = this.table as BindingTable;
+    inputs.forEach((input, index) => {
+      absorb(index, table.route(input));
+    });
+    for (let hop = 0; frontier.size > 0 && hop < LIMITS.maxExchangeHops; hop++) {
+      const current = frontier;
+      frontier = new Map();
+      const answers = await Promise.all(
+        [...current].map(async ([exchange, indexes]) => {
+          const stub = exchangeStub(this.env, declaration.vhost, exchange);
+          const result = await stub.match(indexes.map((i) => inputs[i] as RoutableMessage));
+          return { indexes, result };
+        }),
+      );
+      for (const { indexes, result } of answers) {
+        if (!result.ok) continue; // a bound exchange that no longer exists routes nowhere
+        result.routes.forEach((route, j) => {
+          absorb(indexes[j] as number, route);
+        });
+      }
+    }
+    return queues;
+  }
+
+  private load(declaration: ExchangeDeclaration): void {
+    const alternate = declaration.arguments["alternate-exchange"];
+    const table = new BindingTable(
+      exchangeTypes[declaration.type],
+      typeof alternate === "string" ? alternate : undefined,
+    );
+    for (const row of this.sql.exec<BindingRow>("SELECT * FROM bindings")) {
+      table.add(
+        row.id,
+        { kind: row.kind === "exchange" ? "exchange" : "queue", name: row.destination },
+        row.routing_key,
+        fromJsonColumn<FieldTable>(row.arguments, {}),
+      );
+    }
+    this.declaration = declaration;
+    this.table = table;
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * The publish path from the Worker: to an exchange object (which routes and fans out), or, for
+ * the default exchange, straight to the queue named by each routing key (every queue is bound
+ * to the default exchange by its own name). Answers once every routed copy is stored.
+ */
+import type { Env } from "../env";
+import { type Result, unwrap } from "../errors";
+import { isBuiltinExchange } from "../protocol/builtin-exchanges";
+import type { PublishedMessage } from "../protocol/message";
+import { DEFAULT_EXCHANGE } from "../protocol/names";
+import { exchangeStub, queueStub, vhostStub } from "./stubs";
+
+export async function publishMessages(
+  env: Env,
+  vhost: string,
+  exchange: string,
+  messages: readonly PublishedMessage[],
+): Promise<boolean[]> {
+  if (exchange === DEFAULT_EXCHANGE) {
+    return publishToDefaultExchange(env, vhost, messages);
+  }
+  const stub = exchangeStub(env, vhost, exchange);
+  let result = await stub.publish(messages);
+  if (!result.ok && result.code === "not_found" && isBuiltinExchange(exchange)) {
+    // The built-in exchanges are declared when their vhost is first used: make sure it was.
+    unwrap(await vhostStub(env, vhost).ensure(vhost));
+    result = await stub.publish(messages);
+  }
+  return unwrap(result).routed;
+}
+
+async function publishToDefaultExchange(
+  env: Env,
+  vhost: string,
+  messages: readonly PublishedMessage[],
+): Promise<boolean[]> {
+  const byQueue = new Map<string, number[]>();
+  messages.forEach((message, index) => {
+    const list = byQueue.get(message.routingKey);
+    if (list) list.push(index);
+    else byQueue.set(message.routingKey, [index]);
+  });
+  const routed = messages.map(() => false);
+  await Promise.all(
+    [...byQueue].map(async ([queue, indexes]) => {
+      const batch = indexes.map((i) => messages[i] as PublishedMessage);
+      const stored: Result<object> = await queueStub(env, vhost, queue).enqueue(batch);
+      if (stored.ok) {
+        for (const i of indexes) routed[i] = true;
+      }
+    }),
+  );
+  if (!routed.includes(true)) {
+    // Unroutable: the cold path may afford telling an unknown vhost (404) from no such queue.
+    unwrap(await vhostStub(env, vhost).ensure(vhost));
+  }
+  return routed;
+}

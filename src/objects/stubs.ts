@@ -1,0 +1,36 @@
+/**
+ * How a (vhost, name) pair finds its Durable Object. The name is the JSON of the pair, so no
+ * choice of characters in a vhost or object name can make two objects share an instance.
+ *
+ * Stubs are typed by the classes' own method signatures. Workers' generated RPC types drop any
+ * type containing `unknown` (message headers and arguments are JSON tables of unknown shape),
+ * although such values are structured-cloned across RPC just fine.
+ */
+import type { Env } from "../env";
+import type { ExchangeObject } from "./exchange-object";
+import type { QueueObject } from "./queue-object";
+import type { VhostObject } from "./vhost-object";
+
+type RpcMethods<T> = {
+  [K in keyof T as T[K] extends (...args: never[]) => unknown ? K : never]: T[K] extends (
+    ...args: infer A
+  ) => infer R
+    ? (...args: A) => Promise<Awaited<R>>
+    : never;
+};
+
+function typed<T>(stub: unknown): RpcMethods<T> {
+  return stub as RpcMethods<T>;
+}
+
+export function exchangeStub(env: Env, vhost: string, name: string): RpcMethods<ExchangeObject> {
+  return typed(env.EXCHANGES.getByName(JSON.stringify([vhost, name])));
+}
+
+export function queueStub(env: Env, vhost: string, name: string): RpcMethods<QueueObject> {
+  return typed(env.QUEUES.getByName(JSON.stringify([vhost, name])));
+}
+
+export function vhostStub(env: Env, vhost: string): RpcMethods<VhostObject> {
+  return typed(env.VHOSTS.getByName(JSON.stringify([vhost])));
+}

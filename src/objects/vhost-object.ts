@@ -1,0 +1,291 @@
+/**
+ * A virtual host's catalog: one Durable Object per vhost holding the declarations of its
+ * exchanges and queues and all its bindings. It is the management plane: declarations, deletions
+ * and bindings go through it (one at a time, so two racing declarations cannot both "create"),
+ * and it pushes each change to the exchange and queue objects that the publish path reads.
+ * Nothing on the publish path calls it.
+ */
+import { DurableObject } from "cloudflare:workers";
+import type { Env } from "../env";
+import { type Failure, fail, type Result } from "../errors";
+import { type Binding, type DestinationType, propertiesKey } from "../protocol/bindings";
+import { builtinExchanges, isBuiltinExchange } from "../protocol/builtin-exchanges";
+import {
+  type ExchangeDeclaration,
+  exchangeEquivalence,
+  type QueueDeclaration,
+  queueEquivalence,
+} from "../protocol/declarations";
+import { DEFAULT_EXCHANGE, describe } from "../protocol/names";
+import { exchangeTypes } from "../routing/registry";
+import {
+  type BindingFilter,
+  bindingId,
+  CATALOG_MIGRATIONS,
+  CatalogStore,
+} from "../storage/catalog-store";
+import { migrate } from "../storage/migrations";
+import { exchangeStub, queueStub } from "./stubs";
+
+/** The vhost every broker has from the start. Creating others arrives with vhost management. */
+export const DEFAULT_VHOST = "/";
+
+export interface BindRequest {
+  readonly source: string;
+  readonly destinationType: DestinationType;
+  readonly destination: string;
+  readonly routingKey: string;
+  readonly arguments: Record<string, unknown>;
+}
+
+const NOT_FOUND = (): Failure => fail("not_found", "Not Found");
+
+export class VhostObject extends DurableObject<Env> {
+  private readonly store: CatalogStore;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    migrate(ctx.storage, CATALOG_MIGRATIONS);
+    this.store = new CatalogStore(ctx.storage.sql);
+  }
+
+  /** Answers whether the vhost exists, creating the default vhost on first use. */
+  async ensure(vhost: string): Promise<Result<object>> {
+    return this.exclusive(vhost, async () => ({ ok: true }));
+  }
+
+  async getExchange(
+    vhost: string,
+    name: string,
+  ): Promise<Result<{ exchange: ExchangeDeclaration }>> {
+    return this.exclusive(vhost, async () => {
+      const exchange = this.store.getExchange(name);
+      return exchange ? { ok: true, exchange } : NOT_FOUND();
+    });
+  }
+
+  async listExchanges(vhost: string): Promise<Result<{ exchanges: ExchangeDeclaration[] }>> {
+    return this.exclusive(vhost, async () => ({ ok: true, exchanges: this.store.listExchanges() }));
+  }
+
+  async getQueue(vhost: string, name: string): Promise<Result<{ queue: QueueDeclaration }>> {
+    return this.exclusive(vhost, async () => {
+      const queue = this.store.getQueue(name);
+      return queue ? { ok: true, queue } : NOT_FOUND();
+    });
+  }
+
+  async listQueues(vhost: string): Promise<Result<{ queues: QueueDeclaration[] }>> {
+    return this.exclusive(vhost, async () => ({ ok: true, queues: this.store.listQueues() }));
+  }
+
+  async listBindings(
+    vhost: string,
+    filter: BindingFilter,
+  ): Promise<Result<{ bindings: Binding[] }>> {
+    return this.exclusive(vhost, async () => ({
+      ok: true,
+      bindings: this.store.listBindings(vhost, filter),
+    }));
+  }
+
+  async declareExchange(declaration: ExchangeDeclaration): Promise<Result<{ created: boolean }>> {
+    return this.exclusive(declaration.vhost, async () => {
+      const current = this.store.getExchange(declaration.name);
+      if (current) {
+        const mismatch = exchangeEquivalence(current, declaration);
+        return mismatch ?? { ok: true, created: false };
+      }
+      await exchangeStub(this.env, declaration.vhost, declaration.name).configure(declaration);
+      this.store.putExchange(declaration);
+      return { ok: true, created: true };
+    });
+  }
+
+  async deleteExchange(
+    vhost: string,
+    name: string,
+    options: { ifUnused: boolean },
+  ): Promise<Result<object>> {
+    return this.exclusive(vhost, async () => {
+      if (!this.store.getExchange(name)) {
+        return NOT_FOUND();
+      }
+      if (isBuiltinExchange(name)) {
+        return fail(
+          "access_refused",
+          `deletion of system ${describe("exchange", name, vhost)} refused`,
+        );
+      }
+      if (options.ifUnused && this.store.countBindingsFrom(name) > 0) {
+        return fail(
+          "bad_request",
+          `PRECONDITION_FAILED - ${describe("exchange", name, vhost)} in use`,
+        );
+      }
+      await exchangeStub(this.env, vhost, name).destroy();
+      const outgoing = this.store.listBindings(vhost, { source: name });
+      const incoming = this.store.listBindings(vhost, {
+        destinationType: "exchange",
+        destination: name,
+      });
+      for (const binding of outgoing) this.store.deleteBinding(binding);
+      await this.removeBindings(vhost, incoming);
+      this.store.deleteExchange(name);
+      return { ok: true };
+    });
+  }
+
+  async declareQueue(declaration: QueueDeclaration): Promise<Result<{ created: boolean }>> {
+    return this.exclusive(declaration.vhost, async () => {
+      const current = this.store.getQueue(declaration.name);
+      if (current) {
+        const mismatch = queueEquivalence(current, declaration);
+        return mismatch ?? { ok: true, created: false };
+      }
+      await queueStub(this.env, declaration.vhost, declaration.name).configure(declaration);
+      this.store.putQueue(declaration);
+      return { ok: true, created: true };
+    });
+  }
+
+  async deleteQueue(
+    vhost: string,
+    name: string,
+    options: { ifEmpty: boolean; ifUnused: boolean },
+  ): Promise<Result<object>> {
+    return this.exclusive(vhost, async () => {
+      if (!this.store.getQueue(name)) {
+        return NOT_FOUND();
+      }
+      const destroyed = await queueStub(this.env, vhost, name).destroy(options);
+      if (!destroyed.ok && destroyed.code !== "not_found") {
+        return destroyed;
+      }
+      const bindings = this.store.listBindings(vhost, {
+        destinationType: "queue",
+        destination: name,
+      });
+      await this.removeBindings(vhost, bindings);
+      this.store.deleteQueue(name);
+      return { ok: true };
+    });
+  }
+
+  async bind(vhost: string, request: BindRequest): Promise<Result<{ binding: Binding }>> {
+    return this.exclusive(vhost, async () => {
+      if (request.source === DEFAULT_EXCHANGE || request.destination === DEFAULT_EXCHANGE) {
+        return fail(
+          "access_refused",
+          `operation not permitted on the default ${describe("exchange", DEFAULT_EXCHANGE, vhost)}`,
+        );
+      }
+      const source = this.store.getExchange(request.source);
+      const destinationExists =
+        request.destinationType === "queue"
+          ? this.store.getQueue(request.destination)
+          : this.store.getExchange(request.destination);
+      if (!source || !destinationExists) {
+        return NOT_FOUND();
+      }
+      // Validate before anything is stored: an invalid x-match must leave no trace.
+      const compiled = exchangeTypes[source.type].compile(request.routingKey, request.arguments);
+      if (!compiled.ok) {
+        return fail("bad_request", compiled.reason);
+      }
+      const binding: Binding = {
+        source: request.source,
+        vhost,
+        destination: request.destination,
+        destination_type: request.destinationType,
+        routing_key: request.routingKey,
+        arguments: request.arguments,
+        properties_key: await propertiesKey(request.routingKey, request.arguments),
+      };
+      const bound = await exchangeStub(this.env, vhost, binding.source).bind({
+        id: bindingId(binding),
+        destination: { kind: binding.destination_type, name: binding.destination },
+        routingKey: binding.routing_key,
+        arguments: binding.arguments,
+      });
+      if (!bound.ok) {
+        return bound;
+      }
+      this.store.putBinding(binding);
+      return { ok: true, binding };
+    });
+  }
+
+  async unbind(
+    vhost: string,
+    filter: Required<Omit<BindingFilter, "destinationType">> & { destinationType: DestinationType },
+  ): Promise<Result<object>> {
+    return this.exclusive(vhost, async () => {
+      const bindings = this.store.listBindings(vhost, filter);
+      if (bindings.length === 0) {
+        return NOT_FOUND();
+      }
+      await this.removeBindings(vhost, bindings);
+      return { ok: true };
+    });
+  }
+
+  /**
+   * Removes bindings from the catalog and from their source exchanges, then deletes any
+   * auto-delete exchange left with no bindings (RabbitMQ: "exchange is deleted when last queue
+   * is unbound from it").
+   */
+  private async removeBindings(vhost: string, bindings: readonly Binding[]): Promise<void> {
+    const bySource = new Map<string, Binding[]>();
+    for (const binding of bindings) {
+      const list = bySource.get(binding.source);
+      if (list) list.push(binding);
+      else bySource.set(binding.source, [binding]);
+    }
+    for (const [source, list] of bySource) {
+      await exchangeStub(this.env, vhost, source).unbind(list.map(bindingId));
+      for (const binding of list) this.store.deleteBinding(binding);
+      const exchange = this.store.getExchange(source);
+      if (exchange?.auto_delete && this.store.countBindingsFrom(source) === 0) {
+        await exchangeStub(this.env, vhost, source).destroy();
+        const incoming = this.store.listBindings(vhost, {
+          destinationType: "exchange",
+          destination: source,
+        });
+        this.store.deleteExchange(source);
+        await this.removeBindings(vhost, incoming);
+      }
+    }
+  }
+
+  private exists(vhost: string): boolean {
+    return this.store.getMeta("vhost") === vhost;
+  }
+
+  /**
+   * Runs a catalog operation alone: no other event reaches this object until it finishes, even
+   * while it awaits the exchange and queue objects it updates.
+   */
+  private async exclusive<T extends { ok: boolean }>(
+    vhost: string,
+    operation: () => Promise<T | Failure>,
+  ): Promise<T | Failure> {
+    return this.ctx.blockConcurrencyWhile(async () => {
+      if (!this.exists(vhost)) {
+        if (vhost !== DEFAULT_VHOST) {
+          return NOT_FOUND();
+        }
+        await this.create(vhost);
+      }
+      return operation();
+    });
+  }
+
+  private async create(vhost: string): Promise<void> {
+    for (const declaration of builtinExchanges(vhost)) {
+      await exchangeStub(this.env, vhost, declaration.name).configure(declaration);
+      this.store.putExchange(declaration);
+    }
+    this.store.setMeta("vhost", vhost);
+  }
+}

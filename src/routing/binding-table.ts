@@ -1,0 +1,78 @@
+/**
+ * One exchange's bindings, compiled by its type once when bound, answering "where does this
+ * message go?" per publish. Pure: the exchange object owns persistence and the network.
+ *
+ * The alternate exchange is applied here, as RabbitMQ's rabbit_exchange:route does per exchange:
+ * when an exchange's own bindings match nothing, the message goes to its alternate exchange.
+ */
+import type { ExchangeType, FieldTable, RoutableMessage, RoutingIndex } from "./exchange-type";
+
+export type DestinationKind = "queue" | "exchange";
+
+export interface Destination {
+  readonly kind: DestinationKind;
+  readonly name: string;
+}
+
+export interface RouteResult {
+  readonly queues: string[];
+  readonly exchanges: string[];
+}
+
+export class BindingTable {
+  private readonly index: RoutingIndex<unknown>;
+  private readonly destinations = new Map<string, Destination>();
+  private readonly matched = new Set<string>();
+
+  constructor(
+    private readonly type: ExchangeType,
+    private readonly alternateExchange: string | undefined,
+  ) {
+    this.index = type.createIndex();
+  }
+
+  /** Compiles and adds a binding; an invalid argument comes back as a reason. */
+  add(id: string, destination: Destination, bindingKey: string, args: FieldTable): string | null {
+    const compiled = this.type.compile(bindingKey, args);
+    if (!compiled.ok) {
+      return compiled.reason;
+    }
+    if (this.destinations.has(id)) {
+      this.index.remove(id);
+    }
+    this.index.add(id, compiled.compiled);
+    this.destinations.set(id, destination);
+    return null;
+  }
+
+  remove(id: string): void {
+    if (this.destinations.delete(id)) {
+      this.index.remove(id);
+    }
+  }
+
+  get size(): number {
+    return this.destinations.size;
+  }
+
+  route(message: RoutableMessage): RouteResult {
+    const matched = this.matched;
+    matched.clear();
+    this.index.match(message, matched);
+    const queues = new Set<string>();
+    const exchanges = new Set<string>();
+    for (const id of matched) {
+      const destination = this.destinations.get(id);
+      if (destination?.kind === "queue") {
+        queues.add(destination.name);
+      } else if (destination) {
+        exchanges.add(destination.name);
+      }
+    }
+    matched.clear();
+    if (queues.size === 0 && exchanges.size === 0 && this.alternateExchange !== undefined) {
+      exchanges.add(this.alternateExchange);
+    }
+    return { queues: [...queues], exchanges: [...exchanges] };
+  }
+}

@@ -1,0 +1,177 @@
+/**
+ * The per-vhost catalog's tables: the declarations of every exchange and queue in the vhost and
+ * every binding, as the management API lists them. Typed SQL helpers; no network, no policy.
+ */
+import type { Binding, DestinationType } from "../protocol/bindings";
+import type { ExchangeDeclaration, QueueDeclaration } from "../protocol/declarations";
+import { fromJsonColumn, toJsonColumn } from "./json-column";
+import type { Migration } from "./migrations";
+
+export const CATALOG_MIGRATIONS: readonly Migration[] = [
+  [
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    "CREATE TABLE exchanges (name TEXT PRIMARY KEY, declaration TEXT NOT NULL)",
+    "CREATE TABLE queues (name TEXT PRIMARY KEY, declaration TEXT NOT NULL)",
+    `CREATE TABLE bindings (
+      source TEXT NOT NULL,
+      destination_type TEXT NOT NULL,
+      destination TEXT NOT NULL,
+      routing_key TEXT NOT NULL,
+      arguments TEXT NOT NULL,
+      properties_key TEXT NOT NULL,
+      PRIMARY KEY (source, destination_type, destination, properties_key)
+    )`,
+    "CREATE INDEX bindings_by_destination ON bindings (destination_type, destination)",
+  ],
+];
+
+interface BindingRow extends Record<string, SqlStorageValue> {
+  source: string;
+  destination_type: string;
+  destination: string;
+  routing_key: string;
+  arguments: string;
+  properties_key: string;
+}
+
+export interface BindingFilter {
+  readonly source?: string;
+  readonly destinationType?: DestinationType;
+  readonly destination?: string;
+  readonly propertiesKey?: string;
+}
+
+export class CatalogStore {
+  constructor(private readonly sql: SqlStorage) {}
+
+  getMeta(key: string): string | undefined {
+    return this.sql
+      .exec<{ value: string }>("SELECT value FROM meta WHERE key = ?", key)
+      .toArray()[0]?.value;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.sql.exec(
+      "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+      key,
+      value,
+    );
+  }
+
+  getExchange(name: string): ExchangeDeclaration | undefined {
+    const row = this.sql
+      .exec<{ declaration: string }>("SELECT declaration FROM exchanges WHERE name = ?", name)
+      .toArray()[0];
+    return row ? fromJsonColumn<ExchangeDeclaration>(row.declaration, null as never) : undefined;
+  }
+
+  listExchanges(): ExchangeDeclaration[] {
+    return this.sql
+      .exec<{ declaration: string }>("SELECT declaration FROM exchanges ORDER BY name")
+      .toArray()
+      .map((row) => fromJsonColumn<ExchangeDeclaration>(row.declaration, null as never));
+  }
+
+  putExchange(declaration: ExchangeDeclaration): void {
+    this.sql.exec(
+      "INSERT INTO exchanges (name, declaration) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET declaration = excluded.declaration",
+      declaration.name,
+      toJsonColumn(declaration),
+    );
+  }
+
+  deleteExchange(name: string): void {
+    this.sql.exec("DELETE FROM exchanges WHERE name = ?", name);
+  }
+
+  getQueue(name: string): QueueDeclaration | undefined {
+    const row = this.sql
+      .exec<{ declaration: string }>("SELECT declaration FROM queues WHERE name = ?", name)
+      .toArray()[0];
+    return row ? fromJsonColumn<QueueDeclaration>(row.declaration, null as never) : undefined;
+  }
+
+  listQueues(): QueueDeclaration[] {
+    return this.sql
+      .exec<{ declaration: string }>("SELECT declaration FROM queues ORDER BY name")
+      .toArray()
+      .map((row) => fromJsonColumn<QueueDeclaration>(row.declaration, null as never));
+  }
+
+  putQueue(declaration: QueueDeclaration): void {
+    this.sql.exec(
+      "INSERT INTO queues (name, declaration) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET declaration = excluded.declaration",
+      declaration.name,
+      toJsonColumn(declaration),
+    );
+  }
+
+  deleteQueue(name: string): void {
+    this.sql.exec("DELETE FROM queues WHERE name = ?", name);
+  }
+
+  putBinding(binding: Binding): boolean {
+    const cursor = this.sql.exec(
+      "INSERT INTO bindings (source, destination_type, destination, routing_key, arguments, properties_key) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+      binding.source,
+      binding.destination_type,
+      binding.destination,
+      binding.routing_key,
+      toJsonColumn(binding.arguments),
+      binding.properties_key,
+    );
+    return cursor.rowsWritten > 0;
+  }
+
+  listBindings(vhost: string, filter: BindingFilter = {}): Binding[] {
+    const clauses: string[] = [];
+    const binds: string[] = [];
+    const add = (column: string, value: string | undefined) => {
+      if (value !== undefined) {
+        clauses.push(`${column} = ?`);
+        binds.push(value);
+      }
+    };
+    add("source", filter.source);
+    add("destination_type", filter.destinationType);
+    add("destination", filter.destination);
+    add("properties_key", filter.propertiesKey);
+    const where = clauses.length > 0 ? `WHERE ${clauses.join(" AND ")}` : "";
+    return this.sql
+      .exec<BindingRow>(
+        `SELECT * FROM bindings ${where} ORDER BY source, destination_type, destination, properties_key`,
+        ...binds,
+      )
+      .toArray()
+      .map((row) => ({
+        source: row.source,
+        vhost,
+        destination: row.destination,
+        destination_type: row.destination_type === "exchange" ? "exchange" : "queue",
+        routing_key: row.routing_key,
+        arguments: fromJsonColumn<Record<string, unknown>>(row.arguments, {}),
+        properties_key: row.properties_key,
+      }));
+  }
+
+  deleteBinding(binding: Binding): void {
+    this.sql.exec(
+      "DELETE FROM bindings WHERE source = ? AND destination_type = ? AND destination = ? AND properties_key = ?",
+      binding.source,
+      binding.destination_type,
+      binding.destination,
+      binding.properties_key,
+    );
+  }
+
+  countBindingsFrom(source: string): number {
+    return this.sql
+      .exec<{ n: number }>("SELECT COUNT(*) AS n FROM bindings WHERE source = ?", source)
+      .one().n;
+  }
+}
+
+/** The id an exchange object knows a binding by. */
+export function bindingId(binding: Binding): string {
+  return JSON.stringify([binding.destination_type, binding.destination, binding.properties_key]);
+}

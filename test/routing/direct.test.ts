@@ -1,0 +1,75 @@
+import { describe, expect, it } from "vitest";
+import { directExchange } from "../../src/routing/direct";
+import { indexOf, route } from "./helpers";
+
+describe("direct exchange", () => {
+  it("routes to the bindings whose key equals the routing key exactly", () => {
+    const index = indexOf(directExchange, [
+      ["q1", "orders"],
+      ["q2", "payments"],
+      ["q3", "orders"],
+    ]);
+    expect(route(index, "orders")).toEqual(["q1", "q3"]);
+    expect(route(index, "payments")).toEqual(["q2"]);
+  });
+
+  it("compares keys case-sensitively and without wildcards", () => {
+    const index = indexOf(directExchange, [
+      ["upper", "Orders"],
+      ["star", "*"],
+      ["hash", "#"],
+    ]);
+    expect(route(index, "orders")).toEqual([]);
+    expect(route(index, "Orders")).toEqual(["upper"]);
+    expect(route(index, "anything")).toEqual([]);
+    expect(route(index, "*")).toEqual(["star"]);
+  });
+
+  it("matches the empty binding key against the empty routing key only", () => {
+    const index = indexOf(directExchange, [["default", ""]]);
+    expect(route(index, "")).toEqual(["default"]);
+    expect(route(index, ".")).toEqual([]);
+  });
+
+  it("ignores binding arguments", () => {
+    const index = indexOf(directExchange, [["q", "k", { "x-match": "nonsense", a: 1 }]]);
+    expect(route(index, "k")).toEqual(["q"]);
+  });
+
+  it("stops routing to a removed binding and keeps the others", () => {
+    const index = indexOf(directExchange, [
+      ["q1", "k"],
+      ["q2", "k"],
+    ]);
+    index.remove("q1");
+    expect(route(index, "k")).toEqual(["q2"]);
+    expect(index.size).toBe(1);
+    index.remove("q2");
+    expect(route(index, "k")).toEqual([]);
+    expect(index.size).toBe(0);
+  });
+
+  it("treats removing an unknown id as a no-op", () => {
+    const index = indexOf(directExchange, [["q", "k"]]);
+    index.remove("nope");
+    expect(route(index, "k")).toEqual(["q"]);
+    expect(index.size).toBe(1);
+  });
+
+  it("rebinds an id that is added again instead of duplicating it", () => {
+    const index = indexOf(directExchange, [
+      ["q", "old"],
+      ["q", "new"],
+    ]);
+    expect(index.size).toBe(1);
+    expect(route(index, "old")).toEqual([]);
+    expect(route(index, "new")).toEqual(["q"]);
+  });
+
+  it("adds to an existing result set without clearing it", () => {
+    const index = indexOf(directExchange, [["q", "k"]]);
+    const out = new Set(["already"]);
+    index.match({ routingKey: "k" }, out);
+    expect([...out].sort()).toEqual(["already", "q"]);
+  });
+});

@@ -1,0 +1,20 @@
+import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  plugins: [
+    cloudflareTest({
+      wrangler: { configPath: "./wrangler.jsonc" },
+      miniflare: {
+        bindings: {
+          BROKER_ADMIN_USER: "guest",
+          BROKER_ADMIN_PASSWORD: "guest",
+          MAX_MESSAGE_BYTES: "65536",
+        },
+      },
+    }),
+  ],
+  test: {
+    include: ["test/**/*.test.ts"],
+  },
+});
