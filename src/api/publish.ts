@@ -12,7 +12,7 @@ import { publishMessages } from "../objects/publish";
 import type { PublishedMessage } from "../protocol/message";
 import { checkRoutingKey } from "../protocol/names";
 import { decodePayload } from "../protocol/payload";
-import { basicPropertiesSchema } from "../protocol/properties";
+import { type BasicProperties, basicPropertiesSchema } from "../protocol/properties";
 import { parseWith, readJson } from "./body";
 import type { AppEnv } from "./context";
 import { exchangeParam, vhostParam } from "./params";
@@ -31,12 +31,18 @@ const batchBodySchema = z.object({
 
 type PublishBody = z.infer<typeof publishBodySchema>;
 
+/**
+ * Validates one publish body into a message. Properties are kept as the client sent them (the
+ * schema only checks them), so they come back byte for byte, key order included.
+ */
 function toMessage(
   exchange: string,
-  body: PublishBody,
+  raw: unknown,
   config: BrokerConfig,
   where = "",
 ): PublishedMessage {
+  const body: PublishBody = parseWith(publishBodySchema, raw, where);
+  const properties = (raw as { properties: BasicProperties }).properties;
   const prefix = where ? `${where}: ` : "";
   const badKey = checkRoutingKey(body.routing_key);
   if (badKey) throw new BrokerError(badKey.code, prefix + badKey.reason);
@@ -50,7 +56,7 @@ function toMessage(
       `${prefix}message size ${decoded.byteLength} is larger than configured max size ${config.maxMessageBytes}`,
     );
   }
-  return { exchange, routingKey: body.routing_key, properties: body.properties, body: decoded };
+  return { exchange, routingKey: body.routing_key, properties, body: decoded };
 }
 
 export function publishRoutes(app: Hono<AppEnv>): void {
@@ -61,7 +67,7 @@ export function publishRoutes(app: Hono<AppEnv>): void {
       const config = c.get("config");
       // The JSON of a message may be up to ~4/3 of its size (base64) plus its envelope.
       const json = await readJson(c, config.maxMessageBytes * 2 + 64 * 1024);
-      const message = toMessage(exchange, parseWith(publishBodySchema, json), config);
+      const message = toMessage(exchange, json, config);
       const [routed] = await publishMessages(c.env, vhost, exchange, [message]);
       return c.json({ routed: routed === true });
     },
