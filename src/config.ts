@@ -22,8 +22,6 @@ export const LIMITS = {
   /** Pagination, as RabbitMQ's management API. */
   defaultPageSize: 100,
   maxPageSize: 500,
-  /** Exchange-to-exchange routing depth guard (cycles are cut earlier by a visited set). */
-  maxExchangeHops: 32,
 } as const;
 
 export const PRODUCT = {

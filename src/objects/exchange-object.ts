@@ -9,7 +9,6 @@
  * receives the message once.
  */
 import { DurableObject } from "cloudflare:workers";
-import { LIMITS } from "../config";
 import type { Env } from "../env";
 import { fail, type Result } from "../errors";
 import type { ExchangeDeclaration } from "../protocol/declarations";
@@ -178,7 +177,9 @@ export class ExchangeObject extends DurableObject<Env> {
     inputs.forEach((input, index) => {
       absorb(index, table.route(input));
     });
-    for (let hop = 0; frontier.size > 0 && hop < LIMITS.maxExchangeHops; hop++) {
+    // Each hop adds to every message's visited set, so the walk ends without a depth limit
+    // (RabbitMQ's rabbit_exchange:route has none either).
+    while (frontier.size > 0) {
       const current = frontier;
       frontier = new Map();
       const answers = await Promise.all(

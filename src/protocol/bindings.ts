@@ -24,7 +24,11 @@ export const bindingBodySchema = z.object({
   arguments: z.record(z.string(), z.unknown()).default({}),
 });
 
-/** mochiweb's quote_plus: unreserved characters stay, space becomes "+", the rest %XX. */
+/**
+ * RabbitMQ's quote_binding: mochiweb's quote_plus (unreserved characters stay, space becomes
+ * "+", the rest %XX), then "~" as "%7E", so that "~" only ever separates the key from the
+ * arguments digest and no routing key can spell another binding's properties_key.
+ */
 export function quotePlus(text: string): string {
   let out = "";
   for (const byte of new TextEncoder().encode(text)) {
@@ -37,7 +41,7 @@ export function quotePlus(text: string): string {
       out += `%${byte.toString(16).toUpperCase().padStart(2, "0")}`;
     }
   }
-  return out;
+  return out.replaceAll("~", "%7E");
 }
 
 /** JSON with object keys sorted, so equal argument tables always digest the same. */
