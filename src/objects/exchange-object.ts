@@ -20,6 +20,7 @@ import { exchangeTypes } from "../routing/registry";
 import { EXCHANGE_MIGRATIONS } from "../storage/exchange-schema";
 import { fromJsonColumn, toJsonColumn } from "../storage/json-column";
 import { migrate } from "../storage/migrations";
+import { QueueFeeder } from "./queue-feeder";
 import { exchangeStub, queueStub } from "./stubs";
 
 export type PublishResult = Result<{ routed: boolean[] }>;
@@ -44,6 +45,11 @@ export class ExchangeObject extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   private declaration: ExchangeDeclaration | null = null;
   private table: BindingTable | null = null;
+  private readonly feeder = new QueueFeeder(async (queue, messages) => {
+    const vhost = this.declaration?.vhost;
+    if (vhost === undefined) return false;
+    return (await queueStub(this.env, vhost, queue).enqueue(messages)).ok;
+  });
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -142,8 +148,7 @@ export class ExchangeObject extends DurableObject<Env> {
     await Promise.all(
       [...byQueue].map(async ([queue, indexes]) => {
         const batch = indexes.map((i) => messages[i] as PublishedMessage);
-        const stored = await queueStub(this.env, declaration.vhost, queue).enqueue(batch);
-        if (stored.ok) {
+        if (await this.feeder.enqueue(queue, batch)) {
           for (const i of indexes) routed[i] = true;
         }
       }),
