@@ -15,8 +15,16 @@ export const LIMITS = {
   hardMaxMessageBytes: 1900 * 1024,
   /** Messages one publish-batch request may carry. */
   maxBatchMessages: 1000,
-  /** Largest JSON body any request may send (a batch of large messages in base64). */
+  /** Largest JSON body a publish-batch may send (a batch of large messages in base64). */
   maxRequestBytes: 32 * 1024 * 1024,
+  /** Largest JSON body of a management call (declare, bind, get): far below a 2 MB row. */
+  maxManagementBodyBytes: 1024 * 1024,
+  /** Largest message properties (headers included) as JSON; RabbitMQ bounds them by frame_max. */
+  maxPropertiesBytes: 64 * 1024,
+  /** Deepest nesting of a field table (headers, arguments): AMQP tables nest, but not without end. */
+  maxTableDepth: 32,
+  /** Most payload bytes one get answers (at least one message), within RPC and response limits. */
+  maxGetBytes: 16 * 1024 * 1024,
   /** Messages one get may return. */
   maxGetCount: 1000,
   /** Pagination, as RabbitMQ's management API. */

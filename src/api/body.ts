@@ -42,7 +42,7 @@ export async function parseBody<S extends z.ZodType>(
   c: AppContext,
   schema: S,
 ): Promise<z.infer<S>> {
-  return parseWith(schema, await readJson(c));
+  return parseWith(schema, await readJson(c, LIMITS.maxManagementBodyBytes));
 }
 
 function describeIssues(issues: readonly z.core.$ZodIssue[], where: string): string {

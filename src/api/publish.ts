@@ -44,6 +44,12 @@ function toMessage(
   const body: PublishBody = parseWith(publishBodySchema, raw, where);
   const properties = (raw as { properties: BasicProperties }).properties;
   const prefix = where ? `${where}: ` : "";
+  if (JSON.stringify(properties).length > LIMITS.maxPropertiesBytes) {
+    throw new BrokerError(
+      "payload_too_large",
+      `${prefix}message properties are larger than ${LIMITS.maxPropertiesBytes} bytes`,
+    );
+  }
   const badKey = checkRoutingKey(body.routing_key);
   if (badKey) throw new BrokerError(badKey.code, prefix + badKey.reason);
   const decoded = decodePayload(body.payload, body.payload_encoding);

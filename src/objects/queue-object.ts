@@ -6,6 +6,7 @@
  * (the output gate): "enqueue returned" means "stored".
  */
 import { DurableObject } from "cloudflare:workers";
+import { LIMITS } from "../config";
 import type { Env } from "../env";
 import { type Failure, fail, type Result } from "../errors";
 import type { QueueDeclaration } from "../protocol/declarations";
@@ -146,12 +147,18 @@ export class QueueObject extends DurableObject<Env> {
     if (!this.declaration) {
       return this.missing();
     }
-    const rows = this.sql
-      .exec<MessageRow>(
-        "SELECT seq, exchange, routing_key, properties, body, redelivered, delivery_count FROM messages ORDER BY seq LIMIT ?",
-        count,
-      )
-      .toArray();
+    // Stop at a byte budget (always taking at least one message), so that one answer stays
+    // within Durable Object RPC and response limits however large the messages are.
+    const rows: MessageRow[] = [];
+    let bytes = 0;
+    for (const row of this.sql.exec<MessageRow>(
+      "SELECT seq, exchange, routing_key, properties, body, redelivered, delivery_count FROM messages ORDER BY seq LIMIT ?",
+      count,
+    )) {
+      bytes += row.body.byteLength;
+      if (rows.length > 0 && bytes > LIMITS.maxGetBytes) break;
+      rows.push(row);
+    }
     const before = this.ready;
     const messages = rows.map((row, index) => ({
       ...toStored(row),

@@ -6,6 +6,7 @@
  * from RabbitMQ's byte for byte but are just as stable.
  */
 import { z } from "zod";
+import { fieldTableSchema } from "./field-table";
 
 export type DestinationType = "queue" | "exchange";
 
@@ -21,7 +22,7 @@ export interface Binding {
 
 export const bindingBodySchema = z.object({
   routing_key: z.string().default(""),
-  arguments: z.record(z.string(), z.unknown()).default({}),
+  arguments: fieldTableSchema.default({}),
 });
 
 /**

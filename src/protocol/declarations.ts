@@ -6,22 +6,21 @@
 import { z } from "zod";
 import { type Failure, fail } from "../errors";
 import type { ExchangeTypeName } from "../routing/exchange-type";
+import { fieldTableSchema } from "./field-table";
 import { describe, type ObjectKind } from "./names";
-
-const fieldTable = z.record(z.string(), z.unknown());
 
 export const exchangeBodySchema = z.object({
   type: z.string(),
   durable: z.boolean().default(true),
   auto_delete: z.boolean().default(false),
   internal: z.boolean().default(false),
-  arguments: fieldTable.default({}),
+  arguments: fieldTableSchema.default({}),
 });
 
 export const queueBodySchema = z.object({
   durable: z.boolean().default(true),
   auto_delete: z.boolean().default(false),
-  arguments: fieldTable.default({}),
+  arguments: fieldTableSchema.default({}),
 });
 
 export interface ExchangeDeclaration {

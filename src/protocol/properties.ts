@@ -4,11 +4,12 @@
  * returned unchanged.
  */
 import { z } from "zod";
+import { fieldTableSchema } from "./field-table";
 
 export const basicPropertiesSchema = z.strictObject({
   content_type: z.string().optional(),
   content_encoding: z.string().optional(),
-  headers: z.record(z.string(), z.unknown()).optional(),
+  headers: fieldTableSchema.optional(),
   delivery_mode: z.union([z.literal(1), z.literal(2)]).optional(),
   priority: z.number().int().min(0).max(255).optional(),
   correlation_id: z.string().optional(),
