@@ -67,11 +67,35 @@ export async function authenticate(
   return userOk && passwordOk ? { name: config.adminUser, tags: ["administrator"] } : null;
 }
 
-export const requireLogin = createMiddleware<AppEnv>(async (c, next) => {
-  const credentials = parseBasicAuth(c.req.header("Authorization"));
+/**
+ * Recently verified Authorization headers, per isolate, so a busy producer does not pay for the
+ * credential check on every request (RabbitMQ's rabbitmq_auth_backend_cache does the same).
+ * Only successes are cached, for a short time, and keyed by the configuration they were checked
+ * against, so a changed password takes effect at once.
+ */
+const LOGIN_CACHE_MS = 10_000;
+const LOGIN_CACHE_SIZE = 1000;
+const verified = new Map<string, { principal: Principal; until: number }>();
+
+async function login(config: BrokerConfig, header: string | undefined): Promise<Principal | null> {
+  if (header === undefined) return null;
+  const key = `${config.adminUser}\u0000${config.adminPassword ?? ""}\u0000${header}`;
+  const now = Date.now();
+  const hit = verified.get(key);
+  if (hit && hit.until > now) return hit.principal;
+  const credentials = parseBasicAuth(header);
   const principal = credentials
-    ? await authenticate(c.get("config"), credentials.user, credentials.password)
+    ? await authenticate(config, credentials.user, credentials.password)
     : null;
+  if (principal) {
+    if (verified.size >= LOGIN_CACHE_SIZE) verified.clear();
+    verified.set(key, { principal, until: now + LOGIN_CACHE_MS });
+  }
+  return principal;
+}
+
+export const requireLogin = createMiddleware<AppEnv>(async (c, next) => {
+  const principal = await login(c.get("config"), c.req.header("Authorization"));
   if (!principal) {
     c.header("WWW-Authenticate", 'Basic realm="RabbitMQ Management"');
     throw new BrokerError("not_authorized", "Login failed");
