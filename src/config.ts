@@ -30,6 +30,22 @@ export const LIMITS = {
   /** Pagination, as RabbitMQ's management API. */
   defaultPageSize: 100,
   maxPageSize: 500,
+  /** Consumers (WebSocket): RabbitMQ's consumer_timeout is 30 minutes; ours is per delivery. */
+  defaultAckTimeoutMs: 30 * 60 * 1000,
+  minAckTimeoutMs: 1000,
+  maxAckTimeoutMs: 24 * 60 * 60 * 1000,
+  defaultPrefetch: 100,
+  maxPrefetch: 65535,
+  /** Consumer frames are small (acks, consume); anything larger is refused with an error frame. */
+  maxConsumerFrameBytes: 64 * 1024,
+  /** Pull consumers: visibility timeout and long-poll wait (Cloudflare Queues' pull API cannot wait). */
+  defaultVisibilityMs: 30 * 1000,
+  maxVisibilityMs: 12 * 60 * 60 * 1000,
+  maxPullWaitMs: 20 * 1000,
+  maxPullCount: 1000,
+  maxNackDelayMs: 12 * 60 * 60 * 1000,
+  /** Messages fetched per step while dispatching to consumers. */
+  dispatchChunk: 100,
 } as const;
 
 export const PRODUCT = {

@@ -8,6 +8,7 @@ import { loadConfig } from "../config";
 import { BrokerError, errorBody, statusOf } from "../errors";
 import { requireLogin } from "./auth";
 import { bindingRoutes } from "./bindings";
+import { consumerRoutes } from "./consumers";
 import type { AppEnv } from "./context";
 import { exchangeRoutes } from "./exchanges";
 import { overviewRoutes } from "./overview";
@@ -31,6 +32,7 @@ export function createApp(): Hono<AppEnv> {
   exchangeRoutes(app);
   publishRoutes(app);
   queueRoutes(app);
+  consumerRoutes(app);
   bindingRoutes(app);
 
   app.notFound((c) => c.json(errorBody("not_found", "Not Found"), 404));

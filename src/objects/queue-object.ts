@@ -1,21 +1,36 @@
 /**
- * A queue: one Durable Object per (vhost, queue). Messages are rows ordered by an AUTOINCREMENT
- * sequence (house style: never by timestamp), stored with their properties, exchange, routing
- * key, redelivered flag and delivery count. Every mutation is synchronous SQL with no await in
- * between, so each call commits atomically and its answer leaves only after the write is durable
- * (the output gate): "enqueue returned" means "stored".
+ * A queue: one Durable Object per (vhost, queue). It stores messages in order (see
+ * storage/message-store.ts), hands them out through the management API's get, to WebSocket
+ * consumers it accepts with the Hibernation API (so idle consumers cost nothing and survive
+ * eviction), and to pull consumers under leases, with long polls that answer as soon as a
+ * message arrives. The delivery rules live in QueueEngine; this class wires RPC, sockets and the
+ * alarm that enforces ack deadlines and lease expiry.
  */
 import { DurableObject } from "cloudflare:workers";
-import { LIMITS } from "../config";
 import type { Env } from "../env";
-import { type Failure, fail, type Result } from "../errors";
+import { fail, type Result } from "../errors";
 import type { QueueDeclaration } from "../protocol/declarations";
+import {
+  type ConsumerFrame,
+  errorFrame,
+  FRAME,
+  parseConsumerFrame,
+  type ServerFrame,
+} from "../protocol/frames";
 import type { PublishedMessage, StoredMessage } from "../protocol/message";
 import { describe } from "../protocol/names";
-import type { BasicProperties } from "../protocol/properties";
 import { fromJsonColumn, toJsonColumn } from "../storage/json-column";
 import { migrate } from "../storage/migrations";
 import { QUEUE_MIGRATIONS } from "../storage/queue-schema";
+import {
+  type Leased,
+  QueueEngine,
+  type QueuePolicy,
+  type QueueStats,
+  type Settlement,
+} from "./queue-engine";
+
+export type { QueueStats } from "./queue-engine";
 
 export type GetAckMode =
   | "ack_requeue_true"
@@ -23,48 +38,34 @@ export type GetAckMode =
   | "ack_requeue_false"
   | "reject_requeue_false";
 
-export interface QueueStats {
-  readonly messages: number;
-  readonly messages_ready: number;
-  readonly messages_unacknowledged: number;
-  readonly consumers: number;
-  readonly message_bytes: number;
-}
-
 export type EnqueueResult = Result<{ stored: number }>;
 export type GetResult = Result<{ messages: (StoredMessage & { remaining: number })[] }>;
-export type PurgeResult = Result<{ purged: number }>;
-export type StatsResult = Result<{ stats: QueueStats }>;
-export type DestroyResult = Result<{ removed: number }>;
+export type PullResult = Result<{ messages: Leased[] }>;
+export type SettleResult = Result<{ results: Settlement[] }>;
 
-interface MessageRow extends Record<string, SqlStorageValue> {
-  seq: number;
-  exchange: string;
-  routing_key: string;
-  properties: string;
-  body: ArrayBuffer;
-  redelivered: number;
-  delivery_count: number;
+export interface LeaseSettlement {
+  readonly lease: string;
+  readonly outcome: "ack" | "requeue" | "drop";
+  readonly delayMs: number;
 }
 
-/** Rows per INSERT: 4 bound parameters each, within SQLite's 100 per statement on Workers. */
-const INSERT_ROWS = 25;
-const insertStatements = new Map<number, string>();
+interface SocketAttachment {
+  readonly connection: string;
+  readonly user: string;
+}
 
-function insertStatement(rows: number): string {
-  let statement = insertStatements.get(rows);
-  if (statement === undefined) {
-    statement = `INSERT INTO messages (exchange, routing_key, properties, body) VALUES ${Array(rows).fill("(?, ?, ?, ?)").join(", ")}`;
-    insertStatements.set(rows, statement);
-  }
-  return statement;
+interface PullWaiter {
+  readonly count: number;
+  readonly visibilityMs: number;
+  readonly resolve: (messages: Leased[]) => void;
 }
 
 export class QueueObject extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   private declaration: QueueDeclaration | null;
-  private ready: number;
-  private readyBytes: number;
+  private readonly engine: QueueEngine;
+  private readonly waiters: PullWaiter[] = [];
+  private alarmAt: number | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -74,16 +75,22 @@ export class QueueObject extends DurableObject<Env> {
       .exec<{ value: string }>("SELECT value FROM meta WHERE key = 'declaration'")
       .toArray()[0];
     this.declaration = row ? fromJsonColumn<QueueDeclaration | null>(row.value, null) : null;
-    const counts = this.sql
-      .exec<{ n: number; bytes: number }>(
-        "SELECT COUNT(*) AS n, COALESCE(SUM(LENGTH(body)), 0) AS bytes FROM messages",
-      )
-      .one();
-    this.ready = counts.n;
-    this.readyBytes = counts.bytes;
+    this.engine = new QueueEngine(
+      this.sql,
+      () => this.policy(),
+      (connection, frame) => this.sendTo(connection, frame),
+    );
+    // Keep-alive pings are answered without waking the object.
+    ctx.setWebSocketAutoResponse(
+      new WebSocketRequestResponsePair('{"type":"ping"}', '{"type":"pong"}'),
+    );
+    // Hibernated sockets survive eviction; after a restart they are gone, and so must their
+    // deliveries be: return them to the queue.
+    const live = new Set(ctx.getWebSockets().map((ws) => attachmentOf(ws).connection));
+    this.engine.releaseOrphans(live, Date.now());
+    this.schedule();
   }
 
-  /** Records the declaration (the vhost catalog has already checked equivalence). */
   configure(declaration: QueueDeclaration): Result<{ created: boolean }> {
     const created = this.declaration === null;
     this.sql.exec(
@@ -94,144 +101,278 @@ export class QueueObject extends DurableObject<Env> {
     return { ok: true, created };
   }
 
-  stats(): StatsResult {
-    if (!this.declaration) {
-      return this.missing();
-    }
-    return {
-      ok: true,
-      stats: {
-        messages: this.ready,
-        messages_ready: this.ready,
-        messages_unacknowledged: 0,
-        consumers: 0,
-        message_bytes: this.readyBytes,
-      },
-    };
+  stats(): Result<{ stats: QueueStats }> {
+    return this.declaration ? { ok: true, stats: this.engine.stats() } : notFound();
   }
 
-  /** Stores a batch in order, atomically: all of it or (on a thrown error) none of it. */
+  /** Stores a batch in order, atomically, then hands what it can to consumers and long polls. */
   enqueue(messages: readonly PublishedMessage[]): EnqueueResult {
-    if (!this.declaration) {
-      return this.missing();
-    }
-    let bytes = 0;
-    this.ctx.storage.transactionSync(() => {
-      // Multi-row INSERTs: one statement per INSERT_ROWS messages instead of one per message
-      // (each exec has a fixed cost); VALUES rows keep the batch's order in the sequence.
-      for (let start = 0; start < messages.length; start += INSERT_ROWS) {
-        const chunk = messages.slice(start, start + INSERT_ROWS);
-        const values: unknown[] = [];
-        for (const message of chunk) {
-          values.push(
-            message.exchange,
-            message.routingKey,
-            toJsonColumn(message.properties),
-            message.body,
-          );
-          bytes += message.body.byteLength;
-        }
-        this.sql.exec(insertStatement(chunk.length), ...values);
-      }
-    });
-    this.ready += messages.length;
-    this.readyBytes += bytes;
+    if (!this.declaration) return notFound();
+    const now = Date.now();
+    this.ctx.storage.transactionSync(() => this.engine.enqueue(messages, now));
+    this.wakeWaiters(now);
+    if (this.engine.consumers.size > 0) this.schedule();
     return { ok: true, stored: messages.length };
   }
 
-  /**
-   * The management API's get: take up to `count` ready messages in order. The requeue modes put
-   * them back where they were, flagged redelivered, as RabbitMQ does after basic.get + reject.
-   */
   get(count: number, ackmode: GetAckMode): GetResult {
-    if (!this.declaration) {
-      return this.missing();
-    }
-    // Stop at a byte budget (always taking at least one message), so that one answer stays
-    // within Durable Object RPC and response limits however large the messages are.
-    const rows: MessageRow[] = [];
-    let bytes = 0;
-    for (const row of this.sql.exec<MessageRow>(
-      "SELECT seq, exchange, routing_key, properties, body, redelivered, delivery_count FROM messages ORDER BY seq LIMIT ?",
-      count,
-    )) {
-      bytes += row.body.byteLength;
-      if (rows.length > 0 && bytes > LIMITS.maxGetBytes) break;
-      rows.push(row);
-    }
-    const before = this.ready;
-    const messages = rows.map((row, index) => ({
-      ...toStored(row),
-      remaining: before - index - 1,
-    }));
-    if (rows.length === 0) {
-      return { ok: true, messages };
-    }
-    const last = rows[rows.length - 1]?.seq ?? 0;
-    const first = rows[0]?.seq ?? 0;
-    if (ackmode === "ack_requeue_true" || ackmode === "reject_requeue_true") {
-      this.sql.exec(
-        "UPDATE messages SET redelivered = 1, delivery_count = delivery_count + 1 WHERE seq BETWEEN ? AND ?",
-        first,
-        last,
-      );
-    } else {
-      // reject_requeue_false dead-letters in RabbitMQ; dead-lettering arrives with the
-      // queue-features work and hooks in here. Until then both modes remove the messages.
-      this.sql.exec("DELETE FROM messages WHERE seq BETWEEN ? AND ?", first, last);
-      this.ready -= rows.length;
-      this.readyBytes -= rows.reduce((sum, row) => sum + row.body.byteLength, 0);
-    }
+    if (!this.declaration) return notFound();
+    const requeue = ackmode === "ack_requeue_true" || ackmode === "reject_requeue_true";
+    const messages = this.engine.get(count, requeue, Date.now());
     return { ok: true, messages };
   }
 
-  purge(): PurgeResult {
-    if (!this.declaration) {
-      return this.missing();
-    }
-    const purged = this.ready;
-    this.sql.exec("DELETE FROM messages");
-    this.ready = 0;
-    this.readyBytes = 0;
-    return { ok: true, purged };
+  /** Leases messages to a pull consumer, waiting up to `waitMs` for one to arrive. */
+  async pull(count: number, visibilityMs: number, waitMs: number): Promise<PullResult> {
+    if (!this.declaration) return notFound();
+    const messages = this.engine.pull(count, visibilityMs, Date.now());
+    this.schedule();
+    if (messages.length > 0 || waitMs <= 0) return { ok: true, messages };
+    const waited = await new Promise<Leased[]>((resolve) => {
+      const waiter: PullWaiter = { count, visibilityMs, resolve };
+      this.waiters.push(waiter);
+      setTimeout(() => {
+        const index = this.waiters.indexOf(waiter);
+        if (index >= 0) this.waiters.splice(index, 1);
+        resolve([]);
+      }, waitMs);
+    });
+    return { ok: true, messages: waited };
   }
 
-  /** Deletes the queue and its messages, unless `ifEmpty`/`ifUnused` forbid it. */
-  destroy(options: { ifEmpty: boolean; ifUnused: boolean }): DestroyResult {
+  settle(settlements: readonly LeaseSettlement[]): SettleResult {
+    if (!this.declaration) return notFound();
+    const now = Date.now();
+    const results = settlements.map((s) =>
+      this.engine.settleLease(s.lease, s.outcome, s.delayMs, now),
+    );
+    this.engine.dispatch(now);
+    this.wakeWaiters(now);
+    this.schedule();
+    return { ok: true, results };
+  }
+
+  purge(): Result<{ purged: number }> {
+    if (!this.declaration) return notFound();
+    return { ok: true, purged: this.engine.purge() };
+  }
+
+  /** Deletes the queue and its messages; consumers get a cancel frame and their sockets close. */
+  destroy(options: { ifEmpty: boolean; ifUnused: boolean }): Result<{ removed: number }> {
     const declaration = this.declaration;
-    if (!declaration) {
-      return this.missing();
-    }
+    if (!declaration) return notFound();
     const name = describe("queue", declaration.name, declaration.vhost);
-    if (options.ifEmpty && this.ready > 0) {
+    const stats = this.engine.stats();
+    if (options.ifEmpty && stats.messages > 0) {
       return fail("bad_request", `PRECONDITION_FAILED - ${name} not empty`);
     }
-    // No consumers exist over HTTP yet, so if-unused never refuses; consumers arrive with the
-    // WebSocket consumer work and are checked here.
-    const removed = this.ready;
+    if (options.ifUnused && stats.consumers > 0) {
+      return fail("bad_request", `PRECONDITION_FAILED - ${name} in use`);
+    }
+    for (const consumer of this.engine.consumers.all()) {
+      this.sendTo(consumer.connection, {
+        type: FRAME.cancel,
+        tag: consumer.tag,
+        reason: "queue deleted",
+      });
+    }
+    for (const ws of this.ctx.getWebSockets()) ws.close(1000, "queue deleted");
+    for (const waiter of this.waiters.splice(0)) waiter.resolve([]);
     this.ctx.storage.transactionSync(() => {
-      this.sql.exec("DELETE FROM messages");
+      this.engine.clear();
       this.sql.exec("DELETE FROM meta");
     });
     this.declaration = null;
-    this.ready = 0;
-    this.readyBytes = 0;
-    return { ok: true, removed };
+    void this.ctx.storage.deleteAlarm();
+    this.alarmAt = null;
+    return { ok: true, removed: stats.messages };
   }
 
-  private missing(): Failure {
-    return fail("not_found", "Not Found");
+  /** A consumer connection: the Worker has authenticated the upgrade and forwards it here. */
+  override async fetch(request: Request): Promise<Response> {
+    if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
+      return Response.json(
+        { error: "bad_request", reason: "expected a WebSocket upgrade" },
+        { status: 426 },
+      );
+    }
+    if (!this.declaration) {
+      return Response.json({ error: "Object Not Found", reason: "Not Found" }, { status: 404 });
+    }
+    const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
+    const connection = crypto.randomUUID();
+    this.ctx.acceptWebSocket(server, [connection]);
+    const attachment: SocketAttachment = {
+      connection,
+      user: request.headers.get("X-Broker-User") ?? "",
+    };
+    server.serializeAttachment(attachment);
+    return new Response(null, { status: 101, webSocket: client });
+  }
+
+  override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    const { connection } = attachmentOf(ws);
+    if (typeof message !== "string") {
+      ws.send(JSON.stringify(errorFrame("bad_frame", "frames are JSON text, not binary")));
+      return;
+    }
+    const parsed = parseConsumerFrame(message);
+    if (!parsed.ok) {
+      ws.send(JSON.stringify(errorFrame(parsed.code, parsed.reason)));
+      return;
+    }
+    const reply = this.handle(connection, parsed.frame);
+    if (reply) ws.send(JSON.stringify(reply));
+    this.schedule();
+  }
+
+  override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
+    this.closeConnection(ws);
+    try {
+      ws.close(code === 1005 ? 1000 : code, reason);
+    } catch {
+      // Already closed: nothing to answer.
+    }
+  }
+
+  override async webSocketError(ws: WebSocket): Promise<void> {
+    this.closeConnection(ws);
+  }
+
+  override async alarm(): Promise<void> {
+    const now = Date.now();
+    this.alarmAt = null;
+    this.engine.expire(now);
+    this.wakeWaiters(now);
+    this.schedule();
+  }
+
+  private handle(connection: string, frame: ConsumerFrame): ServerFrame | null {
+    const now = Date.now();
+    const declaration = this.declaration;
+    if (!declaration) return errorFrame("not_found", "the queue no longer exists");
+    switch (frame.type) {
+      case FRAME.consume: {
+        if (frame.queue !== undefined && frame.queue !== declaration.name) {
+          return errorFrame(
+            "bad_request",
+            `this connection consumes from '${declaration.name}'`,
+            frame.type,
+          );
+        }
+        const refused = this.engine.consume(
+          connection,
+          {
+            tag: frame.tag,
+            prefetch: frame.prefetch,
+            autoAck: frame.ack === "auto",
+            exclusive: frame.exclusive,
+            ackTimeoutMs: frame.ack_timeout_ms,
+          },
+          now,
+          declaration.name,
+        );
+        if (refused) return errorFrame(refused.code, refused.reason, frame.type);
+        this.sendTo(connection, { type: FRAME.consumeOk, tag: frame.tag });
+        this.engine.dispatch(now);
+        return null;
+      }
+      case FRAME.ack:
+      case FRAME.nack:
+      case FRAME.reject: {
+        const multiple = frame.type === FRAME.reject ? false : frame.multiple;
+        const outcome = frame.type === FRAME.ack ? "ack" : frame.requeue ? "requeue" : "drop";
+        const known = this.engine.settleDeliveries(
+          connection,
+          frame.delivery_tag,
+          multiple,
+          outcome,
+          now,
+        );
+        return known ? null : unknownTag(frame.delivery_tag, frame.type);
+      }
+      case FRAME.extend: {
+        const deadline = now + frame.ack_timeout_ms;
+        const known = this.engine.extend(connection, frame.delivery_tag, frame.multiple, deadline);
+        return known ? null : unknownTag(frame.delivery_tag, frame.type);
+      }
+      case FRAME.cancel:
+        return this.engine.cancel(connection, frame.tag)
+          ? { type: FRAME.cancelOk, tag: frame.tag }
+          : errorFrame(
+              "unknown_consumer",
+              `no consumer '${frame.tag}' on this connection`,
+              frame.type,
+            );
+      default: {
+        const unreachable: never = frame;
+        return unreachable;
+      }
+    }
+  }
+
+  private closeConnection(ws: WebSocket): void {
+    const { connection } = attachmentOf(ws);
+    const now = Date.now();
+    this.engine.closeConnection(connection, now);
+    this.wakeWaiters(now);
+    this.schedule();
+  }
+
+  /** Hands ready messages to long polls, oldest waiter first. */
+  private wakeWaiters(now: number): void {
+    while (this.waiters.length > 0 && this.engine.stats().messages_ready > 0) {
+      const waiter = this.waiters[0] as PullWaiter;
+      const messages = this.engine.pull(waiter.count, waiter.visibilityMs, now);
+      if (messages.length === 0) break;
+      this.waiters.shift();
+      waiter.resolve(messages);
+    }
+  }
+
+  private sendTo(connection: string, frame: ServerFrame): void {
+    for (const ws of this.ctx.getWebSockets(connection)) {
+      try {
+        ws.send(JSON.stringify(frame));
+      } catch {
+        // The socket is closing; its close handler returns its deliveries.
+      }
+    }
+  }
+
+  /** Sets the alarm for the earliest ack deadline, lease expiry or delayed message. */
+  private schedule(): void {
+    const next = this.engine.nextWakeup(Date.now());
+    if (next === null) return;
+    if (this.alarmAt === null || next < this.alarmAt) {
+      this.alarmAt = next;
+      void this.ctx.storage.setAlarm(next);
+    }
+  }
+
+  private policy(): QueuePolicy {
+    const args = this.declaration?.arguments ?? {};
+    const limit = args["x-delivery-limit"];
+    return {
+      singleActiveConsumer: args["x-single-active-consumer"] === true,
+      deliveryLimit: typeof limit === "number" ? limit : undefined,
+    };
   }
 }
 
-function toStored(row: MessageRow): StoredMessage {
-  return {
-    seq: row.seq,
-    exchange: row.exchange,
-    routingKey: row.routing_key,
-    properties: fromJsonColumn<BasicProperties>(row.properties, {}),
-    body: new Uint8Array(row.body),
-    redelivered: row.redelivered === 1,
-    deliveryCount: row.delivery_count,
-  };
+function attachmentOf(ws: WebSocket): SocketAttachment {
+  return (ws.deserializeAttachment() as SocketAttachment | null) ?? { connection: "", user: "" };
+}
+
+function unknownTag(deliveryTag: number, frame: string): ServerFrame {
+  // RabbitMQ closes the channel with PRECONDITION_FAILED here; the socket stays usable instead.
+  return errorFrame(
+    "unknown_delivery_tag",
+    `PRECONDITION_FAILED - unknown delivery tag ${deliveryTag}`,
+    frame,
+  );
+}
+
+function notFound() {
+  return fail("not_found", "Not Found");
 }

@@ -158,6 +158,10 @@ export function checkQueueArguments(args: Record<string, unknown>): Failure | nu
       return fail("bad_request", `invalid arg '${name}': expected a string`);
     }
   }
+  const single = args["x-single-active-consumer"];
+  if (single !== undefined && typeof single !== "boolean") {
+    return fail("bad_request", "invalid arg 'x-single-active-consumer': expected a boolean");
+  }
   const queueType = args["x-queue-type"];
   if (queueType !== undefined && !["classic", "quorum", "stream"].includes(String(queueType))) {
     return fail(

@@ -14,4 +14,28 @@ export const QUEUE_MIGRATIONS: readonly Migration[] = [
       delivery_count INTEGER NOT NULL DEFAULT 0
     )`,
   ],
+  [
+    // Deliveries: `owner` is NULL for a ready message, "c:<connection>" for a message delivered
+    // to a WebSocket consumer and not yet acknowledged, "l:<lease>" for a pulled message.
+    // `deadline` is the ack deadline or lease expiry; `available_at` delays a requeued message.
+    "ALTER TABLE messages ADD COLUMN owner TEXT",
+    "ALTER TABLE messages ADD COLUMN consumer_tag TEXT",
+    "ALTER TABLE messages ADD COLUMN delivery_tag INTEGER",
+    "ALTER TABLE messages ADD COLUMN deadline INTEGER",
+    "ALTER TABLE messages ADD COLUMN available_at INTEGER NOT NULL DEFAULT 0",
+    "CREATE INDEX messages_ready ON messages (seq) WHERE owner IS NULL",
+    "CREATE INDEX messages_owned ON messages (owner, delivery_tag) WHERE owner IS NOT NULL",
+    "CREATE INDEX messages_deadline ON messages (deadline) WHERE owner IS NOT NULL",
+    `CREATE TABLE consumers (
+      connection TEXT NOT NULL,
+      tag TEXT NOT NULL,
+      prefetch INTEGER NOT NULL,
+      auto_ack INTEGER NOT NULL,
+      exclusive INTEGER NOT NULL,
+      ack_timeout_ms INTEGER NOT NULL,
+      registered INTEGER NOT NULL,
+      PRIMARY KEY (connection, tag)
+    )`,
+    "CREATE TABLE connections (connection TEXT PRIMARY KEY, next_delivery_tag INTEGER NOT NULL)",
+  ],
 ];

@@ -1,0 +1,140 @@
+/**
+ * The WebSocket frame protocol (docs/websocket-protocol.md), as data: every frame type in one
+ * `as const` map, one parser per direction that answers a discriminated union or a reason, and
+ * the server's frames as plain constructors. Frames are JSON text.
+ */
+import { z } from "zod";
+import { LIMITS } from "../config";
+import { fieldTableSchema } from "./field-table";
+import { basicPropertiesSchema } from "./properties";
+
+export const FRAME = {
+  // consumer -> queue
+  consume: "consume",
+  ack: "ack",
+  nack: "nack",
+  reject: "reject",
+  cancel: "cancel",
+  extend: "extend",
+  // producer -> broker
+  publish: "publish",
+  // broker -> client
+  consumeOk: "consume_ok",
+  cancelOk: "cancel_ok",
+  deliver: "deliver",
+  confirm: "confirm",
+  error: "error",
+} as const;
+
+const deliveryTag = z.number().int().positive();
+const ackTimeout = z.number().int().min(LIMITS.minAckTimeoutMs).max(LIMITS.maxAckTimeoutMs);
+
+const consumerFrames = z.discriminatedUnion("type", [
+  z.object({
+    type: z.literal(FRAME.consume),
+    queue: z.string().optional(),
+    tag: z.string().min(1).max(255),
+    prefetch: z.number().int().min(0).max(LIMITS.maxPrefetch).default(LIMITS.defaultPrefetch),
+    ack: z.enum(["manual", "auto"]).default("manual"),
+    exclusive: z.boolean().default(false),
+    ack_timeout_ms: ackTimeout.default(LIMITS.defaultAckTimeoutMs),
+    arguments: fieldTableSchema.default({}),
+  }),
+  z.object({
+    type: z.literal(FRAME.ack),
+    delivery_tag: deliveryTag,
+    multiple: z.boolean().default(false),
+  }),
+  z.object({
+    type: z.literal(FRAME.nack),
+    delivery_tag: deliveryTag,
+    multiple: z.boolean().default(false),
+    requeue: z.boolean().default(true),
+  }),
+  z.object({
+    type: z.literal(FRAME.reject),
+    delivery_tag: deliveryTag,
+    requeue: z.boolean().default(true),
+  }),
+  z.object({ type: z.literal(FRAME.cancel), tag: z.string().min(1).max(255) }),
+  z.object({
+    type: z.literal(FRAME.extend),
+    delivery_tag: deliveryTag,
+    multiple: z.boolean().default(false),
+    ack_timeout_ms: ackTimeout,
+  }),
+]);
+
+export type ConsumerFrame = z.infer<typeof consumerFrames>;
+
+export const publishFrameSchema = z.object({
+  type: z.literal(FRAME.publish),
+  seq: z.number().int().positive(),
+  exchange: z.string(),
+  routing_key: z.string(),
+  properties: basicPropertiesSchema.default({}),
+  payload: z.string(),
+  payload_encoding: z.enum(["string", "base64"]).default("string"),
+});
+
+export type PublishFrame = z.infer<typeof publishFrameSchema>;
+
+export type FrameParse<T> = { ok: true; frame: T } | { ok: false; code: string; reason: string };
+
+/** Parses a frame's text: JSON, an object with a known `type`, fields of the right shape. */
+export function parseFrame<T>(schema: z.ZodType<T>, text: string, limit: number): FrameParse<T> {
+  if (text.length > limit) {
+    return { ok: false, code: "frame_too_large", reason: `frame is larger than ${limit} bytes` };
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return { ok: false, code: "bad_frame", reason: "frame is not valid JSON" };
+  }
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue?.path.length ? `${issue.path.join(".")}: ` : "";
+    const unknownType =
+      issue?.code === "invalid_union" && (issue.path.length === 0 || issue.path[0] === "type");
+    return {
+      ok: false,
+      code: unknownType ? "unknown_frame" : "bad_frame",
+      reason: unknownType ? "unknown frame type" : `${where}${issue?.message ?? "invalid frame"}`,
+    };
+  }
+  return { ok: true, frame: parsed.data };
+}
+
+export function parseConsumerFrame(text: string): FrameParse<ConsumerFrame> {
+  return parseFrame(consumerFrames, text, LIMITS.maxConsumerFrameBytes);
+}
+
+export interface DeliverFrame {
+  readonly type: typeof FRAME.deliver;
+  readonly tag: string;
+  readonly delivery_tag: number;
+  readonly redelivered: boolean;
+  readonly delivery_count: number;
+  readonly exchange: string;
+  readonly routing_key: string;
+  readonly properties: Record<string, unknown>;
+  readonly payload: string;
+  readonly payload_encoding: "string" | "base64";
+}
+
+export type ServerFrame =
+  | DeliverFrame
+  | { type: typeof FRAME.consumeOk; tag: string }
+  | { type: typeof FRAME.cancelOk; tag: string }
+  | { type: typeof FRAME.cancel; tag: string; reason: string }
+  | { type: typeof FRAME.confirm; seq: number; multiple: boolean; routed: boolean }
+  | { type: typeof FRAME.nack; seq: number; code: string; reason: string }
+  | { type: typeof FRAME.error; code: string; reason: string; frame?: string };
+
+export function errorFrame(code: string, reason: string, frame?: string): ServerFrame {
+  return frame === undefined
+    ? { type: FRAME.error, code, reason }
+    : { type: FRAME.error, code, reason, frame };
+}
