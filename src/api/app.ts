@@ -12,6 +12,7 @@ import { consumerRoutes } from "./consumers";
 import type { AppEnv } from "./context";
 import { exchangeRoutes } from "./exchanges";
 import { overviewRoutes } from "./overview";
+import { producerRoutes } from "./producers";
 import { publishRoutes } from "./publish";
 import { queueRoutes } from "./queues";
 import { vhostRoutes } from "./vhosts";
@@ -33,6 +34,7 @@ export function createApp(): Hono<AppEnv> {
   publishRoutes(app);
   queueRoutes(app);
   consumerRoutes(app);
+  producerRoutes(app);
   bindingRoutes(app);
 
   app.notFound((c) => c.json(errorBody("not_found", "Not Found"), 404));

@@ -6,64 +6,17 @@
  */
 import type { Hono } from "hono";
 import { z } from "zod";
-import { type BrokerConfig, LIMITS } from "../config";
-import { BrokerError } from "../errors";
+import { LIMITS } from "../config";
 import { publishMessages } from "../objects/publish";
-import type { PublishedMessage } from "../protocol/message";
-import { checkRoutingKey } from "../protocol/names";
-import { decodePayload } from "../protocol/payload";
-import { type BasicProperties, basicPropertiesSchema } from "../protocol/properties";
 import { parseWith, readJson } from "./body";
 import type { AppEnv } from "./context";
+import { toMessage } from "./message-input";
 import { exchangeParam, vhostParam } from "./params";
 import { resource } from "./routes";
-
-const publishBodySchema = z.object({
-  properties: basicPropertiesSchema,
-  routing_key: z.string(),
-  payload: z.string(),
-  payload_encoding: z.enum(["string", "base64"]),
-});
 
 const batchBodySchema = z.object({
   messages: z.array(z.unknown()).min(1).max(LIMITS.maxBatchMessages),
 });
-
-type PublishBody = z.infer<typeof publishBodySchema>;
-
-/**
- * Validates one publish body into a message. Properties are kept as the client sent them (the
- * schema only checks them), so they come back byte for byte, key order included.
- */
-function toMessage(
-  exchange: string,
-  raw: unknown,
-  config: BrokerConfig,
-  where = "",
-): PublishedMessage {
-  const body: PublishBody = parseWith(publishBodySchema, raw, where);
-  const properties = (raw as { properties: BasicProperties }).properties;
-  const prefix = where ? `${where}: ` : "";
-  if (JSON.stringify(properties).length > LIMITS.maxPropertiesBytes) {
-    throw new BrokerError(
-      "payload_too_large",
-      `${prefix}message properties are larger than ${LIMITS.maxPropertiesBytes} bytes`,
-    );
-  }
-  const badKey = checkRoutingKey(body.routing_key);
-  if (badKey) throw new BrokerError(badKey.code, prefix + badKey.reason);
-  const decoded = decodePayload(body.payload, body.payload_encoding);
-  if (!(decoded instanceof Uint8Array)) {
-    throw new BrokerError(decoded.code, prefix + decoded.reason);
-  }
-  if (decoded.byteLength > config.maxMessageBytes) {
-    throw new BrokerError(
-      "payload_too_large",
-      `${prefix}message size ${decoded.byteLength} is larger than configured max size ${config.maxMessageBytes}`,
-    );
-  }
-  return { exchange, routingKey: body.routing_key, properties, body: decoded };
-}
 
 export function publishRoutes(app: Hono<AppEnv>): void {
   resource(app, "/api/exchanges/:vhost/:name/publish", {
@@ -85,14 +38,7 @@ export function publishRoutes(app: Hono<AppEnv>): void {
       const exchange = exchangeParam(c);
       const config = c.get("config");
       const { messages } = parseWith(batchBodySchema, await readJson(c));
-      const parsed = messages.map((raw, i) =>
-        toMessage(
-          exchange,
-          parseWith(publishBodySchema, raw, `messages.${i}`),
-          config,
-          `messages.${i}`,
-        ),
-      );
+      const parsed = messages.map((raw, i) => toMessage(exchange, raw, config, `messages.${i}`));
       const routed = await publishMessages(c.env, vhost, exchange, parsed);
       return c.json({ results: routed.map((r) => ({ routed: r })) });
     },

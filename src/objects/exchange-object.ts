@@ -20,7 +20,7 @@ import { exchangeTypes } from "../routing/registry";
 import { EXCHANGE_MIGRATIONS } from "../storage/exchange-schema";
 import { fromJsonColumn, toJsonColumn } from "../storage/json-column";
 import { migrate } from "../storage/migrations";
-import { QueueFeeder } from "./queue-feeder";
+import { Coalescer } from "./coalescer";
 import { exchangeStub, queueStub } from "./stubs";
 
 export type PublishResult = Result<{ routed: boolean[] }>;
@@ -45,10 +45,12 @@ export class ExchangeObject extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   private declaration: ExchangeDeclaration | null = null;
   private table: BindingTable | null = null;
-  private readonly feeder = new QueueFeeder(async (queue, messages) => {
+  /** Copies for each queue, group-committed: one enqueue call per queue at a time. */
+  private readonly feeder = new Coalescer<PublishedMessage, boolean>(async (queue, messages) => {
     const vhost = this.declaration?.vhost;
-    if (vhost === undefined) return false;
-    return (await queueStub(this.env, vhost, queue).enqueue(messages)).ok;
+    const stored =
+      vhost !== undefined && (await queueStub(this.env, vhost, queue).enqueue(messages)).ok;
+    return messages.map(() => stored);
   });
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -148,7 +150,8 @@ export class ExchangeObject extends DurableObject<Env> {
     await Promise.all(
       [...byQueue].map(async ([queue, indexes]) => {
         const batch = indexes.map((i) => messages[i] as PublishedMessage);
-        if (await this.feeder.enqueue(queue, batch)) {
+        const [stored] = await this.feeder.submit(queue, batch);
+        if (stored) {
           for (const i of indexes) routed[i] = true;
         }
       }),

@@ -6,7 +6,6 @@
 import { z } from "zod";
 import { LIMITS } from "../config";
 import { fieldTableSchema } from "./field-table";
-import { basicPropertiesSchema } from "./properties";
 
 export const FRAME = {
   // consumer -> queue
@@ -67,14 +66,14 @@ const consumerFrames = z.discriminatedUnion("type", [
 
 export type ConsumerFrame = z.infer<typeof consumerFrames>;
 
-export const publishFrameSchema = z.object({
+/**
+ * A publish frame's envelope; the message fields (routing_key, properties, payload,
+ * payload_encoding) are the HTTP publish body's and are validated by the same code.
+ */
+export const publishFrameSchema = z.looseObject({
   type: z.literal(FRAME.publish),
   seq: z.number().int().positive(),
   exchange: z.string(),
-  routing_key: z.string(),
-  properties: basicPropertiesSchema.default({}),
-  payload: z.string(),
-  payload_encoding: z.enum(["string", "base64"]).default("string"),
 });
 
 export type PublishFrame = z.infer<typeof publishFrameSchema>;
@@ -97,7 +96,8 @@ export function parseFrame<T>(schema: z.ZodType<T>, text: string, limit: number)
     const issue = parsed.error.issues[0];
     const where = issue?.path.length ? `${issue.path.join(".")}: ` : "";
     const unknownType =
-      issue?.code === "invalid_union" && (issue.path.length === 0 || issue.path[0] === "type");
+      (issue?.code === "invalid_union" || issue?.code === "invalid_value") &&
+      (issue.path.length === 0 || (issue.path.length === 1 && issue.path[0] === "type"));
     return {
       ok: false,
       code: unknownType ? "unknown_frame" : "bad_frame",
