@@ -1,0 +1,130 @@
+import { exports } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import {
+  BrokerApiError,
+  BrokerClient,
+  type Delivery,
+  parseConnectionUrl,
+} from "../../client/index";
+import { GUEST } from "../support/api";
+import { PoolSockets } from "../support/pool-websocket";
+import { sleep } from "../support/socket";
+
+function client() {
+  const sockets = new PoolSockets(GUEST);
+  const broker = new BrokerClient("http://guest:guest@broker.test/%2F", {
+    fetch: (request) => exports.default.fetch(request),
+    WebSocket: sockets.constructorFn,
+    reconnect: { minDelayMs: 10, maxDelayMs: 50 },
+  });
+  return { broker, sockets };
+}
+
+async function until(condition: () => boolean, timeoutMs = 3000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > end) throw new Error("condition not met in time");
+    await sleep(10);
+  }
+}
+
+describe("connection URLs", () => {
+  it("takes credentials and the vhost from the URL, the default vhost when the path is empty", () => {
+    const info = parseConnectionUrl("https://user1:p%40ss@broker.example/new-virtual-host");
+    expect(info).toMatchObject({
+      origin: "https://broker.example",
+      vhost: "new-virtual-host",
+      user: "user1",
+    });
+    expect(info.authorization).toBe(`Basic ${btoa("user1:p@ss")}`);
+    expect(parseConnectionUrl("http://guest:guest@localhost:8787").vhost).toBe("/");
+    expect(parseConnectionUrl("http://guest:guest@localhost:8787/%2F").vhost).toBe("/");
+    expect(() => parseConnectionUrl("amqp://guest:guest@localhost")).toThrow(TypeError);
+    expect(() => parseConnectionUrl("http://localhost")).toThrow(TypeError);
+  });
+});
+
+describe("the client", () => {
+  it("publishes with confirms and consumes with acks", async () => {
+    const { broker } = client();
+    await broker.declareQueue("cl.flow");
+    const publisher = broker.publisher();
+    const results = await Promise.all(
+      ["a", "b", "c"].map((p) => publisher.publish("", "cl.flow", p)),
+    );
+    expect(results).toEqual([{ routed: true }, { routed: true }, { routed: true }]);
+    expect(await publisher.publish("", "cl.nowhere", "x")).toEqual({ routed: false });
+    const got: string[] = [];
+    const consumer = broker.consume("cl.flow", (d) => {
+      got.push(d.payload);
+      d.ack();
+    });
+    await consumer.ready;
+    await until(() => got.length === 3);
+    expect(got).toEqual(["a", "b", "c"]);
+    await sleep(50);
+    expect((await broker.queueInfo("cl.flow")).messages).toBe(0);
+    publisher.close();
+    consumer.close();
+  });
+
+  it("answers broker errors as BrokerApiError with the status and reason", async () => {
+    const { broker } = client();
+    const error = await broker.declareExchange("amq.mine", "direct").catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BrokerApiError);
+    expect(error).toMatchObject({ status: 403, error: "access_refused" });
+  });
+
+  it("reconnects after a dropped connection, subscribes again and gets the unacked message back", async () => {
+    const { broker, sockets } = client();
+    await broker.declareQueue("cl.reconnect");
+    await broker.publish("", "cl.reconnect", "job");
+    const seen: Delivery[] = [];
+    const consumer = broker.consume("cl.reconnect", (d) => {
+      seen.push(d);
+      if (seen.length > 1) d.ack();
+    });
+    await until(() => seen.length === 1);
+    sockets.opened[0]?.drop();
+    await until(() => seen.length === 2);
+    expect(seen.map((d) => [d.payload, d.redelivered])).toEqual([
+      ["job", false],
+      ["job", true],
+    ]);
+    seen[0]?.ack(); // from the dead connection: must not reach the new one
+    await sleep(50);
+    expect(await broker.queueInfo("cl.reconnect")).toMatchObject({ messages: 0, consumers: 1 });
+    consumer.close();
+  });
+
+  it("resends unconfirmed publishes after a reconnect", async () => {
+    const { broker, sockets } = client();
+    await broker.declareQueue("cl.resend");
+    const publisher = broker.publisher();
+    await publisher.publish("", "cl.resend", "before");
+    const pending = publisher.publish("", "cl.resend", "during");
+    sockets.opened[0]?.drop();
+    expect(await pending).toEqual({ routed: true });
+    const payloads = (await broker.get("cl.resend", 10)).map((m) => m.payload);
+    expect(payloads[0]).toBe("before");
+    expect(payloads.slice(1).every((p) => p === "during")).toBe(true);
+    expect(payloads.length).toBeGreaterThanOrEqual(2);
+    publisher.close();
+  });
+
+  it("nacks a delivery whose handler throws, so it comes again", async () => {
+    const { broker } = client();
+    await broker.declareQueue("cl.throws");
+    await broker.publish("", "cl.throws", "flaky");
+    let attempts = 0;
+    const consumer = broker.consume("cl.throws", (d) => {
+      attempts++;
+      if (attempts === 1) throw new Error("not today");
+      d.ack();
+    });
+    await until(() => attempts === 2);
+    await sleep(50);
+    expect((await broker.queueInfo("cl.throws")).messages).toBe(0);
+    consumer.close();
+  });
+});
