@@ -29,6 +29,7 @@ import {
   type QueueStats,
   type Settlement,
 } from "./queue-engine";
+import { vhostStub } from "./stubs";
 
 export type { QueueStats } from "./queue-engine";
 
@@ -297,13 +298,15 @@ export class QueueObject extends DurableObject<Env> {
         return known ? null : unknownTag(frame.delivery_tag, frame.type);
       }
       case FRAME.cancel:
-        return this.engine.cancel(connection, frame.tag)
-          ? { type: FRAME.cancelOk, tag: frame.tag }
-          : errorFrame(
-              "unknown_consumer",
-              `no consumer '${frame.tag}' on this connection`,
-              frame.type,
-            );
+        if (this.engine.cancel(connection, frame.tag)) {
+          this.autoDeleteIfUnused();
+          return { type: FRAME.cancelOk, tag: frame.tag };
+        }
+        return errorFrame(
+          "unknown_consumer",
+          `no consumer '${frame.tag}' on this connection`,
+          frame.type,
+        );
       default: {
         const unreachable: never = frame;
         return unreachable;
@@ -314,9 +317,27 @@ export class QueueObject extends DurableObject<Env> {
   private closeConnection(ws: WebSocket): void {
     const { connection } = attachmentOf(ws);
     const now = Date.now();
+    const hadConsumers = this.engine.consumers.size > 0;
     this.engine.closeConnection(connection, now);
     this.wakeWaiters(now);
     this.schedule();
+    if (hadConsumers) this.autoDeleteIfUnused();
+  }
+
+  /**
+   * An auto-delete queue is deleted when its last consumer goes (RabbitMQ: "a queue that has had
+   * at least one consumer is deleted when the last consumer unsubscribes"). Through the catalog,
+   * so bindings go too; with if-unused, so a consumer arriving meanwhile keeps it.
+   */
+  private autoDeleteIfUnused(): void {
+    const declaration = this.declaration;
+    if (!declaration?.auto_delete || this.engine.consumers.size > 0) return;
+    const { vhost, name } = declaration;
+    this.ctx.waitUntil(
+      vhostStub(this.env, vhost)
+        .deleteQueue(vhost, name, { ifEmpty: false, ifUnused: true })
+        .then(() => undefined),
+    );
   }
 
   /** Hands ready messages to long polls, oldest waiter first. */

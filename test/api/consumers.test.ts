@@ -305,3 +305,22 @@ describe("bad input on a consumer socket", () => {
     expect(plain.status).toBe(400);
   });
 });
+
+describe("auto-delete queues", () => {
+  it("deletes an auto-delete queue when its last consumer leaves, not before", async () => {
+    await declareQueue("ws.autodel", { auto_delete: true });
+    const a = await openConsumer("ws.autodel");
+    const b = await openConsumer("ws.autodel");
+    a.send(consume("a"));
+    await a.next(isType("consume_ok"));
+    b.send(consume("b"));
+    await b.next(isType("consume_ok"));
+    a.close();
+    await sleep(100);
+    expect((await call("GET", "/api/queues/%2F/ws.autodel")).status).toBe(200);
+    b.send({ type: "cancel", tag: "b" });
+    await b.next(isType("cancel_ok"));
+    await sleep(200);
+    expect((await call("GET", "/api/queues/%2F/ws.autodel")).status).toBe(404);
+  });
+});
