@@ -14,9 +14,11 @@ import { checkRoutingKey } from "../protocol/names";
 import { decodePayload } from "../protocol/payload";
 import { type BasicProperties, basicPropertiesSchema } from "../protocol/properties";
 import { parseWith, readJson } from "./body";
-import type { AppEnv } from "./context";
+import type { AppContext, AppEnv } from "./context";
+import { requirePermission } from "./guards";
 import { exchangeParam, vhostParam } from "./params";
 import { resource } from "./routes";
+import { requirePublishTopics } from "./topic-access";
 
 const publishBodySchema = z.object({
   properties: basicPropertiesSchema,
@@ -65,6 +67,37 @@ function toMessage(
   return { exchange, routingKey: body.routing_key, properties, body: decoded };
 }
 
+/**
+ * basic.publish needs write on the exchange (RabbitMQ's table), topic write on each routing key
+ * when the exchange is a topic exchange, and a `user_id` property, when set, must name the
+ * publishing user (RabbitMQ refuses a forged one: "user_id property set to 'x' but authenticated
+ * user was 'y'").
+ */
+async function authorizePublish(
+  c: AppContext,
+  vhost: string,
+  exchange: string,
+  messages: readonly PublishedMessage[],
+): Promise<void> {
+  requirePermission(c, vhost, "write", "exchange", exchange);
+  const user = c.get("principal").name;
+  for (const message of messages) {
+    const claimed = message.properties.user_id;
+    if (claimed !== undefined && claimed !== user) {
+      throw new BrokerError(
+        "bad_request",
+        `PRECONDITION_FAILED - user_id property set to '${claimed}' but authenticated user was '${user}'`,
+      );
+    }
+  }
+  await requirePublishTopics(
+    c,
+    vhost,
+    exchange,
+    messages.map((m) => m.routingKey),
+  );
+}
+
 export function publishRoutes(app: Hono<AppEnv>): void {
   resource(app, "/api/exchanges/:vhost/:name/publish", {
     POST: async (c) => {
@@ -74,6 +107,7 @@ export function publishRoutes(app: Hono<AppEnv>): void {
       // The JSON of a message may be up to ~4/3 of its size (base64) plus its envelope.
       const json = await readJson(c, config.maxMessageBytes * 2 + 64 * 1024);
       const message = toMessage(exchange, json, config);
+      await authorizePublish(c, vhost, exchange, [message]);
       const [routed] = await publishMessages(c.env, vhost, exchange, [message]);
       return c.json({ routed: routed === true });
     },
@@ -93,6 +127,7 @@ export function publishRoutes(app: Hono<AppEnv>): void {
           `messages.${i}`,
         ),
       );
+      await authorizePublish(c, vhost, exchange, parsed);
       const routed = await publishMessages(c.env, vhost, exchange, parsed);
       return c.json({ results: routed.map((r) => ({ routed: r })) });
     },

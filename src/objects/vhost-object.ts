@@ -17,6 +17,7 @@ import {
   queueEquivalence,
 } from "../protocol/declarations";
 import { DEFAULT_EXCHANGE, describe } from "../protocol/names";
+import type { VhostLimits } from "../protocol/registry-records";
 import { exchangeTypes } from "../routing/registry";
 import {
   type BindingFilter,
@@ -27,8 +28,11 @@ import {
 import { migrate } from "../storage/migrations";
 import { exchangeStub, queueStub } from "./stubs";
 
-/** The vhost every broker has from the start. Creating others arrives with vhost management. */
+/** The vhost every broker has from the start; others are created with PUT /api/vhosts. */
 export const DEFAULT_VHOST = "/";
+
+/** Objects destroyed in parallel when a vhost is deleted. */
+const DESTROY_CHUNK = 32;
 
 export interface BindRequest {
   readonly source: string;
@@ -143,6 +147,8 @@ export class VhostObject extends DurableObject<Env> {
         const mismatch = queueEquivalence(current, declaration);
         return mismatch ?? { ok: true, created: false };
       }
+      const overLimit = this.queueLimitFailure(declaration.vhost, 1);
+      if (overLimit) return overLimit;
       await queueStub(this.env, declaration.vhost, declaration.name).configure(declaration);
       this.store.putQueue(declaration);
       return { ok: true, created: true };
@@ -258,6 +264,72 @@ export class VhostObject extends DurableObject<Env> {
     }
   }
 
+  /**
+   * Creates this vhost's catalog and built-in exchanges (PUT /api/vhosts). Idempotent: an
+   * existing vhost keeps everything it has.
+   */
+  async createVhost(vhost: string): Promise<Result<{ created: boolean }>> {
+    return this.ctx.blockConcurrencyWhile(async () => {
+      if (this.exists(vhost)) return { ok: true, created: false };
+      await this.create(vhost);
+      return { ok: true, created: true };
+    });
+  }
+
+  /**
+   * Deletes everything in the vhost (DELETE /api/vhosts): every queue object with its messages,
+   * every exchange object with its bindings, then the catalog itself. Idempotent, so a deletion
+   * interrupted half way can be repeated.
+   */
+  async destroyVhost(vhost: string): Promise<Result<{ queues: number; exchanges: number }>> {
+    return this.ctx.blockConcurrencyWhile(async () => {
+      const queues = this.store.listQueues().map((q) => q.name);
+      const exchanges = this.store.listExchanges().map((e) => e.name);
+      for (let i = 0; i < queues.length; i += DESTROY_CHUNK) {
+        await Promise.all(
+          queues
+            .slice(i, i + DESTROY_CHUNK)
+            .map((name) =>
+              queueStub(this.env, vhost, name).destroy({ ifEmpty: false, ifUnused: false }),
+            ),
+        );
+      }
+      for (let i = 0; i < exchanges.length; i += DESTROY_CHUNK) {
+        await Promise.all(
+          exchanges
+            .slice(i, i + DESTROY_CHUNK)
+            .map((name) => exchangeStub(this.env, vhost, name).destroy()),
+        );
+      }
+      this.ctx.storage.transactionSync(() => {
+        this.store.clear();
+        // The default vhost is created on first use; once deleted it must stay deleted.
+        this.store.setMeta("dropped", "1");
+      });
+      return { ok: true, queues: queues.length, exchanges: exchanges.length };
+    });
+  }
+
+  /** Stores the vhost's limits; max-queues is enforced here, at declaration. */
+  async setLimits(vhost: string, limits: VhostLimits): Promise<Result<object>> {
+    return this.exclusive(vhost, async () => {
+      this.store.setMeta("limits", JSON.stringify(limits));
+      return { ok: true };
+    });
+  }
+
+  /** RabbitMQ: "cannot declare queue: queue limit in vhost is reached" (406, here 400). */
+  private queueLimitFailure(vhost: string, adding: number): Failure | null {
+    const limits = JSON.parse(this.store.getMeta("limits") ?? "{}") as VhostLimits;
+    const max = limits["max-queues"];
+    if (max === undefined || max < 0) return null;
+    if (this.store.countQueues() + adding <= max) return null;
+    return fail(
+      "bad_request",
+      `PRECONDITION_FAILED - cannot declare queue in vhost '${vhost}': queue limit in vhost (${max}) is reached`,
+    );
+  }
+
   private exists(vhost: string): boolean {
     return this.store.getMeta("vhost") === vhost;
   }
@@ -272,7 +344,7 @@ export class VhostObject extends DurableObject<Env> {
   ): Promise<T | Failure> {
     return this.ctx.blockConcurrencyWhile(async () => {
       if (!this.exists(vhost)) {
-        if (vhost !== DEFAULT_VHOST) {
+        if (vhost !== DEFAULT_VHOST || this.store.getMeta("dropped") === "1") {
           return NOT_FOUND();
         }
         await this.create(vhost);
@@ -287,5 +359,6 @@ export class VhostObject extends DurableObject<Env> {
       this.store.putExchange(declaration);
     }
     this.store.setMeta("vhost", vhost);
+    this.store.setMeta("dropped", "0");
   }
 }
