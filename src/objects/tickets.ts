@@ -25,7 +25,8 @@ function base64url(bytes: Uint8Array): string {
   return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
-async function digestOf(ticket: string): Promise<string> {
+/** What the registry stores for a ticket: its SHA-256 digest, never the ticket. */
+export async function digestOf(ticket: string): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(ticket));
   return base64url(new Uint8Array(digest));
 }

@@ -27,6 +27,7 @@ import {
 } from "../storage/catalog-store";
 import { migrate } from "../storage/migrations";
 import { exchangeStub, queueStub } from "./stubs";
+import { checkTopology, type Topology } from "./topology-check";
 
 /** The vhost every broker has from the start; others are created with PUT /api/vhosts. */
 export const DEFAULT_VHOST = "/";
@@ -94,16 +95,20 @@ export class VhostObject extends DurableObject<Env> {
   }
 
   async declareExchange(declaration: ExchangeDeclaration): Promise<Result<{ created: boolean }>> {
-    return this.exclusive(declaration.vhost, async () => {
-      const current = this.store.getExchange(declaration.name);
-      if (current) {
-        const mismatch = exchangeEquivalence(current, declaration);
-        return mismatch ?? { ok: true, created: false };
-      }
-      await exchangeStub(this.env, declaration.vhost, declaration.name).configure(declaration);
-      this.store.putExchange(declaration);
-      return { ok: true, created: true };
-    });
+    return this.exclusive(declaration.vhost, () => this.declareExchangeNow(declaration));
+  }
+
+  private async declareExchangeNow(
+    declaration: ExchangeDeclaration,
+  ): Promise<Result<{ created: boolean }>> {
+    const current = this.store.getExchange(declaration.name);
+    if (current) {
+      const mismatch = exchangeEquivalence(current, declaration);
+      return mismatch ?? { ok: true, created: false };
+    }
+    await exchangeStub(this.env, declaration.vhost, declaration.name).configure(declaration);
+    this.store.putExchange(declaration);
+    return { ok: true, created: true };
   }
 
   async deleteExchange(
@@ -141,18 +146,22 @@ export class VhostObject extends DurableObject<Env> {
   }
 
   async declareQueue(declaration: QueueDeclaration): Promise<Result<{ created: boolean }>> {
-    return this.exclusive(declaration.vhost, async () => {
-      const current = this.store.getQueue(declaration.name);
-      if (current) {
-        const mismatch = queueEquivalence(current, declaration);
-        return mismatch ?? { ok: true, created: false };
-      }
-      const overLimit = this.queueLimitFailure(declaration.vhost, 1);
-      if (overLimit) return overLimit;
-      await queueStub(this.env, declaration.vhost, declaration.name).configure(declaration);
-      this.store.putQueue(declaration);
-      return { ok: true, created: true };
-    });
+    return this.exclusive(declaration.vhost, () => this.declareQueueNow(declaration));
+  }
+
+  private async declareQueueNow(
+    declaration: QueueDeclaration,
+  ): Promise<Result<{ created: boolean }>> {
+    const current = this.store.getQueue(declaration.name);
+    if (current) {
+      const mismatch = queueEquivalence(current, declaration);
+      return mismatch ?? { ok: true, created: false };
+    }
+    const overLimit = this.queueLimitFailure(declaration.vhost, 1);
+    if (overLimit) return overLimit;
+    await queueStub(this.env, declaration.vhost, declaration.name).configure(declaration);
+    this.store.putQueue(declaration);
+    return { ok: true, created: true };
   }
 
   async deleteQueue(
@@ -179,47 +188,52 @@ export class VhostObject extends DurableObject<Env> {
   }
 
   async bind(vhost: string, request: BindRequest): Promise<Result<{ binding: Binding }>> {
-    return this.exclusive(vhost, async () => {
-      if (request.source === DEFAULT_EXCHANGE || request.destination === DEFAULT_EXCHANGE) {
-        return fail(
-          "access_refused",
-          `operation not permitted on the default ${describe("exchange", DEFAULT_EXCHANGE, vhost)}`,
-        );
-      }
-      const source = this.store.getExchange(request.source);
-      const destinationExists =
-        request.destinationType === "queue"
-          ? this.store.getQueue(request.destination)
-          : this.store.getExchange(request.destination);
-      if (!source || !destinationExists) {
-        return NOT_FOUND();
-      }
-      // Validate before anything is stored: an invalid x-match must leave no trace.
-      const compiled = exchangeTypes[source.type].compile(request.routingKey, request.arguments);
-      if (!compiled.ok) {
-        return fail("bad_request", compiled.reason);
-      }
-      const binding: Binding = {
-        source: request.source,
-        vhost,
-        destination: request.destination,
-        destination_type: request.destinationType,
-        routing_key: request.routingKey,
-        arguments: request.arguments,
-        properties_key: await propertiesKey(request.routingKey, request.arguments),
-      };
-      const bound = await exchangeStub(this.env, vhost, binding.source).bind({
-        id: bindingId(binding),
-        destination: { kind: binding.destination_type, name: binding.destination },
-        routingKey: binding.routing_key,
-        arguments: binding.arguments,
-      });
-      if (!bound.ok) {
-        return bound;
-      }
-      this.store.putBinding(binding);
-      return { ok: true, binding };
+    return this.exclusive(vhost, () => this.bindNow(vhost, request));
+  }
+
+  private async bindNow(
+    vhost: string,
+    request: BindRequest,
+  ): Promise<Result<{ binding: Binding }>> {
+    if (request.source === DEFAULT_EXCHANGE || request.destination === DEFAULT_EXCHANGE) {
+      return fail(
+        "access_refused",
+        `operation not permitted on the default ${describe("exchange", DEFAULT_EXCHANGE, vhost)}`,
+      );
+    }
+    const source = this.store.getExchange(request.source);
+    const destinationExists =
+      request.destinationType === "queue"
+        ? this.store.getQueue(request.destination)
+        : this.store.getExchange(request.destination);
+    if (!source || !destinationExists) {
+      return NOT_FOUND();
+    }
+    // Validate before anything is stored: an invalid x-match must leave no trace.
+    const compiled = exchangeTypes[source.type].compile(request.routingKey, request.arguments);
+    if (!compiled.ok) {
+      return fail("bad_request", compiled.reason);
+    }
+    const binding: Binding = {
+      source: request.source,
+      vhost,
+      destination: request.destination,
+      destination_type: request.destinationType,
+      routing_key: request.routingKey,
+      arguments: request.arguments,
+      properties_key: await propertiesKey(request.routingKey, request.arguments),
+    };
+    const bound = await exchangeStub(this.env, vhost, binding.source).bind({
+      id: bindingId(binding),
+      destination: { kind: binding.destination_type, name: binding.destination },
+      routingKey: binding.routing_key,
+      arguments: binding.arguments,
     });
+    if (!bound.ok) {
+      return bound;
+    }
+    this.store.putBinding(binding);
+    return { ok: true, binding };
   }
 
   async unbind(
@@ -310,6 +324,38 @@ export class VhostObject extends DurableObject<Env> {
     });
   }
 
+  /**
+   * Checks a definitions import's topology for this vhost against what exists, changing nothing
+   * (the all-or-nothing import checks every vhost before it changes any).
+   */
+  async checkTopology(vhost: string, topology: Topology): Promise<Result<object>> {
+    return this.ctx.blockConcurrencyWhile(async () => {
+      const failure = checkTopology(this.store, vhost, topology, this.queueLimit());
+      return failure ?? { ok: true };
+    });
+  }
+
+  /** Imports a topology: checks it again, then declares and binds everything in it. */
+  async importTopology(vhost: string, topology: Topology): Promise<Result<object>> {
+    return this.exclusive(vhost, async () => {
+      const failure = checkTopology(this.store, vhost, topology, this.queueLimit());
+      if (failure) return failure;
+      for (const exchange of topology.exchanges) {
+        const done = await this.declareExchangeNow(exchange);
+        if (!done.ok) return done;
+      }
+      for (const queue of topology.queues) {
+        const done = await this.declareQueueNow(queue);
+        if (!done.ok) return done;
+      }
+      for (const binding of topology.bindings) {
+        const done = await this.bindNow(vhost, binding);
+        if (!done.ok) return done;
+      }
+      return { ok: true };
+    });
+  }
+
   /** Stores the vhost's limits; max-queues is enforced here, at declaration. */
   async setLimits(vhost: string, limits: VhostLimits): Promise<Result<object>> {
     return this.exclusive(vhost, async () => {
@@ -319,11 +365,15 @@ export class VhostObject extends DurableObject<Env> {
   }
 
   /** RabbitMQ: "cannot declare queue: queue limit in vhost is reached" (406, here 400). */
-  private queueLimitFailure(vhost: string, adding: number): Failure | null {
+  private queueLimit(): number | null {
     const limits = JSON.parse(this.store.getMeta("limits") ?? "{}") as VhostLimits;
     const max = limits["max-queues"];
-    if (max === undefined || max < 0) return null;
-    if (this.store.countQueues() + adding <= max) return null;
+    return max === undefined || max < 0 ? null : max;
+  }
+
+  private queueLimitFailure(vhost: string, adding: number): Failure | null {
+    const max = this.queueLimit();
+    if (max === null || this.store.countQueues() + adding <= max) return null;
     return fail(
       "bad_request",
       `PRECONDITION_FAILED - cannot declare queue in vhost '${vhost}': queue limit in vhost (${max}) is reached`,
