@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { drain, json, publish } from "../support/api";
-import { basic, call, status } from "../support/access";
 import shared from "../fixtures/rabbitmq-definitions.json";
+import { basic, call, status } from "../support/access";
+import { drain, json, publish } from "../support/api";
 
 type Definitions = Record<string, unknown[]> & { users: { name: string; password_hash: string }[] };
 

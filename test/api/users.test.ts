@@ -2,8 +2,8 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { rabbitSha256Hash } from "../../src/access/passwords";
 import { registryStub } from "../../src/objects/stubs";
-import { json } from "../support/api";
 import { basic, call, createUser, createVhost, grant, status } from "../support/access";
+import { json } from "../support/api";
 
 describe("users", () => {
   it("creates a user that can log in, and never shows its password or hash", async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { drain, json, publish } from "../support/api";
 import { call, createUser, createVhost, grant, seg, status } from "../support/access";
+import { drain, json, publish } from "../support/api";
 
 describe("virtual hosts", () => {
   it("creates a vhost with 201, answers 204 the second time and lists it", async () => {
