@@ -46,6 +46,24 @@ export const LIMITS = {
   maxNackDelayMs: 12 * 60 * 60 * 1000,
   /** Messages fetched per step while dispatching to consumers. */
   dispatchChunk: 100,
+  /** Longest permission or topic-permission regex. */
+  maxPermissionRegexLength: 4096,
+  /** Most tags one user or vhost may carry. */
+  maxTags: 32,
+  /** Failed logins per user name before throttling starts (src/access/login-throttle.ts). */
+  loginFailuresAllowed: 5,
+  /** The first block after too many failures; it doubles with each further failure. */
+  loginBlockBaseMs: 1000,
+  loginBlockMaxMs: 5 * 60 * 1000,
+  /**
+   * How long an isolate trusts what it cached about a user (verified password, tags,
+   * permissions) and the vhost list: the bound on how long a deleted user, a changed password or
+   * a revoked permission keeps working on other isolates. The isolate that made the change
+   * forgets at once.
+   */
+  accessCacheMs: 5000,
+  /** A WebSocket connection ticket's life; it is single-use within it. */
+  ticketTtlMs: 30_000,
 } as const;
 
 export const PRODUCT = {

@@ -5,7 +5,7 @@ declare global {
   namespace Cloudflare {
     interface GlobalProps {
       mainModule: typeof import("./index");
-      durableNamespaces: "ExchangeObject" | "QueueObject" | "VhostObject";
+      durableNamespaces: "ExchangeObject" | "QueueObject" | "VhostObject" | "RegistryObject";
     }
     interface Env extends BrokerEnv {}
   }

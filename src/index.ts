@@ -3,6 +3,7 @@ import { createApp } from "./api/app";
 
 export { ExchangeObject } from "./objects/exchange-object";
 export { QueueObject } from "./objects/queue-object";
+export { RegistryObject } from "./objects/registry-object";
 export { VhostObject } from "./objects/vhost-object";
 
 export default createApp();

@@ -6,15 +6,21 @@ import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { loadConfig } from "../config";
 import { BrokerError, errorBody, statusOf } from "../errors";
-import { requireLogin } from "./auth";
+import { requireLogin, requireManagementTag } from "./auth";
 import { bindingRoutes } from "./bindings";
 import { consumerRoutes } from "./consumers";
 import type { AppEnv } from "./context";
+import { credentialRoutes } from "./credentials";
+import { definitionRoutes } from "./definitions";
 import { exchangeRoutes } from "./exchanges";
+import { loadVhosts } from "./guards";
 import { overviewRoutes } from "./overview";
+import { permissionRoutes } from "./permissions";
 import { producerRoutes } from "./producers";
 import { publishRoutes } from "./publish";
 import { queueRoutes } from "./queues";
+import { userRoutes } from "./users";
+import { vhostLimitRoutes } from "./vhost-limits";
 import { vhostRoutes } from "./vhosts";
 
 export function createApp(): Hono<AppEnv> {
@@ -27,9 +33,14 @@ export function createApp(): Hono<AppEnv> {
 
   app.get("/health", (c) => c.json({ status: "ok" }));
 
-  app.use("/api/*", requireLogin);
+  app.use("/api/*", requireLogin, requireManagementTag, loadVhosts);
   overviewRoutes(app);
+  userRoutes(app);
   vhostRoutes(app);
+  vhostLimitRoutes(app);
+  permissionRoutes(app);
+  credentialRoutes(app);
+  definitionRoutes(app);
   exchangeRoutes(app);
   publishRoutes(app);
   queueRoutes(app);
@@ -41,6 +52,9 @@ export function createApp(): Hono<AppEnv> {
 
   app.onError((error, c) => {
     if (error instanceof BrokerError) {
+      if (error.code === "not_authorized") {
+        c.header("WWW-Authenticate", 'Basic realm="RabbitMQ Management"');
+      }
       return c.json(errorBody(error.code, error.reason), statusOf(error.code) as 400);
     }
     if (error instanceof HTTPException && error.status < 500) {

@@ -1,115 +1,69 @@
 /**
  * HTTP Basic authentication on every /api route (RabbitMQ's management API answers
- * `401 {"error":"not_authorized","reason":"Login failed"}`). For now the one user is the
- * bootstrap administrator from configuration; users, vhosts and permissions replace
- * `authenticate` and fill in `authorizeVhost` without touching the routes.
+ * `401 {"error":"not_authorized","reason":"Login failed"}`), and the tag gate in front of the
+ * management endpoints. Credentials are checked against the registry with a short per-isolate
+ * cache (src/objects/access-cache.ts); a user name throttled after repeated failures answers
+ * `429` with Retry-After.
  *
- * Credentials compare in constant time: both sides are hashed to fixed-length digests and
- * compared with crypto.subtle.timingSafeEqual, so neither the length nor the first differing
- * byte of the configured password leaks through response timing.
+ * Tags (src/access/tags.ts): HTTP is this broker's client protocol as well as its management
+ * API, so the operations an AMQP 0-9-1 client performs over a connection (declare and delete
+ * exchanges and queues, bind, unbind, publish, get, purge), plus whoami, the aliveness test and
+ * connection tickets, need only the user's vhost permissions, as they would in RabbitMQ. Every
+ * other endpoint is the management API and needs a management tag; a user without one is
+ * answered `401 Not management user`, as RabbitMQ answers.
  */
 import { createMiddleware } from "hono/factory";
-import type { BrokerConfig } from "../config";
+import { isManagementUser } from "../access/tags";
+import type { UserAccess } from "../access/user-access";
 import { BrokerError } from "../errors";
+import { login } from "../objects/access-cache";
 import type { AppEnv } from "./context";
 
-export interface Principal {
-  readonly name: string;
-  readonly tags: readonly string[];
-}
-
-const encoder = new TextEncoder();
-
-async function digest(text: string): Promise<ArrayBuffer> {
-  return crypto.subtle.digest("SHA-256", encoder.encode(text));
-}
-
-async function sameSecret(given: string, expected: string): Promise<boolean> {
-  const [a, b] = await Promise.all([digest(given), digest(expected)]);
-  return crypto.subtle.timingSafeEqual(a, b);
-}
-
-export function parseBasicAuth(
-  header: string | undefined,
-): { user: string; password: string } | null {
-  const match = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header ?? "");
-  if (!match?.[1]) {
-    return null;
-  }
-  let decoded: string;
-  try {
-    decoded = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(
-      Uint8Array.from(atob(match[1]), (ch) => ch.charCodeAt(0)),
-    );
-  } catch {
-    return null;
-  }
-  const colon = decoded.indexOf(":");
-  if (colon < 0) {
-    return null;
-  }
-  return { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
-}
-
-export async function authenticate(
-  config: BrokerConfig,
-  user: string,
-  password: string,
-): Promise<Principal | null> {
-  if (config.adminPassword === undefined) {
-    // No administrator configured: nobody logs in (a deploy must never be an open broker).
-    return null;
-  }
-  const [userOk, passwordOk] = await Promise.all([
-    sameSecret(user, config.adminUser),
-    sameSecret(password, config.adminPassword),
-  ]);
-  return userOk && passwordOk ? { name: config.adminUser, tags: ["administrator"] } : null;
-}
-
-/**
- * Recently verified Authorization headers, per isolate, so a busy producer does not pay for the
- * credential check on every request (RabbitMQ's rabbitmq_auth_backend_cache does the same).
- * Only successes are cached, for a short time, and keyed by the configuration they were checked
- * against, so a changed password takes effect at once.
- */
-const LOGIN_CACHE_MS = 10_000;
-const LOGIN_CACHE_SIZE = 1000;
-const verified = new Map<string, { principal: Principal; until: number }>();
-
-async function login(config: BrokerConfig, header: string | undefined): Promise<Principal | null> {
-  if (header === undefined) return null;
-  const key = `${config.adminUser}\u0000${config.adminPassword ?? ""}\u0000${header}`;
-  const now = Date.now();
-  const hit = verified.get(key);
-  if (hit && hit.until > now) return hit.principal;
-  const credentials = parseBasicAuth(header);
-  const principal = credentials
-    ? await authenticate(config, credentials.user, credentials.password)
-    : null;
-  if (principal) {
-    if (verified.size >= LOGIN_CACHE_SIZE) verified.clear();
-    verified.set(key, { principal, until: now + LOGIN_CACHE_MS });
-  }
-  return principal;
-}
+export type Principal = UserAccess;
 
 export const requireLogin = createMiddleware<AppEnv>(async (c, next) => {
-  const principal = await login(c.get("config"), c.req.header("Authorization"));
-  if (!principal) {
+  const outcome = await login(c.env, c.req.header("Authorization"));
+  if (!outcome.ok) {
+    if (outcome.throttledForMs > 0) {
+      c.header("Retry-After", String(Math.ceil(outcome.throttledForMs / 1000)));
+      throw new BrokerError(
+        "too_many_requests",
+        "too many failed logins for this user name; try again later",
+      );
+    }
     c.header("WWW-Authenticate", 'Basic realm="RabbitMQ Management"');
     throw new BrokerError("not_authorized", "Login failed");
   }
-  c.set("principal", principal);
+  c.set("principal", outcome.access);
   await next();
 });
 
-/**
- * Whether the principal may use the vhost at all. The bootstrap administrator may use every
- * vhost; per-user permissions plug in here.
- */
-export function authorizeVhost(principal: Principal, _vhost: string): void {
-  if (!principal.tags.includes("administrator")) {
-    throw new BrokerError("access_refused", "Access refused.");
-  }
+/** Method and path (still percent-encoded, so %2F never splits a segment) of client operations. */
+const CLIENT_OPERATIONS: readonly [string, RegExp][] = [
+  ["GET", /^\/api\/whoami$/],
+  ["GET", /^\/api\/aliveness-test\/[^/]+$/],
+  ["POST", /^\/api\/tickets$/],
+  ["PUT", /^\/api\/(exchanges|queues)\/[^/]+\/[^/]+$/],
+  ["DELETE", /^\/api\/(exchanges|queues)\/[^/]+\/[^/]+$/],
+  ["POST", /^\/api\/exchanges\/[^/]+\/[^/]+\/(publish|publish-batch)$/],
+  ["POST", /^\/api\/queues\/[^/]+\/[^/]+\/get$/],
+  ["DELETE", /^\/api\/queues\/[^/]+\/[^/]+\/contents$/],
+  ["POST", /^\/api\/bindings\/[^/]+\/e\/[^/]+\/[qe]\/[^/]+$/],
+  ["DELETE", /^\/api\/bindings\/[^/]+\/e\/[^/]+\/[qe]\/[^/]+\/[^/]+$/],
+];
+
+function isClientOperation(method: string, path: string): boolean {
+  return CLIENT_OPERATIONS.some(([m, pattern]) => m === method && pattern.test(path));
 }
+
+export const requireManagementTag = createMiddleware<AppEnv>(async (c, next) => {
+  const principal = c.get("principal");
+  if (!isManagementUser(principal.tags)) {
+    const path = new URL(c.req.url).pathname;
+    const method = c.req.method === "HEAD" ? "GET" : c.req.method;
+    if (!isClientOperation(method, path)) {
+      throw new BrokerError("not_authorized", "Not management user");
+    }
+  }
+  await next();
+});

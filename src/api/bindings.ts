@@ -15,10 +15,11 @@ import { checkRoutingKey } from "../protocol/names";
 import type { BindingFilter } from "../storage/catalog-store";
 import { parseBody } from "./body";
 import type { AppContext, AppEnv } from "./context";
+import { knownVhosts } from "./guards";
 import { listAnswer } from "./pagination";
 import { exchangeParam, nameParam, vhostParam } from "./params";
 import { resource } from "./routes";
-import { knownVhosts } from "./vhosts";
+import { requireBindingPermissions } from "./topic-access";
 
 function defaultBinding(vhost: string, queue: string): Binding {
   return {
@@ -74,6 +75,7 @@ function destinationRoutes(app: Hono<AppEnv>, letter: "q" | "e", type: Destinati
       const body = await parseBody(c, bindingBodySchema);
       const badKey = checkRoutingKey(body.routing_key);
       if (badKey) throw BrokerError.from(badKey);
+      await requireBindingPermissions(c, vhost, source, type, destination, body.routing_key);
       const { binding } = unwrap(
         await vhostStub(c.env, vhost).bind(vhost, {
           source,
@@ -112,12 +114,27 @@ function destinationRoutes(app: Hono<AppEnv>, letter: "q" | "e", type: Destinati
       if (source === "") {
         throw new BrokerError("access_refused", "operation not permitted on the default exchange");
       }
+      const propertiesKey = c.req.param("props") ?? "";
+      const [binding] = await bindingsOf(c, vhost, {
+        source,
+        destinationType: type,
+        destination,
+        propertiesKey,
+      });
+      await requireBindingPermissions(
+        c,
+        vhost,
+        source,
+        type,
+        destination,
+        binding?.routing_key ?? null,
+      );
       unwrap(
         await vhostStub(c.env, vhost).unbind(vhost, {
           source,
           destinationType: type,
           destination,
-          propertiesKey: c.req.param("props") ?? "",
+          propertiesKey,
         }),
       );
       return c.body(null, 204);
@@ -142,7 +159,7 @@ async function requireEndpoints(
 export function bindingRoutes(app: Hono<AppEnv>): void {
   resource(app, "/api/bindings", {
     GET: async (c) => {
-      const all = await Promise.all(knownVhosts().map((vhost) => bindingsOf(c, vhost, {})));
+      const all = await Promise.all(knownVhosts(c).map((vhost) => bindingsOf(c, vhost, {})));
       return c.json(listAnswer(c, asItems(all.flat())));
     },
   });

@@ -1,14 +1,18 @@
 /** Hono's typing for this app: the Worker's bindings and what middleware puts on the context. */
 import type { Context } from "hono";
+import type { UserAccess } from "../access/user-access";
 import type { BrokerConfig } from "../config";
 import type { Env } from "../env";
-import type { Principal } from "./auth";
+import type { VhostRecord } from "../protocol/registry-records";
 
 export interface AppEnv {
   Bindings: Env;
   Variables: {
     config: BrokerConfig;
-    principal: Principal;
+    /** The logged-in user and what it may do (cached for up to LIMITS.accessCacheMs). */
+    principal: UserAccess;
+    /** Every vhost (cached likewise), so that path checks need no call. */
+    vhosts: readonly VhostRecord[];
   };
 }
 

@@ -1,4 +1,4 @@
-/** /api/overview and /api/whoami, and the unauthenticated health check. */
+/** /api/overview. */
 import type { Hono } from "hono";
 import { PRODUCT } from "../config";
 import { unwrap } from "../errors";
@@ -6,8 +6,8 @@ import { queueStub, vhostStub } from "../objects/stubs";
 import { EXCHANGE_TYPE_NAMES } from "../routing/exchange-type";
 import type { AppEnv } from "./context";
 import { exchangesOf } from "./exchanges";
+import { knownVhosts } from "./guards";
 import { resource } from "./routes";
-import { knownVhosts } from "./vhosts";
 
 const TYPE_DESCRIPTIONS: Record<string, string> = {
   direct: "AMQP direct exchange, as per the AMQP specification",
@@ -17,19 +17,12 @@ const TYPE_DESCRIPTIONS: Record<string, string> = {
 };
 
 export function overviewRoutes(app: Hono<AppEnv>): void {
-  resource(app, "/api/whoami", {
-    GET: (c) => {
-      const principal = c.get("principal");
-      return c.json({ name: principal.name, tags: principal.tags });
-    },
-  });
-
   resource(app, "/api/overview", {
     GET: async (c) => {
       let exchanges = 0;
       let queues = 0;
       const totals = { messages: 0, messages_ready: 0, messages_unacknowledged: 0 };
-      for (const vhost of knownVhosts()) {
+      for (const vhost of knownVhosts(c)) {
         exchanges += (await exchangesOf(c, vhost)).length;
         const list = unwrap(await vhostStub(c.env, vhost).listQueues(vhost)).queues;
         queues += list.length;

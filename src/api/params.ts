@@ -1,8 +1,8 @@
 /** Path and query parameters, validated the same way on every route. */
 import { BrokerError } from "../errors";
 import { checkName, exchangeNameFromPath, type ObjectKind } from "../protocol/names";
-import { authorizeVhost } from "./auth";
 import type { AppContext } from "./context";
+import { requireVisibleVhost } from "./guards";
 
 function raw(c: AppContext, key: string): string {
   const value = c.req.param(key);
@@ -12,15 +12,23 @@ function raw(c: AppContext, key: string): string {
   return value;
 }
 
-/** The vhost segment, checked for shape and for the caller's access. */
+/**
+ * The vhost segment, checked for shape, existence (404) and for the caller's right to see it
+ * (403). Each operation then checks its own permission (src/api/guards.ts).
+ */
 export function vhostParam(c: AppContext, key = "vhost"): string {
   const vhost = raw(c, key);
   const invalid = checkName("vhost", vhost);
   if (invalid) {
     throw new BrokerError("not_found", "Not Found");
   }
-  authorizeVhost(c.get("principal"), vhost);
+  requireVisibleVhost(c, vhost);
   return vhost;
+}
+
+/** A user segment: same shape rules as other names (at most 255 bytes, no control characters). */
+export function userParam(c: AppContext, key = "user"): string {
+  return nameParam(c, "user", key);
 }
 
 export function nameParam(c: AppContext, kind: ObjectKind, key = "name"): string {

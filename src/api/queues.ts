@@ -14,10 +14,10 @@ import { isReservedName } from "../protocol/names";
 import { encodePayload } from "../protocol/payload";
 import { parseBody } from "./body";
 import type { AppContext, AppEnv } from "./context";
+import { knownVhosts, requirePermission } from "./guards";
 import { listAnswer } from "./pagination";
 import { flagQuery, nameParam, vhostParam } from "./params";
 import { resource } from "./routes";
-import { knownVhosts } from "./vhosts";
 
 const getBodySchema = z.object({
   count: z.number().int().min(1).max(LIMITS.maxGetCount),
@@ -66,7 +66,7 @@ async function queuesOf(c: AppContext, vhost: string): Promise<Record<string, un
 export function queueRoutes(app: Hono<AppEnv>): void {
   resource(app, "/api/queues", {
     GET: async (c) => {
-      const all = await Promise.all(knownVhosts().map((vhost) => queuesOf(c, vhost)));
+      const all = await Promise.all(knownVhosts(c).map((vhost) => queuesOf(c, vhost)));
       return c.json(listAnswer(c, all.flat()));
     },
   });
@@ -94,6 +94,13 @@ export function queueRoutes(app: Hono<AppEnv>): void {
       }
       const badArgument = checkQueueArguments(body.arguments);
       if (badArgument) throw BrokerError.from(badArgument);
+      requirePermission(c, vhost, "configure", "queue", name);
+      const deadLetter = body.arguments["x-dead-letter-exchange"];
+      if (typeof deadLetter === "string") {
+        // RabbitMQ's table: declaring with a DLX needs write on the DLX and read on the queue.
+        requirePermission(c, vhost, "write", "exchange", deadLetter);
+        requirePermission(c, vhost, "read", "queue", name);
+      }
       const declaration: QueueDeclaration = {
         name,
         vhost,
@@ -108,6 +115,7 @@ export function queueRoutes(app: Hono<AppEnv>): void {
     DELETE: async (c) => {
       const vhost = vhostParam(c);
       const name = nameParam(c, "queue");
+      requirePermission(c, vhost, "configure", "queue", name);
       unwrap(
         await vhostStub(c.env, vhost).deleteQueue(vhost, name, {
           ifEmpty: flagQuery(c, "if-empty"),
@@ -122,6 +130,7 @@ export function queueRoutes(app: Hono<AppEnv>): void {
     DELETE: async (c) => {
       const vhost = vhostParam(c);
       const name = nameParam(c, "queue");
+      requirePermission(c, vhost, "read", "queue", name);
       unwrap(await queueStub(c.env, vhost, name).purge());
       return c.body(null, 204);
     },
@@ -132,6 +141,7 @@ export function queueRoutes(app: Hono<AppEnv>): void {
       const vhost = vhostParam(c);
       const name = nameParam(c, "queue");
       const body = await parseBody(c, getBodySchema);
+      requirePermission(c, vhost, "read", "queue", name);
       const { messages } = unwrap(
         await queueStub(c.env, vhost, name).get(body.count, body.ackmode),
       );

@@ -9,6 +9,7 @@
 import type { Env } from "../env";
 import type { ExchangeObject } from "./exchange-object";
 import type { QueueObject } from "./queue-object";
+import type { RegistryObject } from "./registry-object";
 import type { VhostObject } from "./vhost-object";
 
 type RpcMethods<T> = {
@@ -33,4 +34,9 @@ export function queueStub(env: Env, vhost: string, name: string): RpcMethods<Que
 
 export function vhostStub(env: Env, vhost: string): RpcMethods<VhostObject> {
   return typed(env.VHOSTS.getByName(JSON.stringify([vhost])));
+}
+
+/** The one registry of users, vhosts and permissions. */
+export function registryStub(env: Env): RpcMethods<RegistryObject> {
+  return typed(env.REGISTRY.getByName("registry"));
 }

@@ -17,6 +17,7 @@ import {
   queueEquivalence,
 } from "../protocol/declarations";
 import { DEFAULT_EXCHANGE, describe } from "../protocol/names";
+import type { VhostLimits } from "../protocol/registry-records";
 import { exchangeTypes } from "../routing/registry";
 import {
   type BindingFilter,
@@ -26,9 +27,13 @@ import {
 } from "../storage/catalog-store";
 import { migrate } from "../storage/migrations";
 import { exchangeStub, queueStub } from "./stubs";
+import { checkTopology, type Topology } from "./topology-check";
 
-/** The vhost every broker has from the start. Creating others arrives with vhost management. */
+/** The vhost every broker has from the start; others are created with PUT /api/vhosts. */
 export const DEFAULT_VHOST = "/";
+
+/** Objects destroyed in parallel when a vhost is deleted. */
+const DESTROY_CHUNK = 32;
 
 export interface BindRequest {
   readonly source: string;
@@ -90,16 +95,20 @@ export class VhostObject extends DurableObject<Env> {
   }
 
   async declareExchange(declaration: ExchangeDeclaration): Promise<Result<{ created: boolean }>> {
-    return this.exclusive(declaration.vhost, async () => {
-      const current = this.store.getExchange(declaration.name);
-      if (current) {
-        const mismatch = exchangeEquivalence(current, declaration);
-        return mismatch ?? { ok: true, created: false };
-      }
-      await exchangeStub(this.env, declaration.vhost, declaration.name).configure(declaration);
-      this.store.putExchange(declaration);
-      return { ok: true, created: true };
-    });
+    return this.exclusive(declaration.vhost, () => this.declareExchangeNow(declaration));
+  }
+
+  private async declareExchangeNow(
+    declaration: ExchangeDeclaration,
+  ): Promise<Result<{ created: boolean }>> {
+    const current = this.store.getExchange(declaration.name);
+    if (current) {
+      const mismatch = exchangeEquivalence(current, declaration);
+      return mismatch ?? { ok: true, created: false };
+    }
+    await exchangeStub(this.env, declaration.vhost, declaration.name).configure(declaration);
+    this.store.putExchange(declaration);
+    return { ok: true, created: true };
   }
 
   async deleteExchange(
@@ -137,16 +146,22 @@ export class VhostObject extends DurableObject<Env> {
   }
 
   async declareQueue(declaration: QueueDeclaration): Promise<Result<{ created: boolean }>> {
-    return this.exclusive(declaration.vhost, async () => {
-      const current = this.store.getQueue(declaration.name);
-      if (current) {
-        const mismatch = queueEquivalence(current, declaration);
-        return mismatch ?? { ok: true, created: false };
-      }
-      await queueStub(this.env, declaration.vhost, declaration.name).configure(declaration);
-      this.store.putQueue(declaration);
-      return { ok: true, created: true };
-    });
+    return this.exclusive(declaration.vhost, () => this.declareQueueNow(declaration));
+  }
+
+  private async declareQueueNow(
+    declaration: QueueDeclaration,
+  ): Promise<Result<{ created: boolean }>> {
+    const current = this.store.getQueue(declaration.name);
+    if (current) {
+      const mismatch = queueEquivalence(current, declaration);
+      return mismatch ?? { ok: true, created: false };
+    }
+    const overLimit = this.queueLimitFailure(declaration.vhost, 1);
+    if (overLimit) return overLimit;
+    await queueStub(this.env, declaration.vhost, declaration.name).configure(declaration);
+    this.store.putQueue(declaration);
+    return { ok: true, created: true };
   }
 
   async deleteQueue(
@@ -173,47 +188,52 @@ export class VhostObject extends DurableObject<Env> {
   }
 
   async bind(vhost: string, request: BindRequest): Promise<Result<{ binding: Binding }>> {
-    return this.exclusive(vhost, async () => {
-      if (request.source === DEFAULT_EXCHANGE || request.destination === DEFAULT_EXCHANGE) {
-        return fail(
-          "access_refused",
-          `operation not permitted on the default ${describe("exchange", DEFAULT_EXCHANGE, vhost)}`,
-        );
-      }
-      const source = this.store.getExchange(request.source);
-      const destinationExists =
-        request.destinationType === "queue"
-          ? this.store.getQueue(request.destination)
-          : this.store.getExchange(request.destination);
-      if (!source || !destinationExists) {
-        return NOT_FOUND();
-      }
-      // Validate before anything is stored: an invalid x-match must leave no trace.
-      const compiled = exchangeTypes[source.type].compile(request.routingKey, request.arguments);
-      if (!compiled.ok) {
-        return fail("bad_request", compiled.reason);
-      }
-      const binding: Binding = {
-        source: request.source,
-        vhost,
-        destination: request.destination,
-        destination_type: request.destinationType,
-        routing_key: request.routingKey,
-        arguments: request.arguments,
-        properties_key: await propertiesKey(request.routingKey, request.arguments),
-      };
-      const bound = await exchangeStub(this.env, vhost, binding.source).bind({
-        id: bindingId(binding),
-        destination: { kind: binding.destination_type, name: binding.destination },
-        routingKey: binding.routing_key,
-        arguments: binding.arguments,
-      });
-      if (!bound.ok) {
-        return bound;
-      }
-      this.store.putBinding(binding);
-      return { ok: true, binding };
+    return this.exclusive(vhost, () => this.bindNow(vhost, request));
+  }
+
+  private async bindNow(
+    vhost: string,
+    request: BindRequest,
+  ): Promise<Result<{ binding: Binding }>> {
+    if (request.source === DEFAULT_EXCHANGE || request.destination === DEFAULT_EXCHANGE) {
+      return fail(
+        "access_refused",
+        `operation not permitted on the default ${describe("exchange", DEFAULT_EXCHANGE, vhost)}`,
+      );
+    }
+    const source = this.store.getExchange(request.source);
+    const destinationExists =
+      request.destinationType === "queue"
+        ? this.store.getQueue(request.destination)
+        : this.store.getExchange(request.destination);
+    if (!source || !destinationExists) {
+      return NOT_FOUND();
+    }
+    // Validate before anything is stored: an invalid x-match must leave no trace.
+    const compiled = exchangeTypes[source.type].compile(request.routingKey, request.arguments);
+    if (!compiled.ok) {
+      return fail("bad_request", compiled.reason);
+    }
+    const binding: Binding = {
+      source: request.source,
+      vhost,
+      destination: request.destination,
+      destination_type: request.destinationType,
+      routing_key: request.routingKey,
+      arguments: request.arguments,
+      properties_key: await propertiesKey(request.routingKey, request.arguments),
+    };
+    const bound = await exchangeStub(this.env, vhost, binding.source).bind({
+      id: bindingId(binding),
+      destination: { kind: binding.destination_type, name: binding.destination },
+      routingKey: binding.routing_key,
+      arguments: binding.arguments,
     });
+    if (!bound.ok) {
+      return bound;
+    }
+    this.store.putBinding(binding);
+    return { ok: true, binding };
   }
 
   async unbind(
@@ -258,6 +278,108 @@ export class VhostObject extends DurableObject<Env> {
     }
   }
 
+  /**
+   * Creates this vhost's catalog and built-in exchanges (PUT /api/vhosts). Idempotent: an
+   * existing vhost keeps everything it has.
+   */
+  async createVhost(vhost: string): Promise<Result<{ created: boolean }>> {
+    return this.ctx.blockConcurrencyWhile(async () => {
+      if (this.exists(vhost)) return { ok: true, created: false };
+      await this.create(vhost);
+      return { ok: true, created: true };
+    });
+  }
+
+  /**
+   * Deletes everything in the vhost (DELETE /api/vhosts): every queue object with its messages,
+   * every exchange object with its bindings, then the catalog itself. Idempotent, so a deletion
+   * interrupted half way can be repeated.
+   */
+  async destroyVhost(vhost: string): Promise<Result<{ queues: number; exchanges: number }>> {
+    return this.ctx.blockConcurrencyWhile(async () => {
+      const queues = this.store.listQueues().map((q) => q.name);
+      const exchanges = this.store.listExchanges().map((e) => e.name);
+      for (let i = 0; i < queues.length; i += DESTROY_CHUNK) {
+        await Promise.all(
+          queues
+            .slice(i, i + DESTROY_CHUNK)
+            .map((name) =>
+              queueStub(this.env, vhost, name).destroy({ ifEmpty: false, ifUnused: false }),
+            ),
+        );
+      }
+      for (let i = 0; i < exchanges.length; i += DESTROY_CHUNK) {
+        await Promise.all(
+          exchanges
+            .slice(i, i + DESTROY_CHUNK)
+            .map((name) => exchangeStub(this.env, vhost, name).destroy()),
+        );
+      }
+      this.ctx.storage.transactionSync(() => {
+        this.store.clear();
+        // The default vhost is created on first use; once deleted it must stay deleted.
+        this.store.setMeta("dropped", "1");
+      });
+      return { ok: true, queues: queues.length, exchanges: exchanges.length };
+    });
+  }
+
+  /**
+   * Checks a definitions import's topology for this vhost against what exists, changing nothing
+   * (the all-or-nothing import checks every vhost before it changes any).
+   */
+  async checkTopology(vhost: string, topology: Topology): Promise<Result<object>> {
+    return this.ctx.blockConcurrencyWhile(async () => {
+      const failure = checkTopology(this.store, vhost, topology, this.queueLimit());
+      return failure ?? { ok: true };
+    });
+  }
+
+  /** Imports a topology: checks it again, then declares and binds everything in it. */
+  async importTopology(vhost: string, topology: Topology): Promise<Result<object>> {
+    return this.exclusive(vhost, async () => {
+      const failure = checkTopology(this.store, vhost, topology, this.queueLimit());
+      if (failure) return failure;
+      for (const exchange of topology.exchanges) {
+        const done = await this.declareExchangeNow(exchange);
+        if (!done.ok) return done;
+      }
+      for (const queue of topology.queues) {
+        const done = await this.declareQueueNow(queue);
+        if (!done.ok) return done;
+      }
+      for (const binding of topology.bindings) {
+        const done = await this.bindNow(vhost, binding);
+        if (!done.ok) return done;
+      }
+      return { ok: true };
+    });
+  }
+
+  /** Stores the vhost's limits; max-queues is enforced here, at declaration. */
+  async setLimits(vhost: string, limits: VhostLimits): Promise<Result<object>> {
+    return this.exclusive(vhost, async () => {
+      this.store.setMeta("limits", JSON.stringify(limits));
+      return { ok: true };
+    });
+  }
+
+  /** RabbitMQ: "cannot declare queue: queue limit in vhost is reached" (406, here 400). */
+  private queueLimit(): number | null {
+    const limits = JSON.parse(this.store.getMeta("limits") ?? "{}") as VhostLimits;
+    const max = limits["max-queues"];
+    return max === undefined || max < 0 ? null : max;
+  }
+
+  private queueLimitFailure(vhost: string, adding: number): Failure | null {
+    const max = this.queueLimit();
+    if (max === null || this.store.countQueues() + adding <= max) return null;
+    return fail(
+      "bad_request",
+      `PRECONDITION_FAILED - cannot declare queue in vhost '${vhost}': queue limit in vhost (${max}) is reached`,
+    );
+  }
+
   private exists(vhost: string): boolean {
     return this.store.getMeta("vhost") === vhost;
   }
@@ -272,7 +394,7 @@ export class VhostObject extends DurableObject<Env> {
   ): Promise<T | Failure> {
     return this.ctx.blockConcurrencyWhile(async () => {
       if (!this.exists(vhost)) {
-        if (vhost !== DEFAULT_VHOST) {
+        if (vhost !== DEFAULT_VHOST || this.store.getMeta("dropped") === "1") {
           return NOT_FOUND();
         }
         await this.create(vhost);
@@ -287,5 +409,6 @@ export class VhostObject extends DurableObject<Env> {
       this.store.putExchange(declaration);
     }
     this.store.setMeta("vhost", vhost);
+    this.store.setMeta("dropped", "0");
   }
 }

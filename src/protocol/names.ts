@@ -6,7 +6,7 @@
 import { LIMITS } from "../config";
 import { type Failure, fail } from "../errors";
 
-export type ObjectKind = "exchange" | "queue" | "vhost";
+export type ObjectKind = "exchange" | "queue" | "vhost" | "user";
 
 const encoder = new TextEncoder();
 

@@ -164,6 +164,18 @@ export class CatalogStore {
     );
   }
 
+  countQueues(): number {
+    return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM queues").one().n;
+  }
+
+  /** Empties the catalog (vhost deletion); the caller has destroyed the objects already. */
+  clear(): void {
+    this.sql.exec("DELETE FROM bindings");
+    this.sql.exec("DELETE FROM queues");
+    this.sql.exec("DELETE FROM exchanges");
+    this.sql.exec("DELETE FROM meta");
+  }
+
   countBindingsFrom(source: string): number {
     return this.sql
       .exec<{ n: number }>("SELECT COUNT(*) AS n FROM bindings WHERE source = ?", source)

@@ -1,0 +1,376 @@
+// RabbitMQ on the same machine, for comparison: when rabbitmq-server is installed (Debian's
+// package), a node of its own is started on 127.0.0.1 with a temporary directory for everything
+// (config, Mnesia, logs, Erlang cookie), non-default ports, its own epmd on a private port, no
+// plugins; the messaging suite (bench/messaging.mjs) runs against it with amqplib; then exactly
+// that node is stopped (rabbitmqctl stop, then its remaining processes by pid) and its epmd too.
+//
+//   BENCH_RABBITMQ=0                      skip the comparison
+//   BENCH_RABBITMQ_SERVER=/path/to/rabbitmq-server   use that script (rabbitmqctl beside it)
+
+import { spawn, spawnSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import {
+  freePort,
+  freePortBlock,
+  HOST,
+  isAlive,
+  pidsCpu,
+  sleep,
+  startTime,
+  treePids,
+  withTimeout,
+} from "./lib.mjs";
+
+export const NOT_INSTALLED =
+  "RabbitMQ not installed: skipped (apt-get install rabbitmq-server to compare)";
+const NODENAME = "bench@localhost";
+const STARTUP_TIMEOUT_MS = 90_000;
+const CTL_TIMEOUT_MS = 60_000;
+const STOP_TIMEOUT_MS = 30_000;
+
+function executable(p) {
+  try {
+    fs.accessSync(p, fs.constants.X_OK);
+    return fs.statSync(p).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Where rabbitmq-server is: { server, ctl } or { skip: reason }. Debian's /usr/sbin scripts switch
+ * to the rabbitmq user (and its home, cookie and directories); the scripts they wrap, in
+ * /usr/lib/rabbitmq/bin, run as the caller with the environment given here.
+ */
+export function findRabbitMQ() {
+  const flag = process.env.BENCH_RABBITMQ;
+  if (flag !== undefined && /^(0|off|no|false|skip)$/i.test(flag)) {
+    return { skip: `RabbitMQ comparison skipped (BENCH_RABBITMQ=${flag})` };
+  }
+  const wanted = process.env.BENCH_RABBITMQ_SERVER;
+  let server = null;
+  if (wanted) server = executable(wanted) ? wanted : null;
+  else {
+    const onPath = (process.env.PATH ?? "")
+      .split(path.delimiter)
+      .concat(["/usr/sbin", "/usr/local/sbin", "/sbin"])
+      .map((d) => path.join(d, "rabbitmq-server"))
+      .find(executable);
+    if (onPath) {
+      const debian = "/usr/lib/rabbitmq/bin/rabbitmq-server";
+      server = fs.realpathSync(onPath).startsWith("/usr/sbin/") && executable(debian) ? debian : onPath;
+    }
+  }
+  if (!server) return { skip: NOT_INSTALLED };
+  const ctl = path.join(path.dirname(server), "rabbitmqctl");
+  if (!executable(ctl)) return { skip: `${NOT_INSTALLED} (no rabbitmqctl beside ${server})` };
+  return { server, ctl };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The node: started here, stopped here.
+
+let node = null; // the running node, for the exit handler
+
+function epmdPids(port) {
+  // epmd daemons started for our private ERL_EPMD_PORT (only our node uses that port).
+  const out = [];
+  for (const e of fs.readdirSync("/proc").filter((x) => /^\d+$/.test(x))) {
+    try {
+      if (fs.readFileSync(`/proc/${e}/comm`, "utf8").trim() !== "epmd") continue;
+      const env = fs.readFileSync(`/proc/${e}/environ`, "utf8").split("\0");
+      if (env.includes(`ERL_EPMD_PORT=${port}`)) out.push(Number(e));
+    } catch {
+      // exited meanwhile, or not readable
+    }
+  }
+  return out;
+}
+
+function remember(n) {
+  // Processes of the node (children of beam may leave its process group and session): recorded
+  // with their start times, so that they are stopped by pid and never a reused pid.
+  for (const pid of [...treePids(n.pid), ...epmdPids(n.epmdPort)]) {
+    if (!n.pids.has(pid)) n.pids.set(pid, startTime(pid));
+  }
+}
+
+function runCtl(n, args) {
+  // rabbitmqctl against our node (bounded; our environment: cookie, epmd port, CLI ports).
+  const r = spawnSync(n.ctl, ["-n", NODENAME, ...args], {
+    env: n.env,
+    encoding: "utf8",
+    timeout: CTL_TIMEOUT_MS,
+    killSignal: "SIGKILL",
+  });
+  return { ok: r.status === 0, out: `${r.stdout ?? ""}${r.stderr ?? ""}`.trim() };
+}
+
+export async function startRabbitMQ({ server, ctl }) {
+  const amqp = (await import("amqplib")).default;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rabbitmq-bench-"));
+  const port = await freePort();
+  const distPort = await freePort();
+  const epmdPort = await freePort();
+  const ctlPorts = await freePortBlock(10);
+  const file = (name, text) => {
+    const p = path.join(dir, name);
+    fs.writeFileSync(p, text);
+    return p;
+  };
+  const env = {
+    PATH: process.env.PATH ?? "/usr/bin:/bin",
+    LANG: "C.UTF-8",
+    HOME: dir, // the Erlang cookie is created here, for the node and rabbitmqctl alike
+    RABBITMQ_CONF_ENV_FILE: file("rabbitmq-env.conf", ""), // not /etc/rabbitmq's
+    RABBITMQ_CONFIG_FILE: file(
+      "rabbitmq.conf",
+      [
+        `listeners.tcp.1 = ${HOST}:${port}`,
+        "loopback_users.guest = true",
+        "log.console = false",
+        "log.file.level = warning",
+        "",
+      ].join("\n"),
+    ),
+    RABBITMQ_ADVANCED_CONFIG_FILE: path.join(dir, "advanced.config"),
+    RABBITMQ_ENABLED_PLUGINS_FILE: file("enabled_plugins", "[].\n"),
+    RABBITMQ_MNESIA_BASE: path.join(dir, "mnesia"),
+    RABBITMQ_LOG_BASE: path.join(dir, "log"),
+    RABBITMQ_PID_FILE: path.join(dir, "rabbitmq.pid"),
+    RABBITMQ_NODENAME: NODENAME,
+    RABBITMQ_NODE_IP_ADDRESS: HOST,
+    RABBITMQ_NODE_PORT: String(port),
+    RABBITMQ_DIST_PORT: String(distPort),
+    RABBITMQ_CTL_DIST_PORT_MIN: String(ctlPorts),
+    RABBITMQ_CTL_DIST_PORT_MAX: String(ctlPorts + 9),
+    RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS: "-kernel inet_dist_use_interface {127,0,0,1}",
+    ERL_EPMD_PORT: String(epmdPort),
+    ERL_EPMD_ADDRESS: HOST,
+  };
+  const logPath = path.join(dir, "server.out");
+  const log = fs.openSync(logPath, "w");
+  const child = spawn(server, [], {
+    cwd: dir,
+    detached: true, // own process group and session
+    stdio: ["ignore", log, log],
+    env,
+  });
+  fs.closeSync(log);
+  let exit = null;
+  const exited = new Promise((resolve) =>
+    child.once("exit", (code, sig) => {
+      exit = { code, sig };
+      resolve(exit);
+    }),
+  );
+  node = {
+    pid: child.pid,
+    started: startTime(child.pid),
+    pids: new Map(),
+    exited,
+    dir,
+    env,
+    ctl,
+    port,
+    epmdPort,
+    logPath,
+    url: `amqp://guest:guest@${HOST}:${port}/%2F`,
+    amqp,
+  };
+  remember(node);
+  const t0 = Date.now();
+  let last = "";
+  while (Date.now() - t0 < STARTUP_TIMEOUT_MS && !exit) {
+    await sleep(500);
+    remember(node);
+    try {
+      const conn = await withTimeout(node.amqp.connect(node.url), 5000, "AMQP connect");
+      node.version = String(conn.connection.serverProperties?.version ?? "unknown");
+      await conn.close();
+      remember(node);
+      return { node, startupMs: Date.now() - t0 };
+    } catch (e) {
+      last = e.message;
+    }
+  }
+  const tail = fs.readFileSync(logPath, "utf8").split("\n").slice(-30).join("\n");
+  await stopRabbitMQ();
+  throw new Error(
+    `RabbitMQ did not accept AMQP connections within ${STARTUP_TIMEOUT_MS / 1000} s` +
+      (exit ? ` (exited: ${JSON.stringify(exit)})` : ` (last: ${last})`) +
+      `\n--- rabbitmq-server output ---\n${tail}`,
+  );
+}
+
+/** Stops the node started here: rabbitmqctl stop, then any process of it left, by pid. */
+export async function stopRabbitMQ() {
+  const n = node;
+  if (!n) return { left: [] };
+  remember(n);
+  const report = { ctl: null, left: [] };
+  if (isAlive(n.pid, n.started)) {
+    const r = runCtl(n, ["stop"]);
+    report.ctl = r.ok ? "rabbitmqctl stop: ok" : `rabbitmqctl stop failed: ${r.out.slice(-300)}`;
+    await Promise.race([n.exited, sleep(STOP_TIMEOUT_MS)]);
+  }
+  for (const signal of ["SIGTERM", "SIGKILL"]) {
+    const alive = [...n.pids].filter(([pid, started]) => isAlive(pid, started ?? undefined));
+    if (alive.length === 0) break;
+    for (const [pid] of alive) {
+      try {
+        process.kill(pid, signal);
+      } catch {}
+    }
+    for (let i = 0; i < 50 && [...n.pids].some(([p, s]) => isAlive(p, s ?? undefined)); i++) {
+      await sleep(100);
+    }
+  }
+  report.left = [...n.pids].filter(([pid, s]) => isAlive(pid, s ?? undefined)).map(([p]) => p);
+  report.stopped = [...n.pids.keys()];
+  if (report.left.length === 0) {
+    try {
+      fs.rmSync(n.dir, { recursive: true, force: true });
+    } catch {}
+  }
+  node = null;
+  return report;
+}
+
+process.on("exit", () => {
+  // Last resort (synchronous): never leave the node or its epmd running.
+  if (!node) return;
+  remember(node);
+  for (const [pid, started] of node.pids) {
+    if (isAlive(pid, started ?? undefined)) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {}
+    }
+  }
+});
+
+// ---------------------------------------------------------------------------------------------
+// The messaging-suite adapter (bench/messaging.mjs) over amqplib: one connection per producer
+// and per consumer, as our broker has one WebSocket for each.
+
+export function rabbitAdapter(n) {
+  const { amqp } = n;
+  let admin = null; // connection + channel for declarations and queue depths
+
+  const connect = async (what, onFailure) => {
+    const conn = await withTimeout(amqp.connect(n.url), 15_000, `AMQP connect (${what})`);
+    let closing = false;
+    conn.on("error", (e) => onFailure?.(`${what}: connection error: ${e.message}`));
+    conn.on("close", () => {
+      if (!closing) onFailure?.(`${what}: connection closed by the broker`);
+    });
+    return {
+      conn,
+      async close() {
+        closing = true;
+        await withTimeout(conn.close(), 10_000, `closing ${what}`).catch(() => {});
+      },
+    };
+  };
+
+  return {
+    short: "RabbitMQ",
+    name: `RabbitMQ ${n.version} over AMQP 0-9-1 (amqplib)`,
+    queue: "bench.ws",
+    latencyQueue: "bench.ws.latency",
+    directExchange: "bench.ws.direct",
+    directKey: "ws",
+    server: {
+      sample: () => pidsCpu(treePids(n.pid)),
+      roleOf: (pid) => {
+        try {
+          const comm = fs.readFileSync(`/proc/${pid}/comm`, "utf8").trim();
+          return comm === "beam.smp" ? "beam.smp (RabbitMQ)" : "other RabbitMQ processes";
+        } catch {
+          return "other RabbitMQ processes";
+        }
+      },
+    },
+    serverChanged: () => (isAlive(n.pid, n.started) ? null : "the RabbitMQ node exited"),
+
+    async setup() {
+      admin = await connect("admin");
+      admin.ch = await admin.conn.createChannel();
+      for (const q of ["bench.ws", "bench.ws.latency"]) await admin.ch.assertQueue(q, { durable: true });
+      await admin.ch.assertExchange("bench.ws.direct", "direct", { durable: true });
+      await admin.ch.bindQueue("bench.ws", "bench.ws.direct", "ws");
+    },
+
+    async depth(queue) {
+      return (await admin.ch.checkQueue(queue)).messageCount;
+    },
+
+    async openProducer({ onConfirm, onNack, onFailure }) {
+      const c = await connect("producer", onFailure);
+      const ch = await c.conn.createConfirmChannel();
+      ch.on("error", (e) => onFailure(`producer channel error: ${e.message}`));
+      const returned = new Set();
+      ch.on("return", (msg) => {
+        // Unroutable (mandatory): basic.return comes before the message's confirm.
+        try {
+          returned.add(JSON.parse(msg.content.toString()).id);
+        } catch {}
+      });
+      return {
+        publish(exchange, routingKey, id, payload) {
+          ch.publish(
+            exchange,
+            routingKey,
+            Buffer.from(payload),
+            { deliveryMode: 2, mandatory: true },
+            (err) => (err ? onNack(id, String(err.message ?? err)) : onConfirm(id, !returned.delete(id))),
+          );
+        },
+        async close() {
+          await withTimeout(ch.close(), 10_000, "closing producer channel").catch(() => {});
+          await c.close();
+        },
+      };
+    },
+
+    async consume(queue, { prefetch, onDelivery, onFailure }) {
+      const c = await connect(`consumer ${queue}`, onFailure);
+      const ch = await c.conn.createChannel();
+      ch.on("error", (e) => onFailure(`consumer channel error: ${e.message}`));
+      await ch.prefetch(prefetch); // per consumer (basic.qos global=false)
+      const consumerTag = `bench-${queue}`;
+      const handle = {
+        ack: (deliveryTag, multiple) => ch.ack({ fields: { deliveryTag } }, multiple),
+        cancel: () => ch.cancel(consumerTag),
+        async close() {
+          await withTimeout(ch.close(), 10_000, "closing consumer channel").catch(() => {});
+          await c.close();
+        },
+      };
+      await ch.consume(
+        queue,
+        (msg) => {
+          if (msg === null) return onFailure(`consumer ${queue} cancelled by the broker`);
+          onDelivery(
+            {
+              tag: msg.fields.deliveryTag,
+              payload: msg.content.toString(),
+              redelivered: msg.fields.redelivered,
+            },
+            handle,
+          );
+        },
+        { noAck: false, consumerTag },
+      );
+      return handle;
+    },
+
+    async close() {
+      if (admin) await admin.close();
+      admin = null;
+    },
+  };
+}

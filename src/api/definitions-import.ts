@@ -1,0 +1,250 @@
+/**
+ * POST /api/definitions: all or nothing. Everything in the file is validated first (names,
+ * hashes, regexes, exchange types, arguments, references between users, vhosts and objects) and
+ * every vhost's catalog checks its part against what it holds (equivalence, queue limit, binding
+ * ends) before anything changes; only then are vhosts created, the registry updated in one
+ * transaction, and each vhost's topology declared. A file that fails validation changes nothing.
+ * What cannot be made atomic is a platform failure between those steps (one Durable Object
+ * call failing after others succeeded); re-importing the same file then completes it, since
+ * every step is idempotent.
+ *
+ * Plain `password` fields (allowed in RabbitMQ's files) are hashed with PBKDF2 here. Policies
+ * and runtime parameters other than vhost limits are refused: this broker has none, and an
+ * import that silently dropped them would not reproduce the file.
+ */
+
+import {
+  checkPasswordHash,
+  hashPassword,
+  NATIVE_ALGORITHM,
+  RABBIT_SHA256,
+} from "../access/passwords";
+import { checkPermissionRegex } from "../access/permission-regex";
+import { parseTags } from "../access/tags";
+import { BrokerError, type Failure, unwrap } from "../errors";
+import { forgetAccess } from "../objects/access-cache";
+import { registryStub, vhostStub } from "../objects/stubs";
+import type { Topology } from "../objects/topology-check";
+import { isBuiltinExchange } from "../protocol/builtin-exchanges";
+import { checkExchangeArguments, checkQueueArguments } from "../protocol/declarations";
+import {
+  type DefinitionsFile,
+  definitionsSchema,
+  VHOST_LIMITS_COMPONENT,
+} from "../protocol/definitions";
+import { checkName, checkRoutingKey, isReservedName } from "../protocol/names";
+import {
+  type RegistryDefinitions,
+  type UserRecord,
+  VHOST_LIMIT_NAMES,
+  type VhostLimits,
+  type VhostRecord,
+} from "../protocol/registry-records";
+import { getExchangeType } from "../routing/registry";
+import { parseWith, readJson } from "./body";
+import type { AppContext } from "./context";
+
+const MAX_DEFINITIONS_BYTES = 16 * 1024 * 1024;
+
+function check(failure: Failure | null, where: string): void {
+  if (failure) throw new BrokerError(failure.code, `${where}: ${failure.reason}`);
+}
+
+function tagsOf(value: unknown, where: string): string[] {
+  const tags = parseTags(value);
+  if (!Array.isArray(tags)) throw new BrokerError("bad_request", `${where}: ${tags.reason}`);
+  return tags;
+}
+
+async function planUsers(file: DefinitionsFile): Promise<UserRecord[]> {
+  const users: UserRecord[] = [];
+  for (const [i, user] of file.users.entries()) {
+    const where = `users.${i}`;
+    check(checkName("user", user.name), where);
+    let password_hash = user.password_hash ?? "";
+    let hashing_algorithm = user.hashing_algorithm ?? RABBIT_SHA256;
+    if (user.password !== undefined && user.password_hash === undefined) {
+      password_hash = await hashPassword(user.password);
+      hashing_algorithm = NATIVE_ALGORITHM;
+    }
+    check(checkPasswordHash(password_hash, hashing_algorithm), where);
+    users.push({
+      name: user.name,
+      password_hash,
+      hashing_algorithm,
+      tags: tagsOf(user.tags, where),
+      limits: user.limits,
+    });
+  }
+  return users;
+}
+
+function planLimits(file: DefinitionsFile): Map<string, VhostLimits> {
+  if (file.policies.length > 0) {
+    throw new BrokerError("bad_request", "policies are not supported by this broker");
+  }
+  const limits = new Map<string, VhostLimits>();
+  for (const [i, parameter] of file.parameters.entries()) {
+    if (parameter.component !== VHOST_LIMITS_COMPONENT) {
+      throw new BrokerError(
+        "bad_request",
+        `parameters.${i}: runtime parameter component '${parameter.component}' is not supported`,
+      );
+    }
+    const value = parameter.value as Record<string, unknown> | null;
+    const entries = value && typeof value === "object" ? Object.entries(value) : null;
+    const valid =
+      entries?.every(
+        ([name, n]) =>
+          (VHOST_LIMIT_NAMES as readonly string[]).includes(name) && Number.isInteger(n),
+      ) ?? false;
+    if (!valid) {
+      throw new BrokerError("bad_request", `parameters.${i}: invalid vhost limits`);
+    }
+    limits.set(parameter.vhost, { ...limits.get(parameter.vhost), ...(value as VhostLimits) });
+  }
+  return limits;
+}
+
+function planTopologies(file: DefinitionsFile, knownVhost: (v: string) => boolean) {
+  const topologies = new Map<
+    string,
+    {
+      exchanges: Topology["exchanges"][number][];
+      queues: Topology["queues"][number][];
+      bindings: Topology["bindings"][number][];
+    }
+  >();
+  const of = (vhost: string, where: string) => {
+    if (!knownVhost(vhost))
+      throw new BrokerError("bad_request", `${where}: vhost '${vhost}' does not exist`);
+    let topology = topologies.get(vhost);
+    if (!topology) {
+      topology = { exchanges: [], queues: [], bindings: [] };
+      topologies.set(vhost, topology);
+    }
+    return topology;
+  };
+  for (const [i, e] of file.exchanges.entries()) {
+    const where = `exchanges.${i}`;
+    check(checkName("exchange", e.name), where);
+    const type = getExchangeType(e.type);
+    if (!type) throw new BrokerError("bad_request", `${where}: unknown exchange type '${e.type}'`);
+    if (isReservedName(e.name) && !isBuiltinExchange(e.name)) {
+      throw new BrokerError(
+        "access_refused",
+        `${where}: exchange name '${e.name}' contains reserved prefix 'amq.*'`,
+      );
+    }
+    check(checkExchangeArguments(e.arguments), where);
+    of(e.vhost, where).exchanges.push({ ...e, type: type.name });
+  }
+  for (const [i, q] of file.queues.entries()) {
+    const where = `queues.${i}`;
+    check(checkName("queue", q.name), where);
+    if (isReservedName(q.name)) {
+      throw new BrokerError(
+        "access_refused",
+        `${where}: queue name '${q.name}' contains reserved prefix 'amq.*'`,
+      );
+    }
+    check(checkQueueArguments(q.arguments), where);
+    of(q.vhost, where).queues.push({ ...q, exclusive: false });
+  }
+  for (const [i, b] of file.bindings.entries()) {
+    const where = `bindings.${i}`;
+    check(checkName("exchange", b.source), where);
+    check(checkName(b.destination_type, b.destination), where);
+    check(checkRoutingKey(b.routing_key), where);
+    of(b.vhost, where).bindings.push({
+      source: b.source,
+      destinationType: b.destination_type,
+      destination: b.destination,
+      routingKey: b.routing_key,
+      arguments: b.arguments,
+    });
+  }
+  return topologies;
+}
+
+export async function importDefinitions(c: AppContext): Promise<void> {
+  const file = parseWith(definitionsSchema, await readJson(c, MAX_DEFINITIONS_BYTES));
+  const registry = registryStub(c.env);
+  const [{ users: existingUsers }, { vhosts: existingVhosts }] = await Promise.all([
+    registry.listUsers().then(unwrap),
+    registry.listVhosts().then(unwrap),
+  ]);
+  const users = await planUsers(file);
+  const limits = planLimits(file);
+
+  const current = new Map(existingVhosts.map((v) => [v.name, v]));
+  const vhosts: VhostRecord[] = file.vhosts.map((v, i) => {
+    check(checkName("vhost", v.name), `vhosts.${i}`);
+    const before = current.get(v.name);
+    const tags = v.tags ?? v.metadata?.tags;
+    return {
+      name: v.name,
+      description: v.description ?? v.metadata?.description ?? before?.description ?? "",
+      tags: tags === undefined ? (before?.tags ?? []) : tagsOf(tags, `vhosts.${i}`),
+      default_queue_type: v.default_queue_type ?? before?.default_queue_type ?? "classic",
+      limits: { ...before?.limits, ...limits.get(v.name) },
+    };
+  });
+  for (const [name, extra] of limits) {
+    const before = current.get(name);
+    if (before && !vhosts.some((v) => v.name === name)) {
+      vhosts.push({ ...before, limits: { ...before.limits, ...extra } });
+    }
+  }
+  const fileVhosts = new Set(vhosts.map((v) => v.name));
+  const knownVhost = (name: string) => fileVhosts.has(name) || current.has(name);
+  const knownUser = (name: string) =>
+    users.some((u) => u.name === name) || existingUsers.some((u) => u.name === name);
+
+  for (const [vhost] of limits) {
+    if (!knownVhost(vhost))
+      throw new BrokerError("bad_request", `parameters: vhost '${vhost}' does not exist`);
+  }
+  const grants = [
+    ...file.permissions.map((p, i) => ({
+      p,
+      where: `permissions.${i}`,
+      regexes: [p.configure, p.write, p.read],
+    })),
+    ...file.topic_permissions.map((p, i) => ({
+      p,
+      where: `topic_permissions.${i}`,
+      regexes: [p.write, p.read],
+    })),
+  ];
+  for (const { p, where, regexes } of grants) {
+    if (!knownUser(p.user))
+      throw new BrokerError("bad_request", `${where}: user '${p.user}' does not exist`);
+    if (!knownVhost(p.vhost))
+      throw new BrokerError("bad_request", `${where}: vhost '${p.vhost}' does not exist`);
+    for (const regex of regexes) check(checkPermissionRegex(regex), where);
+  }
+  const topologies = planTopologies(file, knownVhost);
+
+  // Every vhost's catalog checks its part before anything changes anywhere.
+  for (const [vhost, topology] of topologies) {
+    unwrap(await vhostStub(c.env, vhost).checkTopology(vhost, topology));
+  }
+
+  // Apply: catalogs exist before the registry lists their vhosts (as PUT /api/vhosts does).
+  for (const vhost of vhosts) unwrap(await vhostStub(c.env, vhost.name).createVhost(vhost.name));
+  const definitions: RegistryDefinitions = {
+    users,
+    vhosts,
+    permissions: file.permissions,
+    topic_permissions: file.topic_permissions,
+  };
+  unwrap(await registry.importDefinitions(definitions));
+  forgetAccess();
+  for (const vhost of vhosts) {
+    unwrap(await vhostStub(c.env, vhost.name).setLimits(vhost.name, vhost.limits));
+  }
+  for (const [vhost, topology] of topologies) {
+    unwrap(await vhostStub(c.env, vhost).importTopology(vhost, topology));
+  }
+}

@@ -1,0 +1,122 @@
+/**
+ * GET /api/definitions (everything) and GET /api/definitions/{vhost} (one vhost's exchanges,
+ * queues and bindings, as RabbitMQ's per-vhost export), in RabbitMQ's JSON format; POST
+ * /api/definitions imports one (src/api/definitions-import.ts). Administrators only. Users are
+ * exported with their password hashes and nothing else secret, as RabbitMQ exports them; no other
+ * endpoint returns a hash. Built-in exchanges and the default exchange's implicit bindings are
+ * not exported, as RabbitMQ does not export them.
+ */
+import type { Hono } from "hono";
+import { PRODUCT } from "../config";
+import { unwrap } from "../errors";
+import { registryStub, vhostStub } from "../objects/stubs";
+import { isBuiltinExchange } from "../protocol/builtin-exchanges";
+import { VHOST_LIMITS_COMPONENT } from "../protocol/definitions";
+import type { AppContext, AppEnv } from "./context";
+import { importDefinitions } from "./definitions-import";
+import { requireAdministrator } from "./guards";
+import { vhostParam } from "./params";
+import { resource } from "./routes";
+
+function header() {
+  return {
+    rabbit_version: PRODUCT.managementVersion,
+    rabbitmq_version: PRODUCT.managementVersion,
+    product_name: PRODUCT.name,
+    product_version: PRODUCT.version,
+  };
+}
+
+async function topologyOf(c: AppContext, vhost: string) {
+  const catalog = vhostStub(c.env, vhost);
+  const [{ exchanges }, { queues }, { bindings }] = await Promise.all([
+    catalog.listExchanges(vhost).then(unwrap),
+    catalog.listQueues(vhost).then(unwrap),
+    catalog.listBindings(vhost, {}).then(unwrap),
+  ]);
+  return {
+    queues: queues.map((q) => ({
+      name: q.name,
+      vhost,
+      durable: q.durable,
+      auto_delete: q.auto_delete,
+      arguments: q.arguments,
+    })),
+    exchanges: exchanges
+      .filter((e) => !isBuiltinExchange(e.name))
+      .map((e) => ({
+        name: e.name,
+        vhost,
+        type: e.type,
+        durable: e.durable,
+        auto_delete: e.auto_delete,
+        internal: e.internal,
+        arguments: e.arguments,
+      })),
+    bindings: bindings.map((b) => ({
+      source: b.source,
+      vhost,
+      destination: b.destination,
+      destination_type: b.destination_type,
+      routing_key: b.routing_key,
+      arguments: b.arguments,
+    })),
+  };
+}
+
+export async function exportDefinitions(c: AppContext): Promise<Record<string, unknown>> {
+  const { definitions } = unwrap(await registryStub(c.env).exportDefinitions());
+  const topologies = await Promise.all(definitions.vhosts.map((v) => topologyOf(c, v.name)));
+  return {
+    ...header(),
+    users: definitions.users.map((u) => ({
+      name: u.name,
+      password_hash: u.password_hash,
+      hashing_algorithm: u.hashing_algorithm,
+      tags: u.tags,
+      limits: u.limits,
+    })),
+    vhosts: definitions.vhosts.map((v) => ({
+      name: v.name,
+      description: v.description,
+      tags: v.tags,
+      default_queue_type: v.default_queue_type,
+    })),
+    permissions: definitions.permissions,
+    topic_permissions: definitions.topic_permissions,
+    parameters: definitions.vhosts
+      .filter((v) => Object.keys(v.limits).length > 0)
+      .map((v) => ({
+        value: v.limits,
+        vhost: v.name,
+        component: VHOST_LIMITS_COMPONENT,
+        name: "limits",
+      })),
+    global_parameters: [],
+    policies: [],
+    queues: topologies.flatMap((t) => t.queues),
+    exchanges: topologies.flatMap((t) => t.exchanges),
+    bindings: topologies.flatMap((t) => t.bindings),
+  };
+}
+
+export function definitionRoutes(app: Hono<AppEnv>): void {
+  resource(app, "/api/definitions", {
+    GET: async (c) => {
+      requireAdministrator(c);
+      return c.json(await exportDefinitions(c));
+    },
+    POST: async (c) => {
+      requireAdministrator(c);
+      await importDefinitions(c);
+      return c.body(null, 204);
+    },
+  });
+  resource(app, "/api/definitions/:vhost", {
+    GET: async (c) => {
+      requireAdministrator(c);
+      const vhost = vhostParam(c);
+      return c.json({ ...header(), parameters: [], policies: [], ...(await topologyOf(c, vhost)) });
+    },
+  });
+}

@@ -1,0 +1,67 @@
+/**
+ * The checks that depend on an exchange's type: topic permissions apply to topic exchanges only
+ * (https://www.rabbitmq.com/docs/access-control#topic-authorisation). The type is looked up only
+ * for a user that has topic permissions on that exchange, and kept per isolate for
+ * LIMITS.accessCacheMs, so the publish path stays off the catalog.
+ */
+import { LIMITS } from "../config";
+import { vhostStub } from "../objects/stubs";
+import type { DestinationType } from "../protocol/bindings";
+import { builtinExchange } from "../protocol/builtin-exchanges";
+import { DEFAULT_EXCHANGE } from "../protocol/names";
+import type { AppContext } from "./context";
+import { hasTopicPermissions, requirePermission, requireTopicPermission } from "./guards";
+
+const types = new Map<string, { type: string | null; until: number }>();
+
+async function exchangeTypeOf(c: AppContext, vhost: string, name: string): Promise<string | null> {
+  if (name === DEFAULT_EXCHANGE) return "direct";
+  const builtin = builtinExchange(vhost, name);
+  if (builtin) return builtin.type;
+  const key = JSON.stringify([vhost, name]);
+  const hit = types.get(key);
+  if (hit && hit.until > Date.now()) return hit.type;
+  const answer = await vhostStub(c.env, vhost).getExchange(vhost, name);
+  const type = answer.ok ? answer.exchange.type : null;
+  if (types.size >= 1000) types.clear();
+  types.set(key, { type, until: Date.now() + LIMITS.accessCacheMs });
+  return type;
+}
+
+async function isRestrictedTopic(c: AppContext, vhost: string, exchange: string) {
+  return (
+    hasTopicPermissions(c, vhost, exchange) &&
+    (await exchangeTypeOf(c, vhost, exchange)) === "topic"
+  );
+}
+
+export async function requirePublishTopics(
+  c: AppContext,
+  vhost: string,
+  exchange: string,
+  routingKeys: readonly string[],
+): Promise<void> {
+  if (!(await isRestrictedTopic(c, vhost, exchange))) return;
+  for (const key of new Set(routingKeys)) {
+    requireTopicPermission(c, vhost, "write", exchange, key);
+  }
+}
+
+/**
+ * queue.bind / exchange.bind and their unbinds: write on the destination, read on the source
+ * exchange, and topic read on the binding key when the source is a topic exchange.
+ */
+export async function requireBindingPermissions(
+  c: AppContext,
+  vhost: string,
+  source: string,
+  type: DestinationType,
+  destination: string,
+  routingKey: string | null,
+): Promise<void> {
+  requirePermission(c, vhost, "write", type, destination);
+  requirePermission(c, vhost, "read", "exchange", source);
+  if (routingKey !== null && (await isRestrictedTopic(c, vhost, source))) {
+    requireTopicPermission(c, vhost, "read", source, routingKey);
+  }
+}

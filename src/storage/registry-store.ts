@@ -1,0 +1,327 @@
+/**
+ * The registry's tables: users, vhosts (with their limits), permissions, topic permissions,
+ * failed-login counts and connection tickets. Typed SQL helpers; no policy, no network.
+ */
+import type { FailureRecord } from "../access/login-throttle";
+import type {
+  PermissionRecord,
+  TopicPermissionRecord,
+  UserRecord,
+  VhostLimits,
+  VhostRecord,
+} from "../protocol/registry-records";
+import { fromJsonColumn, toJsonColumn } from "./json-column";
+import type { Migration } from "./migrations";
+
+export const REGISTRY_MIGRATIONS: readonly Migration[] = [
+  [
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    `CREATE TABLE users (
+      name TEXT PRIMARY KEY,
+      password_hash TEXT NOT NULL,
+      hashing_algorithm TEXT NOT NULL,
+      tags TEXT NOT NULL,
+      limits TEXT NOT NULL
+    )`,
+    `CREATE TABLE vhosts (
+      name TEXT PRIMARY KEY,
+      description TEXT NOT NULL,
+      tags TEXT NOT NULL,
+      default_queue_type TEXT NOT NULL,
+      limits TEXT NOT NULL
+    )`,
+    `CREATE TABLE permissions (
+      user TEXT NOT NULL, vhost TEXT NOT NULL,
+      configure TEXT NOT NULL, write TEXT NOT NULL, read TEXT NOT NULL,
+      PRIMARY KEY (user, vhost)
+    )`,
+    "CREATE INDEX permissions_by_vhost ON permissions (vhost)",
+    `CREATE TABLE topic_permissions (
+      user TEXT NOT NULL, vhost TEXT NOT NULL, exchange TEXT NOT NULL,
+      write TEXT NOT NULL, read TEXT NOT NULL,
+      PRIMARY KEY (user, vhost, exchange)
+    )`,
+    "CREATE INDEX topic_permissions_by_vhost ON topic_permissions (vhost)",
+    `CREATE TABLE login_failures (
+      user TEXT PRIMARY KEY, failures INTEGER NOT NULL, blocked_until INTEGER NOT NULL,
+      last_failure INTEGER NOT NULL
+    )`,
+    "CREATE INDEX login_failures_by_time ON login_failures (last_failure)",
+    `CREATE TABLE tickets (
+      digest TEXT PRIMARY KEY, user TEXT NOT NULL, vhost TEXT NOT NULL, expires INTEGER NOT NULL
+    )`,
+    "CREATE INDEX tickets_by_expiry ON tickets (expires)",
+  ],
+];
+
+interface UserRow extends Record<string, SqlStorageValue> {
+  name: string;
+  password_hash: string;
+  hashing_algorithm: string;
+  tags: string;
+  limits: string;
+}
+
+interface VhostRow extends Record<string, SqlStorageValue> {
+  name: string;
+  description: string;
+  tags: string;
+  default_queue_type: string;
+  limits: string;
+}
+
+type PermissionRow = PermissionRecord & Record<string, SqlStorageValue>;
+type TopicPermissionRow = TopicPermissionRecord & Record<string, SqlStorageValue>;
+
+export interface TicketRow extends Record<string, SqlStorageValue> {
+  user: string;
+  vhost: string;
+  expires: number;
+}
+
+const toUser = (row: UserRow): UserRecord => ({
+  name: row.name,
+  password_hash: row.password_hash,
+  hashing_algorithm: row.hashing_algorithm,
+  tags: fromJsonColumn<string[]>(row.tags, []),
+  limits: fromJsonColumn<Record<string, number>>(row.limits, {}),
+});
+
+const toVhost = (row: VhostRow): VhostRecord => ({
+  name: row.name,
+  description: row.description,
+  tags: fromJsonColumn<string[]>(row.tags, []),
+  default_queue_type: row.default_queue_type,
+  limits: fromJsonColumn<VhostLimits>(row.limits, {}),
+});
+
+const toPermission = (row: PermissionRow): PermissionRecord => ({
+  user: row.user,
+  vhost: row.vhost,
+  configure: row.configure,
+  write: row.write,
+  read: row.read,
+});
+
+const toTopicPermission = (row: TopicPermissionRow): TopicPermissionRecord => ({
+  user: row.user,
+  vhost: row.vhost,
+  exchange: row.exchange,
+  write: row.write,
+  read: row.read,
+});
+
+export class RegistryStore {
+  constructor(private readonly sql: SqlStorage) {}
+
+  getMeta(key: string): string | undefined {
+    return this.sql
+      .exec<{ value: string }>("SELECT value FROM meta WHERE key = ?", key)
+      .toArray()[0]?.value;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.sql.exec(
+      "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+      key,
+      value,
+    );
+  }
+
+  getUser(name: string): UserRecord | undefined {
+    const row = this.sql.exec<UserRow>("SELECT * FROM users WHERE name = ?", name).toArray()[0];
+    return row ? toUser(row) : undefined;
+  }
+
+  listUsers(): UserRecord[] {
+    return this.sql.exec<UserRow>("SELECT * FROM users ORDER BY name").toArray().map(toUser);
+  }
+
+  putUser(user: UserRecord): void {
+    this.sql.exec(
+      `INSERT INTO users (name, password_hash, hashing_algorithm, tags, limits) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT(name) DO UPDATE SET password_hash = excluded.password_hash,
+         hashing_algorithm = excluded.hashing_algorithm, tags = excluded.tags, limits = excluded.limits`,
+      user.name,
+      user.password_hash,
+      user.hashing_algorithm,
+      toJsonColumn(user.tags),
+      toJsonColumn(user.limits),
+    );
+  }
+
+  /** Replaces the hash only if it is still `expected` (a concurrent password change wins). */
+  replaceHash(name: string, expected: string, hash: string, algorithm: string): void {
+    this.sql.exec(
+      "UPDATE users SET password_hash = ?, hashing_algorithm = ? WHERE name = ? AND password_hash = ?",
+      hash,
+      algorithm,
+      name,
+      expected,
+    );
+  }
+
+  /** Deletes a user and every permission it held. */
+  deleteUser(name: string): boolean {
+    const removed = this.sql.exec("DELETE FROM users WHERE name = ?", name).rowsWritten > 0;
+    this.sql.exec("DELETE FROM permissions WHERE user = ?", name);
+    this.sql.exec("DELETE FROM topic_permissions WHERE user = ?", name);
+    this.sql.exec("DELETE FROM tickets WHERE user = ?", name);
+    return removed;
+  }
+
+  getVhost(name: string): VhostRecord | undefined {
+    const row = this.sql.exec<VhostRow>("SELECT * FROM vhosts WHERE name = ?", name).toArray()[0];
+    return row ? toVhost(row) : undefined;
+  }
+
+  listVhosts(): VhostRecord[] {
+    return this.sql.exec<VhostRow>("SELECT * FROM vhosts ORDER BY name").toArray().map(toVhost);
+  }
+
+  putVhost(vhost: VhostRecord): void {
+    this.sql.exec(
+      `INSERT INTO vhosts (name, description, tags, default_queue_type, limits) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT(name) DO UPDATE SET description = excluded.description, tags = excluded.tags,
+         default_queue_type = excluded.default_queue_type, limits = excluded.limits`,
+      vhost.name,
+      vhost.description,
+      toJsonColumn(vhost.tags),
+      vhost.default_queue_type,
+      toJsonColumn(vhost.limits),
+    );
+  }
+
+  /** Deletes a vhost and every permission in it: nothing else. */
+  deleteVhost(name: string): boolean {
+    const removed = this.sql.exec("DELETE FROM vhosts WHERE name = ?", name).rowsWritten > 0;
+    this.sql.exec("DELETE FROM permissions WHERE vhost = ?", name);
+    this.sql.exec("DELETE FROM topic_permissions WHERE vhost = ?", name);
+    this.sql.exec("DELETE FROM tickets WHERE vhost = ?", name);
+    return removed;
+  }
+
+  listPermissions(filter: { user?: string; vhost?: string } = {}): PermissionRecord[] {
+    return this.sql
+      .exec<PermissionRow>(
+        "SELECT * FROM permissions WHERE (?1 IS NULL OR user = ?1) AND (?2 IS NULL OR vhost = ?2) ORDER BY vhost, user",
+        filter.user ?? null,
+        filter.vhost ?? null,
+      )
+      .toArray()
+      .map(toPermission);
+  }
+
+  putPermission(permission: PermissionRecord): void {
+    this.sql.exec(
+      `INSERT INTO permissions (user, vhost, configure, write, read) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT(user, vhost) DO UPDATE SET configure = excluded.configure,
+         write = excluded.write, read = excluded.read`,
+      permission.user,
+      permission.vhost,
+      permission.configure,
+      permission.write,
+      permission.read,
+    );
+  }
+
+  deletePermission(user: string, vhost: string): boolean {
+    return (
+      this.sql.exec("DELETE FROM permissions WHERE user = ? AND vhost = ?", user, vhost)
+        .rowsWritten > 0
+    );
+  }
+
+  listTopicPermissions(filter: { user?: string; vhost?: string } = {}): TopicPermissionRecord[] {
+    return this.sql
+      .exec<TopicPermissionRow>(
+        "SELECT * FROM topic_permissions WHERE (?1 IS NULL OR user = ?1) AND (?2 IS NULL OR vhost = ?2) ORDER BY vhost, user, exchange",
+        filter.user ?? null,
+        filter.vhost ?? null,
+      )
+      .toArray()
+      .map(toTopicPermission);
+  }
+
+  putTopicPermission(permission: TopicPermissionRecord): void {
+    this.sql.exec(
+      `INSERT INTO topic_permissions (user, vhost, exchange, write, read) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT(user, vhost, exchange) DO UPDATE SET write = excluded.write, read = excluded.read`,
+      permission.user,
+      permission.vhost,
+      permission.exchange,
+      permission.write,
+      permission.read,
+    );
+  }
+
+  /** Deletes one exchange's topic permission, or all of the user's in the vhost. */
+  deleteTopicPermissions(user: string, vhost: string, exchange?: string): boolean {
+    return (
+      this.sql.exec(
+        "DELETE FROM topic_permissions WHERE user = ? AND vhost = ? AND (?3 IS NULL OR exchange = ?3)",
+        user,
+        vhost,
+        exchange ?? null,
+      ).rowsWritten > 0
+    );
+  }
+
+  getFailures(user: string): FailureRecord | undefined {
+    const row = this.sql
+      .exec<{ failures: number; blocked_until: number }>(
+        "SELECT failures, blocked_until FROM login_failures WHERE user = ?",
+        user,
+      )
+      .toArray()[0];
+    return row ? { failures: row.failures, blockedUntil: row.blocked_until } : undefined;
+  }
+
+  putFailures(user: string, record: FailureRecord, now: number): void {
+    this.sql.exec(
+      `INSERT INTO login_failures (user, failures, blocked_until, last_failure) VALUES (?, ?, ?, ?)
+       ON CONFLICT(user) DO UPDATE SET failures = excluded.failures,
+         blocked_until = excluded.blocked_until, last_failure = excluded.last_failure`,
+      user,
+      record.failures,
+      record.blockedUntil,
+      now,
+    );
+  }
+
+  clearFailures(user: string): void {
+    this.sql.exec("DELETE FROM login_failures WHERE user = ?", user);
+  }
+
+  /** Forgets failures older than `before` whose block has ended, so guessed names do not pile up. */
+  pruneFailures(before: number, now: number): void {
+    this.sql.exec(
+      "DELETE FROM login_failures WHERE last_failure < ? AND blocked_until < ?",
+      before,
+      now,
+    );
+  }
+
+  putTicket(digest: string, user: string, vhost: string, expires: number): void {
+    this.sql.exec(
+      "INSERT INTO tickets (digest, user, vhost, expires) VALUES (?, ?, ?, ?)",
+      digest,
+      user,
+      vhost,
+      expires,
+    );
+  }
+
+  /** Removes and returns a ticket: a ticket can be taken once. */
+  takeTicket(digest: string): TicketRow | undefined {
+    const row = this.sql
+      .exec<TicketRow>("SELECT user, vhost, expires FROM tickets WHERE digest = ?", digest)
+      .toArray()[0];
+    if (row) this.sql.exec("DELETE FROM tickets WHERE digest = ?", digest);
+    return row;
+  }
+
+  pruneTickets(now: number): void {
+    this.sql.exec("DELETE FROM tickets WHERE expires <= ?", now);
+  }
+}
