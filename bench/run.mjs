@@ -14,13 +14,29 @@ import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import fs from "node:fs";
 import http from "node:http";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import {
+  cpuDelta,
+  fmt,
+  freePort,
+  groupCpu,
+  groupPids,
+  HOST,
+  MAX_ATTEMPTS,
+  machineCpu,
+  percentile,
+  QUIET_BUSY_PCT,
+  sleep,
+  waitForQuiet,
+} from "./lib.mjs";
+import { runMessagingSuite } from "./messaging.mjs";
+import { printMessaging, renderMessaging } from "./messaging-report.mjs";
+import { findRabbitMQ, rabbitAdapter, startRabbitMQ, stopRabbitMQ } from "./rabbitmq.mjs";
+import { workersBrokerAdapter } from "./ws-scenarios.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const HOST = "127.0.0.1";
 const AUTH = `Basic ${Buffer.from("guest:guest").toString("base64")}`;
 const SECONDS = (() => {
   const raw = process.env.BENCH_SECONDS;
@@ -32,15 +48,19 @@ const SECONDS = (() => {
   }
   return n;
 })();
+// BENCH_ONLY=http or =messaging runs one part; BENCH_OUTPUT writes the report elsewhere.
+const ONLY = process.env.BENCH_ONLY ?? "";
+if (!["", "http", "messaging"].includes(ONLY)) {
+  console.error(`BENCH_ONLY must be 'http' or 'messaging', got '${ONLY}'`);
+  process.exit(2);
+}
+const OUTPUT = path.resolve(ROOT, process.env.BENCH_OUTPUT || "BENCHMARKS.md");
 const DURATION_MS = Math.round(SECONDS * 1000);
 const WARMUP_MS = Math.min(1000, Math.max(200, Math.round(DURATION_MS / 5)));
 const MAX_REQUESTS_PER_PHASE = 2_000_000; // count bound on every load loop
 const REQUEST_TIMEOUT_MS = 30_000;
 const STARTUP_TIMEOUT_MS = 60_000;
 const DRAIN_TIMEOUT_MS = 180_000;
-const QUIET_WAIT_MS = 30_000;
-const QUIET_BUSY_PCT = 25; // % of one core
-const MAX_ATTEMPTS = 3;
 const BATCH_SIZE = 100;
 const EXCHANGE = "bench.orders";
 const EMPTY_EXCHANGE = "bench.empty";
@@ -59,56 +79,6 @@ const TARGET_BATCH = 15_000;
 let broker = null; // { child, pid, exited: Promise, logPath }
 let tempDir = null;
 let stopping = null;
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on("error", reject);
-    srv.listen(0, HOST, () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-function groupPids(pgid) {
-  // Processes still in the broker's process group (Linux /proc; empty elsewhere).
-  const out = [];
-  let entries = [];
-  try {
-    entries = fs.readdirSync("/proc");
-  } catch {
-    return out;
-  }
-  for (const e of entries) {
-    if (!/^\d+$/.test(e)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${e}/stat`, "utf8");
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (Number(fields[2]) === pgid) out.push(Number(e));
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return out;
-}
-
-function groupCpu(pgid) {
-  // Map pid -> utime + stime (seconds) of every live process in the group; null without /proc.
-  const tick = 100; // USER_HZ on Linux
-  const out = new Map();
-  for (const pid of groupPids(pgid)) {
-    try {
-      const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      out.set(pid, (Number(fields[11]) + Number(fields[12])) / tick);
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return out.size > 0 ? out : null;
-}
 
 const roles = new Map();
 function processRole(pid) {
@@ -131,37 +101,6 @@ function processRole(pid) {
   return role;
 }
 
-function cpuDelta(before, after) {
-  // CPU seconds the group used between two samples, and whether its processes changed (a process
-  // that exited takes its CPU time with it: then the figure is not reliable).
-  if (!before || !after) return { seconds: null, changed: false, byRole: {} };
-  let seconds = 0;
-  let changed = false;
-  const byRole = {};
-  for (const [pid, t] of after) {
-    const d = t - (before.get(pid) ?? 0);
-    seconds += d;
-    const role = processRole(pid);
-    byRole[role] = (byRole[role] ?? 0) + d;
-  }
-  for (const pid of before.keys()) if (!after.has(pid)) changed = true;
-  for (const pid of after.keys()) if (!before.has(pid)) changed = true;
-  return { seconds: changed ? null : seconds, changed, byRole: changed ? {} : byRole };
-}
-
-function machineCpu() {
-  // Aggregate jiffies from /proc/stat: { busy, total }; null when unavailable.
-  try {
-    const line = fs.readFileSync("/proc/stat", "utf8").split("\n")[0];
-    const v = line.trim().split(/\s+/).slice(1, 9).map(Number);
-    const total = v.reduce((a, b) => a + b, 0);
-    const idle = v[3] + (v[4] ?? 0);
-    return { busy: total - idle, total };
-  } catch {
-    return null;
-  }
-}
-
 function reloadCount() {
   // wrangler dev rebuilds and restarts workerd when a watched file changes; count its messages.
   if (!broker) return 0;
@@ -171,22 +110,6 @@ function reloadCount() {
   } catch {
     return 0;
   }
-}
-
-async function waitForQuiet() {
-  // Other processes on the machine (a test run, a build) distort the figures: before each
-  // scenario wait, bounded, for the machine to be nearly idle. Returns the last busy % seen.
-  const deadline = Date.now() + QUIET_WAIT_MS;
-  let busy = null;
-  for (let i = 0; i < 100 && Date.now() < deadline; i++) {
-    const a = machineCpu();
-    await sleep(500);
-    const b = machineCpu();
-    if (!a || !b || b.total <= a.total) return null;
-    busy = ((b.busy - a.busy) / (b.total - a.total)) * os.cpus().length * 100;
-    if (busy < QUIET_BUSY_PCT) return busy;
-  }
-  return busy;
 }
 
 function killGroup(signal) {
@@ -424,12 +347,6 @@ function makeMessage(routingKey) {
 // ---------------------------------------------------------------------------------------------
 // The load loop: `concurrency` workers, each issuing one request at a time until time or count.
 
-function percentile(sorted, p) {
-  if (sorted.length === 0) return null;
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[i];
-}
-
 async function runLoad({ concurrency, durationMs, maxRequests = MAX_REQUESTS_PER_PHASE, one }) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
   const latencies = [];
@@ -466,7 +383,7 @@ async function runLoad({ concurrency, durationMs, maxRequests = MAX_REQUESTS_PER
   await Promise.all(Array.from({ length: concurrency }, worker));
   const elapsed = (performance.now() - t0) / 1000;
   const cpuClient = process.cpuUsage(cpuClient0);
-  const server = cpuDelta(cpuServer0, broker ? groupCpu(broker.pid) : null);
+  const server = cpuDelta(cpuServer0, broker ? groupCpu(broker.pid) : null, processRole);
   const reloads = reloadCount() - reloads0;
   const machine1 = machineCpu();
   agent.destroy();
@@ -636,19 +553,6 @@ async function queueDepth() {
 
 // ---------------------------------------------------------------------------------------------
 
-function sleep(ms) {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-function fmt(n, digits = 0) {
-  if (n === null || n === undefined || Number.isNaN(n)) return "–";
-  if (Math.abs(n) < 0.5 * 10 ** -digits) n = 0; // no "-0.00"
-  return n.toLocaleString("en-US", {
-    minimumFractionDigits: digits,
-    maximumFractionDigits: digits,
-  });
-}
-
 function machine() {
   const cpus = os.cpus();
   let wrangler = "unknown";
@@ -667,18 +571,8 @@ function machine() {
   };
 }
 
-async function main() {
-  const started = new Date();
-  const m = machine();
-  console.log(
-    `bench: ${SECONDS} s per scenario (BENCH_SECONDS), warm-up ${WARMUP_MS} ms; node ${m.node}, wrangler ${m.wrangler}`,
-  );
-  const { port, startupMs } = await startBroker();
-  portNumber = port;
-  console.log(
-    `broker up on ${HOST}:${port} after ${(startupMs / 1000).toFixed(1)} s (pid ${broker.pid})`,
-  );
-
+// The HTTP API's scenarios: results go to `results`, checks to `checks`.
+async function httpScenarios(results, checks) {
   await api("PUT", `/api/exchanges/${V}/${EXCHANGE}`, { type: "topic" }, [201, 204]);
   await api("PUT", `/api/exchanges/${V}/${EMPTY_EXCHANGE}`, { type: "topic" }, [201, 204]);
   await api("PUT", `/api/queues/${V}/${QUEUE}`, { durable: true }, [201, 204]);
@@ -689,10 +583,8 @@ async function main() {
     [201, 204],
   );
   const depth0 = await queueDepth();
-  const checks = [];
   checks.push({ what: "queue empty after setup", ok: depth0 === 0, detail: `messages=${depth0}` });
 
-  const results = [];
   const phase = async (key, label, kind, concurrency, one, unit, opts = {}) => {
     const warmup = opts.warmup ?? true;
     const canRetry = opts.canRetry ?? (() => true);
@@ -839,19 +731,106 @@ async function main() {
       ? `other processes used more than ${QUIET_BUSY_PCT}% of a core during: ${noisy.join("; ")}`
       : `other processes below ${QUIET_BUSY_PCT}% of a core in every scenario`,
   });
+}
+
+async function main() {
+  const started = new Date();
+  const m = machine();
+  console.log(
+    `bench: ${SECONDS} s per scenario (BENCH_SECONDS), warm-up ${WARMUP_MS} ms; node ${m.node}, wrangler ${m.wrangler}`,
+  );
+  const { port, startupMs } = await startBroker();
+  portNumber = port;
+  console.log(
+    `broker up on ${HOST}:${port} after ${(startupMs / 1000).toFixed(1)} s (pid ${broker.pid})`,
+  );
+
+  const results = [];
+  const checks = [];
+  if (ONLY !== "messaging") await httpScenarios(results, checks);
+
+  // Messaging over WebSocket against the same broker (bench/ws-scenarios.mjs).
+  let ours = null;
+  if (ONLY !== "http") {
+    console.log("measuring messaging over WebSocket:");
+    const reloads0 = reloadCount();
+    const brokerPid = broker.pid;
+    ours = await runMessagingSuite(
+      workersBrokerAdapter({
+        port,
+        authorization: AUTH,
+        server: { sample: () => groupCpu(brokerPid), roleOf: processRole },
+        serverChanged: () => {
+          const reloads = reloadCount() - reloads0;
+          if (reloads > 0) return `wrangler reloaded ${reloads} times`;
+          return groupPids(brokerPid).length > 0 ? null : "the broker's processes exited";
+        },
+      }),
+      { seconds: SECONDS, warmupMs: WARMUP_MS },
+    );
+  }
 
   await stopBroker();
   removeTempDir();
 
-  const report = render({ started, m, results, checks });
-  printTable(results, checks);
-  fs.writeFileSync(path.join(ROOT, "BENCHMARKS.md"), report);
-  console.log(`\nwrote ${path.join(ROOT, "BENCHMARKS.md")}`);
-  const ok = checks.every((c) => c.ok || c.warnOnly);
+  // The same scenarios against RabbitMQ on this machine, when it is installed (bench/rabbitmq.mjs).
+  const rabbit = ours ? await compareWithRabbitMQ() : null;
+
+  const messagingChecks = ours ? [...ours.checks, ...rabbit.checks] : [];
+  const report = [
+    ...(ONLY !== "messaging" ? [render({ started, m, results, checks })] : []),
+    ...(ours
+      ? renderMessaging({ ours, rabbit, seconds: SECONDS, warmupMs: WARMUP_MS, cores: m.cores })
+      : []),
+  ].join("\n");
+  if (ONLY !== "messaging") printTable(results, checks);
+  if (ours) printMessaging({ ours, rabbit, checks: messagingChecks });
+  fs.writeFileSync(OUTPUT, report);
+  console.log(`\nwrote ${OUTPUT}`);
+  const ok = [...checks, ...messagingChecks].every((c) => c.ok || c.warnOnly);
   if (!ok) {
     console.error("\nFAILED: see the checks above");
     process.exitCode = 1;
   }
+}
+
+async function compareWithRabbitMQ() {
+  const found = findRabbitMQ();
+  if (found.skip) {
+    console.log(found.skip);
+    return { skipped: found.skip, checks: [] };
+  }
+  const checks = [];
+  let adapter = null;
+  let out = { checks };
+  try {
+    const { node, startupMs } = await startRabbitMQ(found);
+    console.log(
+      `RabbitMQ ${node.version} (${found.server}) up on ${HOST}:${node.port} after ` +
+        `${(startupMs / 1000).toFixed(1)} s (pid ${node.pid}, node bench@localhost)`,
+    );
+    console.log("measuring RabbitMQ with amqplib:");
+    adapter = rabbitAdapter(node);
+    const suite = await runMessagingSuite(adapter, { seconds: SECONDS, warmupMs: WARMUP_MS });
+    checks.push(...suite.checks);
+    out = { ...suite, checks, version: node.version, server: found.server };
+  } catch (e) {
+    console.error(`RabbitMQ comparison failed: ${e?.stack ?? e}`);
+    out.error = String(e?.message ?? e).split("\n")[0];
+    checks.push({ what: "RabbitMQ: comparison ran", ok: false, warnOnly: true, detail: out.error });
+  } finally {
+    await adapter?.close().catch(() => {});
+    const stop = await stopRabbitMQ();
+    checks.push({
+      what: "RabbitMQ: the node started here and its epmd stopped",
+      ok: stop.left.length === 0,
+      detail:
+        stop.left.length === 0
+          ? `${stop.ctl ?? "not running"}; no process left of ${stop.stopped?.length ?? 0}`
+          : `still running: pids ${stop.left.join(", ")}`,
+    });
+  }
+  return out;
 }
 
 function rateOf(r) {

@@ -8,7 +8,6 @@ import { loadConfig } from "../config";
 import { BrokerError, errorBody, statusOf } from "../errors";
 import { requireLogin, requireManagementTag } from "./auth";
 import { bindingRoutes } from "./bindings";
-import { consumerRoutes } from "./consumers";
 import type { AppEnv } from "./context";
 import { credentialRoutes } from "./credentials";
 import { definitionRoutes } from "./definitions";
@@ -16,9 +15,10 @@ import { exchangeRoutes } from "./exchanges";
 import { loadVhosts } from "./guards";
 import { overviewRoutes } from "./overview";
 import { permissionRoutes } from "./permissions";
-import { producerRoutes } from "./producers";
 import { publishRoutes } from "./publish";
+import { pullRoutes } from "./pull";
 import { queueRoutes } from "./queues";
+import { socketRoutes } from "./sockets";
 import { userRoutes } from "./users";
 import { vhostLimitRoutes } from "./vhost-limits";
 import { vhostRoutes } from "./vhosts";
@@ -33,6 +33,9 @@ export function createApp(): Hono<AppEnv> {
 
   app.get("/health", (c) => c.json({ status: "ok" }));
 
+  // WebSocket upgrades log in themselves (Basic or a connection ticket) and are client
+  // operations, so they come before the management login and tag gate.
+  socketRoutes(app);
   app.use("/api/*", requireLogin, requireManagementTag, loadVhosts);
   overviewRoutes(app);
   userRoutes(app);
@@ -44,8 +47,7 @@ export function createApp(): Hono<AppEnv> {
   exchangeRoutes(app);
   publishRoutes(app);
   queueRoutes(app);
-  consumerRoutes(app);
-  producerRoutes(app);
+  pullRoutes(app);
   bindingRoutes(app);
 
   app.notFound((c) => c.json(errorBody("not_found", "Not Found"), 404));

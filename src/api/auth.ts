@@ -46,7 +46,7 @@ const CLIENT_OPERATIONS: readonly [string, RegExp][] = [
   ["PUT", /^\/api\/(exchanges|queues)\/[^/]+\/[^/]+$/],
   ["DELETE", /^\/api\/(exchanges|queues)\/[^/]+\/[^/]+$/],
   ["POST", /^\/api\/exchanges\/[^/]+\/[^/]+\/(publish|publish-batch)$/],
-  ["POST", /^\/api\/queues\/[^/]+\/[^/]+\/get$/],
+  ["POST", /^\/api\/queues\/[^/]+\/[^/]+\/(get|pull|ack)$/],
   ["DELETE", /^\/api\/queues\/[^/]+\/[^/]+\/contents$/],
   ["POST", /^\/api\/bindings\/[^/]+\/e\/[^/]+\/[qe]\/[^/]+$/],
   ["DELETE", /^\/api\/bindings\/[^/]+\/e\/[^/]+\/[qe]\/[^/]+\/[^/]+$/],

@@ -95,13 +95,6 @@ export function requireTopicPermission(
   }
 }
 
-/** Whether any topic permission could restrict this exchange (else its type need not be known). */
-export function hasTopicPermissions(c: AppContext, vhost: string, exchange: string): boolean {
-  return c
-    .get("principal")
-    .topicPermissions.some((p) => p.vhost === vhost && p.exchange === exchange);
-}
-
 export function requireAdministrator(c: AppContext): void {
   if (!isAdministrator(c.get("principal").tags)) {
     throw new BrokerError("access_refused", "Not administrator user");

@@ -8,10 +8,12 @@
  * frames gather into the next batch. Confirms leave in sequence order; a run of consecutive
  * confirms with the same verdict is sent as one frame with `multiple: true`.
  */
+import { hasVhostAccess } from "../access/user-access";
 import type { BrokerConfig } from "../config";
 import { LIMITS } from "../config";
 import type { Env } from "../env";
 import { BrokerError } from "../errors";
+import { currentAccess } from "../objects/access-cache";
 import { Coalescer } from "../objects/coalescer";
 import { publishMessages } from "../objects/publish";
 import {
@@ -24,6 +26,7 @@ import {
 import type { PublishedMessage } from "../protocol/message";
 import { checkName, exchangeNameFromPath } from "../protocol/names";
 import { toMessage } from "./message-input";
+import { publishRefusal } from "./publish-access";
 
 type Outcome = { routed: boolean } | { code: string; reason: string };
 
@@ -36,11 +39,14 @@ export class ProducerSession {
   private readonly pending: Pending[] = [];
   private lastSeq = 0;
   private readonly exchanges: Coalescer<PublishedMessage, boolean>;
+  /** Frames are checked one after another, so they reach the exchanges in the order sent. */
+  private checks: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly socket: WebSocket,
-    env: Env,
-    vhost: string,
+    private readonly env: Env,
+    private readonly vhost: string,
+    private readonly user: string,
     private readonly config: BrokerConfig,
   ) {
     this.exchanges = new Coalescer((exchange, messages) =>
@@ -90,6 +96,28 @@ export class ProducerSession {
       );
     } catch (error) {
       this.settle(entry, failure(error));
+      return;
+    }
+    this.checks = this.checks.then(() => this.authorizeAndSubmit(entry, exchange, message));
+  }
+
+  /** The user's current rights decide each frame: a deleted user's connection ends. */
+  private async authorizeAndSubmit(
+    entry: Pending,
+    exchange: string,
+    message: PublishedMessage,
+  ): Promise<void> {
+    const access = await currentAccess(this.env, this.user);
+    if (!access || !hasVhostAccess(access, this.vhost)) {
+      const reason = `user '${this.user}' no longer has access to vhost '${this.vhost}'`;
+      this.settle(entry, { code: "access_refused", reason });
+      this.send(errorFrame("access_refused", reason));
+      this.socket.close(4003, "access refused");
+      return;
+    }
+    const refused = await publishRefusal(this.env, access, this.vhost, exchange, [message]);
+    if (refused) {
+      this.settle(entry, failure(refused));
       return;
     }
     this.exchanges.submit(exchange, [message]).then(

@@ -4,47 +4,43 @@
  * for a user that has topic permissions on that exchange, and kept per isolate for
  * LIMITS.accessCacheMs, so the publish path stays off the catalog.
  */
+import type { UserAccess } from "../access/user-access";
 import { LIMITS } from "../config";
+import type { Env } from "../env";
 import { vhostStub } from "../objects/stubs";
 import type { DestinationType } from "../protocol/bindings";
 import { builtinExchange } from "../protocol/builtin-exchanges";
 import { DEFAULT_EXCHANGE } from "../protocol/names";
 import type { AppContext } from "./context";
-import { hasTopicPermissions, requirePermission, requireTopicPermission } from "./guards";
+import { requirePermission, requireTopicPermission } from "./guards";
 
 const types = new Map<string, { type: string | null; until: number }>();
 
-async function exchangeTypeOf(c: AppContext, vhost: string, name: string): Promise<string | null> {
+async function exchangeTypeOf(env: Env, vhost: string, name: string): Promise<string | null> {
   if (name === DEFAULT_EXCHANGE) return "direct";
   const builtin = builtinExchange(vhost, name);
   if (builtin) return builtin.type;
   const key = JSON.stringify([vhost, name]);
   const hit = types.get(key);
   if (hit && hit.until > Date.now()) return hit.type;
-  const answer = await vhostStub(c.env, vhost).getExchange(vhost, name);
+  const answer = await vhostStub(env, vhost).getExchange(vhost, name);
   const type = answer.ok ? answer.exchange.type : null;
   if (types.size >= 1000) types.clear();
   types.set(key, { type, until: Date.now() + LIMITS.accessCacheMs });
   return type;
 }
 
-async function isRestrictedTopic(c: AppContext, vhost: string, exchange: string) {
-  return (
-    hasTopicPermissions(c, vhost, exchange) &&
-    (await exchangeTypeOf(c, vhost, exchange)) === "topic"
-  );
-}
-
-export async function requirePublishTopics(
-  c: AppContext,
+/** Whether the user's topic permissions restrict this exchange (only topic exchanges count). */
+export async function isRestrictedTopic(
+  env: Env,
+  access: UserAccess,
   vhost: string,
   exchange: string,
-  routingKeys: readonly string[],
-): Promise<void> {
-  if (!(await isRestrictedTopic(c, vhost, exchange))) return;
-  for (const key of new Set(routingKeys)) {
-    requireTopicPermission(c, vhost, "write", exchange, key);
-  }
+): Promise<boolean> {
+  return (
+    access.topicPermissions.some((p) => p.vhost === vhost && p.exchange === exchange) &&
+    (await exchangeTypeOf(env, vhost, exchange)) === "topic"
+  );
 }
 
 /**
@@ -61,7 +57,7 @@ export async function requireBindingPermissions(
 ): Promise<void> {
   requirePermission(c, vhost, "write", type, destination);
   requirePermission(c, vhost, "read", "exchange", source);
-  if (routingKey !== null && (await isRestrictedTopic(c, vhost, source))) {
+  if (routingKey !== null && (await isRestrictedTopic(c.env, c.get("principal"), vhost, source))) {
     requireTopicPermission(c, vhost, "read", source, routingKey);
   }
 }

@@ -22,6 +22,7 @@ import { describe } from "../protocol/names";
 import { fromJsonColumn, toJsonColumn } from "../storage/json-column";
 import { migrate } from "../storage/migrations";
 import { QUEUE_MIGRATIONS } from "../storage/queue-schema";
+import { ConnectionAccess } from "./connection-access";
 import {
   type Leased,
   QueueEngine,
@@ -67,10 +68,12 @@ export class QueueObject extends DurableObject<Env> {
   private readonly engine: QueueEngine;
   private readonly waiters: PullWaiter[] = [];
   private alarmAt: number | null = null;
+  private readonly access: ConnectionAccess;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
+    this.access = new ConnectionAccess(env);
     migrate(ctx.storage, QUEUE_MIGRATIONS);
     const row = this.sql
       .exec<{ value: string }>("SELECT value FROM meta WHERE key = 'declaration'")
@@ -107,7 +110,9 @@ export class QueueObject extends DurableObject<Env> {
   }
 
   /** Stores a batch in order, atomically, then hands what it can to consumers and long polls. */
-  enqueue(messages: readonly PublishedMessage[]): EnqueueResult {
+  async enqueue(messages: readonly PublishedMessage[]): Promise<EnqueueResult> {
+    if (!this.declaration) return notFound();
+    if (this.engine.consumers.size > 0) await this.expelRevoked();
     if (!this.declaration) return notFound();
     const now = Date.now();
     this.ctx.storage.transactionSync(() => this.engine.enqueue(messages, now));
@@ -212,7 +217,12 @@ export class QueueObject extends DurableObject<Env> {
   }
 
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
-    const { connection } = attachmentOf(ws);
+    const { connection, user } = attachmentOf(ws);
+    const declaration = this.declaration;
+    if (declaration && !(await this.access.mayRead(user, declaration.vhost, declaration.name))) {
+      this.expel(ws, user);
+      return;
+    }
     if (typeof message !== "string") {
       ws.send(JSON.stringify(errorFrame("bad_frame", "frames are JSON text, not binary")));
       return;
@@ -241,6 +251,7 @@ export class QueueObject extends DurableObject<Env> {
   }
 
   override async alarm(): Promise<void> {
+    await this.expelRevoked();
     const now = Date.now();
     this.alarmAt = null;
     this.engine.expire(now);
@@ -312,6 +323,30 @@ export class QueueObject extends DurableObject<Env> {
         return unreachable;
       }
     }
+  }
+
+  /** Ends the connections of users who may no longer read this queue. */
+  private async expelRevoked(): Promise<void> {
+    const declaration = this.declaration;
+    if (!declaration) return;
+    const sockets = this.ctx.getWebSockets();
+    const users = sockets.map((ws) => attachmentOf(ws).user);
+    const gone = await this.access.revoked(users, declaration.vhost, declaration.name);
+    for (const ws of sockets) {
+      const { user } = attachmentOf(ws);
+      if (gone.has(user)) this.expel(ws, user);
+    }
+  }
+
+  private expel(ws: WebSocket, user: string): void {
+    const reason = `user '${user}' may no longer read this queue`;
+    try {
+      ws.send(JSON.stringify(errorFrame("access_refused", reason)));
+      ws.close(4003, "access refused");
+    } catch {
+      // Already closing.
+    }
+    this.closeConnection(ws);
   }
 
   private closeConnection(ws: WebSocket): void {

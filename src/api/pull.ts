@@ -1,9 +1,9 @@
 /**
- * Consumers over HTTP and WebSocket:
- * - `GET /api/queues/{vhost}/{queue}/consume` upgrades to a consumer connection, accepted by the
- *   queue's own Durable Object (hibernatable; frames in docs/websocket-protocol.md);
+ * Pull consumers over HTTP, for clients that cannot hold a socket (WebSocket consumers:
+ * src/api/sockets.ts):
  * - `POST /api/queues/{vhost}/{queue}/pull` leases messages, long-polling up to 20 s;
  * - `POST /api/queues/{vhost}/{queue}/ack` acks or nacks leases.
+ * Both are basic.get / basic.ack in RabbitMQ's table: read on the queue.
  */
 import type { Hono } from "hono";
 import { z } from "zod";
@@ -13,6 +13,7 @@ import { queueStub } from "../objects/stubs";
 import { encodePayload } from "../protocol/payload";
 import { parseBody } from "./body";
 import type { AppEnv } from "./context";
+import { requirePermission } from "./guards";
 import { nameParam, vhostParam } from "./params";
 import { resource } from "./routes";
 
@@ -43,26 +44,12 @@ const settleSchema = z.object({
     .default([]),
 });
 
-export function consumerRoutes(app: Hono<AppEnv>): void {
-  resource(app, "/api/queues/:vhost/:name/consume", {
-    GET: async (c) => {
-      const vhost = vhostParam(c);
-      const name = nameParam(c, "queue");
-      if (c.req.header("Upgrade")?.toLowerCase() !== "websocket") {
-        throw new BrokerError("bad_request", "expected a WebSocket upgrade (Upgrade: websocket)");
-      }
-      // The object accepts the socket itself so that it can hibernate; it learns who connected
-      // from headers only the Worker can set (requests reach objects only through the Worker).
-      const headers = new Headers(c.req.raw.headers);
-      headers.set("X-Broker-User", c.get("principal").name);
-      return queueStub(c.env, vhost, name).fetch(new Request(c.req.raw, { headers }));
-    },
-  });
-
+export function pullRoutes(app: Hono<AppEnv>): void {
   resource(app, "/api/queues/:vhost/:name/pull", {
     POST: async (c) => {
       const vhost = vhostParam(c);
       const name = nameParam(c, "queue");
+      requirePermission(c, vhost, "read", "queue", name);
       const body = await parseBody(c, pullSchema);
       const { messages } = unwrap(
         await queueStub(c.env, vhost, name).pull(
@@ -89,6 +76,7 @@ export function consumerRoutes(app: Hono<AppEnv>): void {
     POST: async (c) => {
       const vhost = vhostParam(c);
       const name = nameParam(c, "queue");
+      requirePermission(c, vhost, "read", "queue", name);
       const body = await parseBody(c, settleSchema);
       if (body.acks.length + body.nacks.length === 0) {
         throw new BrokerError("bad_request", "nothing to settle: give acks and/or nacks");

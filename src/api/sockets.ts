@@ -1,0 +1,87 @@
+/**
+ * WebSocket upgrades: consumer connections (`GET /api/queues/{vhost}/{queue}/consume`, accepted
+ * by the queue's Durable Object so they can hibernate) and producer connections
+ * (`GET /api/publish/{vhost}`, terminated here). Frames: docs/websocket-protocol.md.
+ *
+ * Credentials: HTTP Basic, or, for browsers (which cannot set headers on a WebSocket), a
+ * single-use ticket from `POST /api/tickets` passed as `?ticket=`; never a password in the URL.
+ * A refused upgrade is answered before the socket opens. Once open, each frame is checked
+ * against the user's current access, so a deleted user or a revoked permission ends the
+ * connection's rights within LIMITS.accessCacheMs.
+ */
+import type { Hono } from "hono";
+import { BrokerError, unwrap } from "../errors";
+import { login, vhostRecords } from "../objects/access-cache";
+import { queueStub, vhostStub } from "../objects/stubs";
+import { redeemTicket } from "../objects/tickets";
+import type { AppContext, AppEnv } from "./context";
+import { requirePermission, requireVhostAccess } from "./guards";
+import { nameParam, vhostParam } from "./params";
+import { ProducerSession } from "./producer-session";
+import { resource } from "./routes";
+
+/** Logs the upgrade in (Basic or ticket) and answers the vhost it connects to. */
+async function connect(c: AppContext): Promise<string> {
+  const ticket = c.req.query("ticket");
+  if (ticket !== undefined) {
+    const redeemed = unwrap(await redeemTicket(c.env, ticket, c.req.param("vhost") ?? ""));
+    c.set("principal", redeemed.access);
+  } else {
+    const outcome = await login(c.env, c.req.header("Authorization"));
+    if (!outcome.ok) {
+      if (outcome.throttledForMs > 0) {
+        c.header("Retry-After", String(Math.ceil(outcome.throttledForMs / 1000)));
+        throw new BrokerError(
+          "too_many_requests",
+          "too many failed logins for this user name; try again later",
+        );
+      }
+      throw new BrokerError("not_authorized", "Login failed");
+    }
+    c.set("principal", outcome.access);
+  }
+  c.set("vhosts", await vhostRecords(c.env));
+  const vhost = vhostParam(c);
+  requireVhostAccess(c, vhost);
+  if (c.req.header("Upgrade")?.toLowerCase() !== "websocket") {
+    throw new BrokerError("bad_request", "expected a WebSocket upgrade (Upgrade: websocket)");
+  }
+  return vhost;
+}
+
+/** Registered before the /api login middleware: upgrades carry their own credentials. */
+export function socketRoutes(app: Hono<AppEnv>): void {
+  resource(app, "/api/queues/:vhost/:name/consume", {
+    GET: async (c) => {
+      const vhost = await connect(c);
+      const name = nameParam(c, "queue");
+      // basic.consume needs read on the queue; the queue object checks it again per frame.
+      requirePermission(c, vhost, "read", "queue", name);
+      // The object accepts the socket itself so that it can hibernate; it learns who connected
+      // from a header only the Worker can set (requests reach objects only through the Worker).
+      const headers = new Headers(c.req.raw.headers);
+      headers.set("X-Broker-User", c.get("principal").name);
+      return queueStub(c.env, vhost, name).fetch(new Request(c.req.raw, { headers }));
+    },
+  });
+
+  resource(app, "/api/publish/:vhost", {
+    GET: async (c) => {
+      const vhost = await connect(c);
+      unwrap(await vhostStub(c.env, vhost).ensure(vhost));
+      // Terminated in the Worker: a producer is busy by nature, so it gains nothing from
+      // hibernation, and frames go straight to whichever exchange objects they name.
+      const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
+      server.accept();
+      const session = new ProducerSession(
+        server,
+        c.env,
+        vhost,
+        c.get("principal").name,
+        c.get("config"),
+      );
+      server.addEventListener("message", (event) => session.receive(event.data));
+      return new Response(null, { status: 101, webSocket: client });
+    },
+  });
+}
