@@ -23,6 +23,7 @@ import { fromJsonColumn, toJsonColumn } from "../storage/json-column";
 import { migrate } from "../storage/migrations";
 import { QUEUE_MIGRATIONS } from "../storage/queue-schema";
 import { ConnectionAccess } from "./connection-access";
+import { handleConsumerFrame } from "./consumer-frames";
 import {
   type Leased,
   QueueEngine,
@@ -232,7 +233,19 @@ export class QueueObject extends DurableObject<Env> {
       ws.send(JSON.stringify(errorFrame(parsed.code, parsed.reason)));
       return;
     }
-    const reply = this.handle(connection, parsed.frame);
+    const reply = declaration
+      ? handleConsumerFrame(
+          {
+            engine: this.engine,
+            queue: declaration.name,
+            send: (frame) => this.sendTo(connection, frame),
+            cancelled: () => this.autoDeleteIfUnused(),
+          },
+          connection,
+          parsed.frame,
+          Date.now(),
+        )
+      : errorFrame("not_found", "the queue no longer exists");
     if (reply) ws.send(JSON.stringify(reply));
     this.schedule();
   }
@@ -257,72 +270,6 @@ export class QueueObject extends DurableObject<Env> {
     this.engine.expire(now);
     this.wakeWaiters(now);
     this.schedule();
-  }
-
-  private handle(connection: string, frame: ConsumerFrame): ServerFrame | null {
-    const now = Date.now();
-    const declaration = this.declaration;
-    if (!declaration) return errorFrame("not_found", "the queue no longer exists");
-    switch (frame.type) {
-      case FRAME.consume: {
-        if (frame.queue !== undefined && frame.queue !== declaration.name) {
-          return errorFrame(
-            "bad_request",
-            `this connection consumes from '${declaration.name}'`,
-            frame.type,
-          );
-        }
-        const refused = this.engine.consume(
-          connection,
-          {
-            tag: frame.tag,
-            prefetch: frame.prefetch,
-            autoAck: frame.ack === "auto",
-            exclusive: frame.exclusive,
-            ackTimeoutMs: frame.ack_timeout_ms,
-          },
-          now,
-          declaration.name,
-        );
-        if (refused) return errorFrame(refused.code, refused.reason, frame.type);
-        this.sendTo(connection, { type: FRAME.consumeOk, tag: frame.tag });
-        this.engine.dispatch(now);
-        return null;
-      }
-      case FRAME.ack:
-      case FRAME.nack:
-      case FRAME.reject: {
-        const multiple = frame.type === FRAME.reject ? false : frame.multiple;
-        const outcome = frame.type === FRAME.ack ? "ack" : frame.requeue ? "requeue" : "drop";
-        const known = this.engine.settleDeliveries(
-          connection,
-          frame.delivery_tag,
-          multiple,
-          outcome,
-          now,
-        );
-        return known ? null : unknownTag(frame.delivery_tag, frame.type);
-      }
-      case FRAME.extend: {
-        const deadline = now + frame.ack_timeout_ms;
-        const known = this.engine.extend(connection, frame.delivery_tag, frame.multiple, deadline);
-        return known ? null : unknownTag(frame.delivery_tag, frame.type);
-      }
-      case FRAME.cancel:
-        if (this.engine.cancel(connection, frame.tag)) {
-          this.autoDeleteIfUnused();
-          return { type: FRAME.cancelOk, tag: frame.tag };
-        }
-        return errorFrame(
-          "unknown_consumer",
-          `no consumer '${frame.tag}' on this connection`,
-          frame.type,
-        );
-      default: {
-        const unreachable: never = frame;
-        return unreachable;
-      }
-    }
   }
 
   /** Ends the connections of users who may no longer read this queue. */
@@ -418,15 +365,6 @@ export class QueueObject extends DurableObject<Env> {
 
 function attachmentOf(ws: WebSocket): SocketAttachment {
   return (ws.deserializeAttachment() as SocketAttachment | null) ?? { connection: "", user: "" };
-}
-
-function unknownTag(deliveryTag: number, frame: string): ServerFrame {
-  // RabbitMQ closes the channel with PRECONDITION_FAILED here; the socket stays usable instead.
-  return errorFrame(
-    "unknown_delivery_tag",
-    `PRECONDITION_FAILED - unknown delivery tag ${deliveryTag}`,
-    frame,
-  );
 }
 
 function notFound() {
