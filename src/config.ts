@@ -62,6 +62,10 @@ export const LIMITS = {
    * forgets at once.
    */
   accessCacheMs: 5000,
+  /** A producer connection refreshes its place in the vhost's connection count this often. */
+  producerHeartbeatMs: 60_000,
+  /** A producer connection not refreshed for this long is no longer counted. */
+  producerSilenceMs: 3 * 60_000,
   /** A WebSocket connection ticket's life; it is single-use within it. */
   ticketTtlMs: 30_000,
 } as const;

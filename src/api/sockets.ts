@@ -10,6 +10,7 @@
  * connection's rights within LIMITS.accessCacheMs.
  */
 import type { Hono } from "hono";
+import { LIMITS } from "../config";
 import { BrokerError, unwrap } from "../errors";
 import { login, vhostRecords } from "../objects/access-cache";
 import { queueStub, vhostStub } from "../objects/stubs";
@@ -59,20 +60,40 @@ export function socketRoutes(app: Hono<AppEnv>): void {
       requirePermission(c, vhost, "read", "queue", name);
       // The object accepts the socket itself so that it can hibernate; it learns who connected
       // from a header only the Worker can set (requests reach objects only through the Worker).
+      const catalog = vhostStub(c.env, vhost);
+      const connection = crypto.randomUUID();
+      unwrap(await catalog.openConnection(vhost, connection, name));
       const headers = new Headers(c.req.raw.headers);
       headers.set("X-Broker-User", c.get("principal").name);
-      return queueStub(c.env, vhost, name).fetch(new Request(c.req.raw, { headers }));
+      headers.set("X-Broker-Connection", connection);
+      const response = await queueStub(c.env, vhost, name).fetch(
+        new Request(c.req.raw, { headers }),
+      );
+      if (response.status !== 101) await catalog.closeConnection(connection);
+      return response;
     },
   });
 
   resource(app, "/api/publish/:vhost", {
     GET: async (c) => {
       const vhost = await connect(c);
-      unwrap(await vhostStub(c.env, vhost).ensure(vhost));
+      const catalog = vhostStub(c.env, vhost);
+      const connection = crypto.randomUUID();
+      unwrap(await catalog.openConnection(vhost, connection, ""));
       // Terminated in the Worker: a producer is busy by nature, so it gains nothing from
       // hibernation, and frames go straight to whichever exchange objects they name.
       const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
       server.accept();
+      // Keeps its place in the vhost's connection count alive, and frees it on close.
+      const heartbeat = setInterval(() => {
+        void catalog.touchConnection(connection);
+      }, LIMITS.producerHeartbeatMs);
+      const closed = () => {
+        clearInterval(heartbeat);
+        c.executionCtx.waitUntil(catalog.closeConnection(connection));
+      };
+      server.addEventListener("close", closed);
+      server.addEventListener("error", closed);
       const session = new ProducerSession(
         server,
         c.env,

@@ -1,7 +1,7 @@
 /**
  * /api/vhost-limits: per-vhost `max-queues` (enforced by the vhost's catalog when a queue is
- * declared) and `max-connections` (stored; enforced by the WebSocket upgrade through
- * `redeemTicket`'s answer, src/objects/tickets.ts). A negative value means "no limit", as in
+ * declared) and `max-connections` (WebSocket connections, counted by the vhost's catalog when a
+ * connection opens and closes, src/api/sockets.ts). A negative value means "no limit", as in
  * RabbitMQ; 0 forbids.
  */
 import type { Hono } from "hono";

@@ -195,6 +195,12 @@ export class QueueObject extends DurableObject<Env> {
     return { ok: true, removed: stats.messages };
   }
 
+  /** Which of these consumer connections are still open here (for the vhost's connection count). */
+  liveConnections(ids: readonly string[]): string[] {
+    const live = new Set(this.ctx.getWebSockets().map((ws) => attachmentOf(ws).connection));
+    return ids.filter((id) => live.has(id));
+  }
+
   /** A consumer connection: the Worker has authenticated the upgrade and forwards it here. */
   override async fetch(request: Request): Promise<Response> {
     if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
@@ -207,7 +213,7 @@ export class QueueObject extends DurableObject<Env> {
       return Response.json({ error: "Object Not Found", reason: "Not Found" }, { status: 404 });
     }
     const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
-    const connection = crypto.randomUUID();
+    const connection = request.headers.get("X-Broker-Connection") ?? crypto.randomUUID();
     this.ctx.acceptWebSocket(server, [connection]);
     const attachment: SocketAttachment = {
       connection,
@@ -298,6 +304,7 @@ export class QueueObject extends DurableObject<Env> {
 
   private closeConnection(ws: WebSocket): void {
     const { connection } = attachmentOf(ws);
+    this.forgetConnection(connection);
     const now = Date.now();
     const hadConsumers = this.engine.consumers.size > 0;
     this.engine.closeConnection(connection, now);
@@ -318,6 +325,17 @@ export class QueueObject extends DurableObject<Env> {
     this.ctx.waitUntil(
       vhostStub(this.env, vhost)
         .deleteQueue(vhost, name, { ifEmpty: false, ifUnused: true })
+        .then(() => undefined),
+    );
+  }
+
+  /** Frees the connection's place in the vhost's max-connections count. */
+  private forgetConnection(connection: string): void {
+    const vhost = this.declaration?.vhost;
+    if (vhost === undefined) return;
+    this.ctx.waitUntil(
+      vhostStub(this.env, vhost)
+        .closeConnection(connection)
         .then(() => undefined),
     );
   }

@@ -6,6 +6,7 @@
  * Nothing on the publish path calls it.
  */
 import { DurableObject } from "cloudflare:workers";
+import { LIMITS } from "../config";
 import type { Env } from "../env";
 import { type Failure, fail, type Result } from "../errors";
 import { type Binding, type DestinationType, propertiesKey } from "../protocol/bindings";
@@ -25,6 +26,7 @@ import {
   CATALOG_MIGRATIONS,
   CatalogStore,
 } from "../storage/catalog-store";
+import { ConnectionStore } from "../storage/connection-store";
 import { migrate } from "../storage/migrations";
 import { exchangeStub, queueStub } from "./stubs";
 import { checkTopology, type Topology } from "./topology-check";
@@ -47,11 +49,13 @@ const NOT_FOUND = (): Failure => fail("not_found", "Not Found");
 
 export class VhostObject extends DurableObject<Env> {
   private readonly store: CatalogStore;
+  private readonly connections: ConnectionStore;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     migrate(ctx.storage, CATALOG_MIGRATIONS);
     this.store = new CatalogStore(ctx.storage.sql);
+    this.connections = new ConnectionStore(ctx.storage.sql);
   }
 
   /** Answers whether the vhost exists, creating the default vhost on first use. */
@@ -330,7 +334,7 @@ export class VhostObject extends DurableObject<Env> {
    */
   async checkTopology(vhost: string, topology: Topology): Promise<Result<object>> {
     return this.ctx.blockConcurrencyWhile(async () => {
-      const failure = checkTopology(this.store, vhost, topology, this.queueLimit());
+      const failure = checkTopology(this.store, vhost, topology, this.limit("max-queues"));
       return failure ?? { ok: true };
     });
   }
@@ -338,7 +342,7 @@ export class VhostObject extends DurableObject<Env> {
   /** Imports a topology: checks it again, then declares and binds everything in it. */
   async importTopology(vhost: string, topology: Topology): Promise<Result<object>> {
     return this.exclusive(vhost, async () => {
-      const failure = checkTopology(this.store, vhost, topology, this.queueLimit());
+      const failure = checkTopology(this.store, vhost, topology, this.limit("max-queues"));
       if (failure) return failure;
       for (const exchange of topology.exchanges) {
         const done = await this.declareExchangeNow(exchange);
@@ -364,15 +368,52 @@ export class VhostObject extends DurableObject<Env> {
     });
   }
 
-  /** RabbitMQ: "cannot declare queue: queue limit in vhost is reached" (406, here 400). */
-  private queueLimit(): number | null {
+  /**
+   * Counts a new WebSocket connection against the vhost's max-connections. Before refusing, it
+   * asks the queues holding consumer connections which of them still exist and forgets producer
+   * connections that stopped refreshing, so a lost close event cannot leak a place for good.
+   */
+  async openConnection(vhost: string, id: string, holder: string): Promise<Result<object>> {
+    return this.exclusive(vhost, async () => {
+      const now = Date.now();
+      const max = this.limit("max-connections");
+      if (max !== null && this.connections.count() >= max) {
+        this.connections.dropSilentProducers(now - LIMITS.producerSilenceMs);
+        for (const [queue, ids] of this.connections.heldBy()) {
+          const live = new Set(await queueStub(this.env, vhost, queue).liveConnections(ids));
+          this.connections.remove(ids.filter((known) => !live.has(known)));
+        }
+        if (this.connections.count() >= max) {
+          return fail(
+            "access_refused",
+            `access to vhost '${vhost}' refused: connection limit (${max}) is reached`,
+          );
+        }
+      }
+      this.connections.add(id, holder, now);
+      return { ok: true };
+    });
+  }
+
+  closeConnection(id: string): Result<object> {
+    this.connections.remove([id]);
+    return { ok: true };
+  }
+
+  touchConnection(id: string): Result<object> {
+    this.connections.touch(id, Date.now());
+    return { ok: true };
+  }
+
+  private limit(name: "max-queues" | "max-connections"): number | null {
     const limits = JSON.parse(this.store.getMeta("limits") ?? "{}") as VhostLimits;
-    const max = limits["max-queues"];
+    const max = limits[name];
     return max === undefined || max < 0 ? null : max;
   }
 
+  /** RabbitMQ: "cannot declare queue: queue limit in vhost is reached" (406, here 400). */
   private queueLimitFailure(vhost: string, adding: number): Failure | null {
-    const max = this.queueLimit();
+    const max = this.limit("max-queues");
     if (max === null || this.store.countQueues() + adding <= max) return null;
     return fail(
       "bad_request",

@@ -23,6 +23,16 @@ export const CATALOG_MIGRATIONS: readonly Migration[] = [
     )`,
     "CREATE INDEX bindings_by_destination ON bindings (destination_type, destination)",
   ],
+  [
+    // Open WebSocket connections, for the vhost's max-connections limit. `holder` is the queue
+    // whose object holds a consumer connection, or "" for a producer connection (in a Worker),
+    // which refreshes `seen` while it lives.
+    `CREATE TABLE connections (
+      id TEXT PRIMARY KEY,
+      holder TEXT NOT NULL,
+      seen INTEGER NOT NULL
+    )`,
+  ],
 ];
 
 interface BindingRow extends Record<string, SqlStorageValue> {
@@ -170,6 +180,7 @@ export class CatalogStore {
 
   /** Empties the catalog (vhost deletion); the caller has destroyed the objects already. */
   clear(): void {
+    this.sql.exec("DELETE FROM connections");
     this.sql.exec("DELETE FROM bindings");
     this.sql.exec("DELETE FROM queues");
     this.sql.exec("DELETE FROM exchanges");

@@ -129,3 +129,28 @@ describe("connection tickets on upgrades", () => {
     await expect(openSocket(`${publishPath("/")}?ticket=nonsense`, null)).rejects.toThrow("401");
   });
 });
+
+describe("the vhost's max-connections limit", () => {
+  it("refuses a connection beyond the limit until one closes", async () => {
+    await createVhost("sa-limited");
+    const auth = await createUser("sa-limited-user", "pw");
+    await grant("sa-limited", "sa-limited-user");
+    await declareQueue("sa.lq", {}, "sa-limited");
+    const limit = await call("PUT", "/api/vhost-limits/sa-limited/max-connections", {
+      body: { value: 2 },
+    });
+    expect([201, 204]).toContain(limit.status);
+    const consumer = await openSocket(consumePath("sa-limited", "sa.lq"), auth);
+    const producer = await openSocket(publishPath("sa-limited"), auth);
+    await expect(openSocket(consumePath("sa-limited", "sa.lq"), auth)).rejects.toThrow("403");
+    await expect(openSocket(publishPath("sa-limited"), auth)).rejects.toThrow("403");
+    consumer.close();
+    await sleep(100);
+    const again = await openSocket(consumePath("sa-limited", "sa.lq"), auth);
+    producer.close();
+    await sleep(100);
+    const producerAgain = await openSocket(publishPath("sa-limited"), auth);
+    again.close();
+    producerAgain.close();
+  });
+});
