@@ -1,5 +1,6 @@
 /** The Worker's bindings, as declared in wrangler.jsonc. */
 import type { ExchangeObject } from "./objects/exchange-object";
+import type { InboxObject } from "./objects/inbox-object";
 import type { QueueObject } from "./objects/queue-object";
 import type { VhostObject } from "./objects/vhost-object";
 
@@ -7,8 +8,15 @@ export interface Env {
   EXCHANGES: DurableObjectNamespace<ExchangeObject>;
   QUEUES: DurableObjectNamespace<QueueObject>;
   VHOSTS: DurableObjectNamespace<VhostObject>;
+  INBOXES: DurableObjectNamespace<InboxObject>;
   /** The bootstrap administrator. The password is a secret in a deploy; unset means no login. */
   BROKER_ADMIN_USER?: string;
   BROKER_ADMIN_PASSWORD?: string;
   MAX_MESSAGE_BYTES?: string;
+  /** "true" only in `npm start` (a --var): the article's open local flow. Never in a deploy. */
+  LOCAL_DEV?: string;
+  /** A secret in a deploy: the HMAC key of per-user inbox tokens. */
+  NOTIFICATION_TOKEN_SECRET?: string;
+  INBOX_MAX_NOTIFICATIONS?: string;
+  INBOX_MAX_AGE_DAYS?: string;
 }

@@ -11,6 +11,7 @@ export const ERROR_STATUS = {
   access_refused: 403,
   not_found: 404,
   method_not_allowed: 405,
+  upgrade_required: 426,
   payload_too_large: 413,
   unsupported_media_type: 415,
   too_many_requests: 429,
@@ -57,6 +58,20 @@ export function statusOf(code: ErrorCode): number {
 
 export function errorBody(code: ErrorCode, reason: string): { error: string; reason: string } {
   return { error: WIRE_ERROR[code] ?? code, reason };
+}
+
+/**
+ * Which body an error gets: the management API's `{"error","reason"}`, or the notification app's
+ * `{"message"}`, the shape of the article it reproduces (`{"message": "User not found"}`).
+ */
+export type ErrorStyle = "management" | "article";
+
+export function styledErrorBody(
+  style: ErrorStyle,
+  code: ErrorCode,
+  reason: string,
+): { error: string; reason: string } | { message: string } {
+  return style === "article" ? { message: reason } : errorBody(code, reason);
 }
 
 /** Unwraps a typed outcome from a Durable Object, turning a failure into the HTTP error. */

@@ -5,7 +5,7 @@ declare global {
   namespace Cloudflare {
     interface GlobalProps {
       mainModule: typeof import("./index");
-      durableNamespaces: "ExchangeObject" | "QueueObject" | "VhostObject";
+      durableNamespaces: "ExchangeObject" | "QueueObject" | "VhostObject" | "InboxObject";
     }
     interface Env extends BrokerEnv {}
   }

@@ -2,6 +2,7 @@
 import type { Context } from "hono";
 import type { BrokerConfig } from "../config";
 import type { Env } from "../env";
+import type { ErrorStyle } from "../errors";
 import type { Principal } from "./auth";
 
 export interface AppEnv {
@@ -9,6 +10,8 @@ export interface AppEnv {
   Variables: {
     config: BrokerConfig;
     principal: Principal;
+    /** Set by the notification app's routes: errors answer in the article's shape. */
+    errorStyle: ErrorStyle;
   };
 }
 

@@ -17,6 +17,7 @@ import {
   queueEquivalence,
 } from "../protocol/declarations";
 import { DEFAULT_EXCHANGE, describe } from "../protocol/names";
+import { type NotificationUser, parseUserId } from "../protocol/notification";
 import { exchangeTypes } from "../routing/registry";
 import {
   type BindingFilter,
@@ -25,7 +26,8 @@ import {
   CatalogStore,
 } from "../storage/catalog-store";
 import { migrate } from "../storage/migrations";
-import { exchangeStub, queueStub } from "./stubs";
+import { notificationsExchange } from "./notification-exchange";
+import { exchangeStub, inboxStub, queueStub } from "./stubs";
 
 /** The vhost every broker has from the start. Creating others arrives with vhost management. */
 export const DEFAULT_VHOST = "/";
@@ -173,47 +175,124 @@ export class VhostObject extends DurableObject<Env> {
   }
 
   async bind(vhost: string, request: BindRequest): Promise<Result<{ binding: Binding }>> {
+    return this.exclusive(vhost, async () => this.bindNow(vhost, request));
+  }
+
+  /**
+   * Creates a notification user, or renames one: records it, configures its inbox object and
+   * binds the inbox to the `notifications` exchange by the user's id (declaring the exchange,
+   * direct and durable, the first time). With `onlyIfAbsent` an existing user is left as it is
+   * (local development's idempotent seeding).
+   */
+  async declareInbox(
+    vhost: string,
+    user: NotificationUser,
+    options: { onlyIfAbsent?: boolean } = {},
+  ): Promise<Result<{ created: boolean }>> {
     return this.exclusive(vhost, async () => {
-      if (request.source === DEFAULT_EXCHANGE || request.destination === DEFAULT_EXCHANGE) {
-        return fail(
-          "access_refused",
-          `operation not permitted on the default ${describe("exchange", DEFAULT_EXCHANGE, vhost)}`,
-        );
+      const current = this.store.getInbox(user.id);
+      if (current && (options.onlyIfAbsent || current.name === user.name)) {
+        return { ok: true, created: false };
       }
-      const source = this.store.getExchange(request.source);
-      const destinationExists =
-        request.destinationType === "queue"
-          ? this.store.getQueue(request.destination)
-          : this.store.getExchange(request.destination);
-      if (!source || !destinationExists) {
+      const exchange = notificationsExchange(vhost);
+      if (!this.store.getExchange(exchange.name)) {
+        await exchangeStub(this.env, vhost, exchange.name).configure(exchange);
+        this.store.putExchange(exchange);
+      }
+      await inboxStub(this.env, vhost, String(user.id)).configure(user);
+      this.store.putInbox(user);
+      const bound = await this.bindNow(vhost, {
+        source: exchange.name,
+        destinationType: "inbox",
+        destination: String(user.id),
+        routingKey: String(user.id),
+        arguments: {},
+      });
+      return bound.ok ? { ok: true, created: current === undefined } : bound;
+    });
+  }
+
+  async getInbox(vhost: string, id: number): Promise<Result<{ user: NotificationUser }>> {
+    return this.exclusive(vhost, async () => {
+      const user = this.store.getInbox(id);
+      return user ? { ok: true, user } : NOT_FOUND();
+    });
+  }
+
+  async listInboxes(vhost: string): Promise<Result<{ users: NotificationUser[] }>> {
+    return this.exclusive(vhost, async () => ({ ok: true, users: this.store.listInboxes() }));
+  }
+
+  /** Deletes a user: its bindings, its inbox object's notifications and sockets, its record. */
+  async deleteInbox(vhost: string, id: number): Promise<Result<object>> {
+    return this.exclusive(vhost, async () => {
+      if (!this.store.getInbox(id)) {
         return NOT_FOUND();
       }
-      // Validate before anything is stored: an invalid x-match must leave no trace.
-      const compiled = exchangeTypes[source.type].compile(request.routingKey, request.arguments);
-      if (!compiled.ok) {
-        return fail("bad_request", compiled.reason);
-      }
-      const binding: Binding = {
-        source: request.source,
-        vhost,
-        destination: request.destination,
-        destination_type: request.destinationType,
-        routing_key: request.routingKey,
-        arguments: request.arguments,
-        properties_key: await propertiesKey(request.routingKey, request.arguments),
-      };
-      const bound = await exchangeStub(this.env, vhost, binding.source).bind({
-        id: bindingId(binding),
-        destination: { kind: binding.destination_type, name: binding.destination },
-        routingKey: binding.routing_key,
-        arguments: binding.arguments,
+      const bindings = this.store.listBindings(vhost, {
+        destinationType: "inbox",
+        destination: String(id),
       });
-      if (!bound.ok) {
-        return bound;
-      }
-      this.store.putBinding(binding);
-      return { ok: true, binding };
+      await this.removeBindings(vhost, bindings);
+      await inboxStub(this.env, vhost, String(id)).destroy();
+      this.store.deleteInbox(id);
+      return { ok: true };
     });
+  }
+
+  private async bindNow(
+    vhost: string,
+    request: BindRequest,
+  ): Promise<Result<{ binding: Binding }>> {
+    if (request.source === DEFAULT_EXCHANGE || request.destination === DEFAULT_EXCHANGE) {
+      return fail(
+        "access_refused",
+        `operation not permitted on the default ${describe("exchange", DEFAULT_EXCHANGE, vhost)}`,
+      );
+    }
+    const source = this.store.getExchange(request.source);
+    const destinationExists = this.destinationExists(request.destinationType, request.destination);
+    if (!source || !destinationExists) {
+      return NOT_FOUND();
+    }
+    // Validate before anything is stored: an invalid x-match must leave no trace.
+    const compiled = exchangeTypes[source.type].compile(request.routingKey, request.arguments);
+    if (!compiled.ok) {
+      return fail("bad_request", compiled.reason);
+    }
+    const binding: Binding = {
+      source: request.source,
+      vhost,
+      destination: request.destination,
+      destination_type: request.destinationType,
+      routing_key: request.routingKey,
+      arguments: request.arguments,
+      properties_key: await propertiesKey(request.routingKey, request.arguments),
+    };
+    const bound = await exchangeStub(this.env, vhost, binding.source).bind({
+      id: bindingId(binding),
+      destination: { kind: binding.destination_type, name: binding.destination },
+      routingKey: binding.routing_key,
+      arguments: binding.arguments,
+    });
+    if (!bound.ok) {
+      return bound;
+    }
+    this.store.putBinding(binding);
+    return { ok: true, binding };
+  }
+
+  private destinationExists(type: DestinationType, name: string): boolean {
+    switch (type) {
+      case "queue":
+        return this.store.getQueue(name) !== undefined;
+      case "exchange":
+        return this.store.getExchange(name) !== undefined;
+      case "inbox": {
+        const id = parseUserId(name);
+        return id !== null && this.store.getInbox(id) !== undefined;
+      }
+    }
   }
 
   async unbind(
