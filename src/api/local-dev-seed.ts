@@ -24,9 +24,7 @@ export const seedLocalDevUsers = createMiddleware<AppEnv>(async (c, next) => {
   if (c.get("config").localDev) {
     seeded ??= (async () => {
       const catalog = vhostStub(c.env, DEFAULT_VHOST);
-      for (const user of ARTICLE_USERS) {
-        unwrap(await catalog.declareInbox(DEFAULT_VHOST, user, { onlyIfAbsent: true }));
-      }
+      unwrap(await catalog.declareInboxes(DEFAULT_VHOST, ARTICLE_USERS, { onlyIfAbsent: true }));
     })().catch((error: unknown) => {
       seeded = null; // try again on the next request
       throw error;

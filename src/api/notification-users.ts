@@ -4,6 +4,7 @@
  * Basic auth, like every /api route.
  *
  *   GET    /api/notification-users[/{vhost}]            list ({"id","name","vhost"}; pagination)
+ *   POST   /api/notification-users/{vhost}              {"users": [{"id","name"}, ...]}: bulk
  *   GET    /api/notification-users/{vhost}/{id}         one user
  *   PUT    /api/notification-users/{vhost}/{id}         {"name"}: 201 created, 204 updated
  *   DELETE /api/notification-users/{vhost}/{id}         the user, its inbox and its bindings
@@ -15,7 +16,12 @@ import { NOTIFICATION_LIMITS } from "../config";
 import { BrokerError, unwrap } from "../errors";
 import { vhostStub } from "../objects/stubs";
 import { mintInboxToken } from "../protocol/inbox-token";
-import { checkUserName, type NotificationUser, parseUserId } from "../protocol/notification";
+import {
+  checkUserName,
+  isUserId,
+  type NotificationUser,
+  parseUserId,
+} from "../protocol/notification";
 import { parseBody } from "./body";
 import type { AppContext, AppEnv } from "./context";
 import { listAnswer } from "./pagination";
@@ -24,6 +30,12 @@ import { resource } from "./routes";
 import { knownVhosts } from "./vhosts";
 
 const userBodySchema = z.object({ name: z.string() });
+const bulkBodySchema = z.object({
+  users: z
+    .array(z.object({ id: z.number().int(), name: z.string() }))
+    .min(1)
+    .max(NOTIFICATION_LIMITS.maxRecipients),
+});
 const tokenBodySchema = z.object({
   expires_in: z
     .number()
@@ -58,6 +70,19 @@ export function notificationUserRoutes(app: Hono<AppEnv>): void {
 
   resource(app, "/api/notification-users/:vhost", {
     GET: async (c) => c.json(listAnswer(c, await usersOf(c, vhostParam(c)))),
+    // Bulk create or rename: {"users": [{"id", "name"}, ...]} (up to 1,000).
+    POST: async (c) => {
+      const vhost = vhostParam(c);
+      const { users } = await parseBody(c, bulkBodySchema);
+      const ids = new Set(users.map((user) => user.id));
+      if (ids.size !== users.length) throw new BrokerError("bad_request", "duplicate user id");
+      for (const [i, user] of users.entries()) {
+        const problem = isUserId(user.id) ? checkUserName(user.name) : "id is not a user id";
+        if (problem) throw new BrokerError("bad_request", `users.${i}: ${problem}`);
+      }
+      const { created } = unwrap(await vhostStub(c.env, vhost).declareInboxes(vhost, users));
+      return c.json({ created });
+    },
   });
 
   resource(app, "/api/notification-users/:vhost/:id", {
@@ -72,8 +97,9 @@ export function notificationUserRoutes(app: Hono<AppEnv>): void {
       const { name } = await parseBody(c, userBodySchema);
       const problem = checkUserName(name);
       if (problem) throw new BrokerError("bad_request", problem);
-      const { created } = unwrap(await vhostStub(c.env, vhost).declareInbox(vhost, { id, name }));
-      return c.body(null, created ? 201 : 204);
+      const catalog = vhostStub(c.env, vhost);
+      const { created } = unwrap(await catalog.declareInboxes(vhost, [{ id, name }]));
+      return c.body(null, created.length > 0 ? 201 : 204);
     },
     DELETE: async (c) => {
       const vhost = vhostParam(c);

@@ -179,36 +179,46 @@ export class VhostObject extends DurableObject<Env> {
   }
 
   /**
-   * Creates a notification user, or renames one: records it, configures its inbox object and
+   * Creates notification users, or renames them: records each, configures its inbox object and
    * binds the inbox to the `notifications` exchange by the user's id (declaring the exchange,
-   * direct and durable, the first time). With `onlyIfAbsent` an existing user is left as it is
-   * (local development's idempotent seeding).
+   * direct and durable, the first time). The inbox and exchange calls run in parallel, so a
+   * thousand users take one round of calls, not a thousand. With `onlyIfAbsent` an existing user
+   * is left as it is (local development's idempotent seeding). Answers the ids it created.
    */
-  async declareInbox(
+  async declareInboxes(
     vhost: string,
-    user: NotificationUser,
+    users: readonly NotificationUser[],
     options: { onlyIfAbsent?: boolean } = {},
-  ): Promise<Result<{ created: boolean }>> {
+  ): Promise<Result<{ created: number[] }>> {
     return this.exclusive(vhost, async () => {
-      const current = this.store.getInbox(user.id);
-      if (current && (options.onlyIfAbsent || current.name === user.name)) {
-        return { ok: true, created: false };
-      }
+      const changes = users.filter((user) => {
+        const current = this.store.getInbox(user.id);
+        return !(current && (options.onlyIfAbsent || current.name === user.name));
+      });
+      const created = changes.filter((user) => !this.store.getInbox(user.id)).map((u) => u.id);
+      if (changes.length === 0) return { ok: true, created };
       const exchange = notificationsExchange(vhost);
       if (!this.store.getExchange(exchange.name)) {
         await exchangeStub(this.env, vhost, exchange.name).configure(exchange);
         this.store.putExchange(exchange);
       }
-      await inboxStub(this.env, vhost, String(user.id)).configure(user);
-      this.store.putInbox(user);
-      const bound = await this.bindNow(vhost, {
-        source: exchange.name,
-        destinationType: "inbox",
-        destination: String(user.id),
-        routingKey: String(user.id),
-        arguments: {},
-      });
-      return bound.ok ? { ok: true, created: current === undefined } : bound;
+      await Promise.all(
+        changes.map((user) => inboxStub(this.env, vhost, String(user.id)).configure(user)),
+      );
+      for (const user of changes) this.store.putInbox(user);
+      const bound = await Promise.all(
+        changes.map((user) =>
+          this.bindNow(vhost, {
+            source: exchange.name,
+            destinationType: "inbox",
+            destination: String(user.id),
+            routingKey: String(user.id),
+            arguments: {},
+          }),
+        ),
+      );
+      const failed = bound.find((result) => !result.ok);
+      return failed && !failed.ok ? failed : { ok: true, created };
     });
   }
 

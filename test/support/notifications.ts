@@ -9,12 +9,13 @@ export async function createUser(id: number, name: string): Promise<Response> {
   return call("PUT", `/api/notification-users/%2F/${id}`, { body: { name } });
 }
 
+/** Creates users in one bulk call (POST /api/notification-users/%2F). */
 export async function createUsers(users: readonly [number, string][]): Promise<void> {
-  for (const [id, name] of users) {
-    const response = await createUser(id, name);
-    if (response.status !== 201 && response.status !== 204) {
-      throw new Error(`creating user ${id} answered ${response.status}`);
-    }
+  const response = await call("POST", "/api/notification-users/%2F", {
+    body: { users: users.map(([id, name]) => ({ id, name })) },
+  });
+  if (response.status !== 200) {
+    throw new Error(`creating users answered ${response.status}: ${await response.text()}`);
   }
 }
 
