@@ -191,13 +191,16 @@ export class VhostObject extends DurableObject<Env> {
     options: { onlyIfAbsent?: boolean } = {},
   ): Promise<Result<{ created: number[] }>> {
     return this.exclusive(vhost, async () => {
+      const exchange = notificationsExchange(vhost);
+      // An existing user is left alone unless renamed, or unless its binding was removed (say,
+      // with the notifications exchange): declaring it again repairs that.
       const changes = users.filter((user) => {
         const current = this.store.getInbox(user.id);
-        return !(current && (options.onlyIfAbsent || current.name === user.name));
+        const unchanged = current && (options.onlyIfAbsent || current.name === user.name);
+        return !(unchanged && this.inboxBound(vhost, exchange.name, user.id));
       });
       const created = changes.filter((user) => !this.store.getInbox(user.id)).map((u) => u.id);
       if (changes.length === 0) return { ok: true, created };
-      const exchange = notificationsExchange(vhost);
       if (!this.store.getExchange(exchange.name)) {
         await exchangeStub(this.env, vhost, exchange.name).configure(exchange);
         this.store.putExchange(exchange);
@@ -290,6 +293,12 @@ export class VhostObject extends DurableObject<Env> {
     }
     this.store.putBinding(binding);
     return { ok: true, binding };
+  }
+
+  private inboxBound(vhost: string, exchange: string, id: number): boolean {
+    return this.store
+      .listBindings(vhost, { source: exchange, destinationType: "inbox", destination: String(id) })
+      .some((binding) => binding.routing_key === String(id));
   }
 
   private destinationExists(type: DestinationType, name: string): boolean {

@@ -156,6 +156,18 @@ describe("the notification users API", () => {
     expect(await (await publish("notifications", "901", "gone")).json()).toEqual({ routed: false });
   });
 
+  it("rebinds a user whose binding was removed when the user is declared again", async () => {
+    expect(
+      (await call("PUT", "/api/notification-users/%2F/921", { body: { name: "Xan" } })).status,
+    ).toBe(201);
+    expect((await call("DELETE", "/api/exchanges/%2F/notifications")).status).toBe(204);
+    expect((await publish("notifications", "921", "lost")).status).toBe(404);
+    expect(
+      (await call("PUT", "/api/notification-users/%2F/921", { body: { name: "Xan" } })).status,
+    ).toBe(204);
+    expect(await (await publish("notifications", "921", "found")).json()).toEqual({ routed: true });
+  });
+
   it("refuses bad ids and names", async () => {
     for (const [id, body] of [
       ["abc", { name: "x" }],
