@@ -201,7 +201,15 @@ export class VhostObject extends DurableObject<Env> {
       });
       const created = changes.filter((user) => !this.store.getInbox(user.id)).map((u) => u.id);
       if (changes.length === 0) return { ok: true, created };
-      if (!this.store.getExchange(exchange.name)) {
+      const existing = this.store.getExchange(exchange.name);
+      if (existing && existing.type !== "direct" && existing.type !== "topic") {
+        // A fanout or headers exchange would hand every user's notifications to every inbox.
+        return fail(
+          "bad_request",
+          `${describe("exchange", exchange.name, vhost)} is ${existing.type}: inboxes need a direct or topic exchange`,
+        );
+      }
+      if (!existing) {
         await exchangeStub(this.env, vhost, exchange.name).configure(exchange);
         this.store.putExchange(exchange);
       }

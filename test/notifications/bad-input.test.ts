@@ -168,6 +168,16 @@ describe("the notification users API", () => {
     expect(await (await publish("notifications", "921", "found")).json()).toEqual({ routed: true });
   });
 
+  it("refuses to bind inboxes to a notifications exchange that would route to everyone", async () => {
+    expect((await call("DELETE", "/api/exchanges/%2F/notifications")).status).toBe(204);
+    await call("PUT", "/api/exchanges/%2F/notifications", { body: { type: "fanout" } });
+    const refused = await call("PUT", "/api/notification-users/%2F/931", { body: { name: "Yoy" } });
+    expect(refused.status).toBe(400);
+    expect((await call("DELETE", "/api/exchanges/%2F/notifications")).status).toBe(204);
+    const created = await call("PUT", "/api/notification-users/%2F/931", { body: { name: "Yoy" } });
+    expect(created.status).toBe(201);
+  });
+
   it("refuses bad ids and names", async () => {
     for (const [id, body] of [
       ["abc", { name: "x" }],
