@@ -74,6 +74,16 @@ export function styledErrorBody(
   return style === "article" ? { message: reason } : errorBody(code, reason);
 }
 
+/**
+ * A failure as an HTTP answer, for the one place that answers HTTP outside the Hono app: an inbox
+ * object refusing a WebSocket upgrade that the Worker handed it.
+ */
+export function failureResponse(style: ErrorStyle, failure: Failure): Response {
+  return Response.json(styledErrorBody(style, failure.code, failure.reason), {
+    status: statusOf(failure.code),
+  });
+}
+
 /** Unwraps a typed outcome from a Durable Object, turning a failure into the HTTP error. */
 export function unwrap<T extends { ok: boolean }>(result: T): Extract<T, { ok: true }> {
   if (!result.ok) {

@@ -39,6 +39,11 @@ export async function checkNotificationAccess(
 
   const basic = parseBasicAuth(c.req.header("Authorization"));
   if (basic) {
+    // Browsers replay cached Basic credentials on cross-site form posts (and /send takes forms):
+    // refuse what the browser itself marks cross-site (Fetch Metadata, Sec-Fetch-Site).
+    if (c.req.header("Sec-Fetch-Site") === "cross-site") {
+      throw new BrokerError("access_refused", "cross-site request refused");
+    }
     const principal = await authenticate(config, basic.user, basic.password);
     if (principal?.tags.includes("administrator")) return;
     if (principal) throw new BrokerError("access_refused", "access refused");

@@ -13,7 +13,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { type BrokerConfig, loadConfig, NOTIFICATION_LIMITS } from "../config";
 import type { Env } from "../env";
-import { type Failure, fail, type Result } from "../errors";
+import { type ErrorCode, type Failure, fail, failureResponse, type Result } from "../errors";
 import {
   CLIENT_FRAME,
   type ClientFrame,
@@ -56,8 +56,9 @@ interface SocketAttachment {
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-function answer(status: number, message: string): Response {
-  return Response.json({ message }, { status });
+/** Refusals of a socket, in the notification app's error shape (errors.ts maps the status). */
+function refuse(code: ErrorCode, reason: string): Response {
+  return failureResponse("article", fail(code, reason));
 }
 
 export class InboxObject extends DurableObject<Env> {
@@ -174,14 +175,14 @@ export class InboxObject extends DurableObject<Env> {
    */
   override async fetch(request: Request): Promise<Response> {
     if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
-      return answer(426, "expected a WebSocket upgrade");
+      return refuse("upgrade_required", "expected a WebSocket upgrade");
     }
     const user = this.user;
-    if (!user) return answer(404, "User not found");
+    if (!user) return refuse("not_found", "User not found");
     const after = parseCursor(new URL(request.url).searchParams.get("after"));
-    if (after === null) return answer(400, "malformed cursor");
+    if (after === null) return refuse("bad_request", "malformed cursor");
     if (this.ctx.getWebSockets().length >= NOTIFICATION_LIMITS.maxSocketsPerInbox) {
-      return answer(429, "too many live sockets for this inbox");
+      return refuse("too_many_requests", "too many live sockets for this inbox");
     }
     const now = Date.now();
     this.prune(now);

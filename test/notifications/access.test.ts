@@ -3,7 +3,7 @@ import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import worker from "../../src/index";
 import { mintInboxToken } from "../../src/protocol/inbox-token";
-import { BASE, call, json } from "../support/api";
+import { BASE, call, GUEST, json } from "../support/api";
 import {
   bearer,
   createUsers,
@@ -98,6 +98,26 @@ describe("access to inboxes", () => {
     expect(await refused.json()).toEqual({ message: "a user token cannot send notifications" });
     expect((await sendForm("fromID=731&toID=732&message=hi", null)).status).toBe(401);
     expect((await sendForm("fromID=731&toID=732&message=hi")).status).toBe(200);
+  });
+
+  it("refuses a cross-site form post carrying the administrator's cached credentials", async () => {
+    await createUsers([
+      [751, "Quo"],
+      [752, "Ray"],
+    ]);
+    const response = await exports.default.fetch(
+      new Request(`${BASE}/send`, {
+        method: "POST",
+        headers: {
+          Authorization: GUEST,
+          "Content-Type": "application/x-www-form-urlencoded",
+          "Sec-Fetch-Site": "cross-site",
+        },
+        body: "fromID=751&toID=752&message=forged",
+      }),
+    );
+    expect(response.status).toBe(403);
+    expect(await response.json()).toEqual({ message: "cross-site request refused" });
   });
 
   it("mints tokens only for the administrator and only for existing users", async () => {
