@@ -136,6 +136,19 @@ describe("live delivery", () => {
   });
 });
 
+describe("deleting a user", () => {
+  it("closes the user's live sockets", async () => {
+    await createUsers([[471, "Zia"]]);
+    const socket = await live(471);
+    await socket.next();
+    const closed = new Promise<number>((resolve) => {
+      socket.socket.addEventListener("close", (event) => resolve(event.code));
+    });
+    expect((await call("DELETE", "/api/notification-users/%2F/471")).status).toBe(204);
+    expect(await closed).toBe(1000);
+  });
+});
+
 describe("multi-device state sync", () => {
   it("reaches every device of the user with the change and the new counts", async () => {
     await createUsers([
