@@ -30,8 +30,65 @@ const PHASE_TIMEOUT_MS = 180_000;
 const MARK_START = "<!-- notifications-bench:start -->";
 const MARK_END = "<!-- notifications-bench:end -->";
 
+const QUIET_WAIT_MS = 120_000;
+const QUIET_BUSY_PCT = 25; // % of one core used by other processes
+
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 let server = null;
+
+/** Jiffies: the whole machine's busy and total time (/proc/stat), or null without /proc. */
+function machineCpu() {
+  try {
+    const line = fs.readFileSync("/proc/stat", "utf8").split("\n")[0];
+    const v = line.trim().split(/\s+/).slice(1, 9).map(Number);
+    const total = v.reduce((a, b) => a + b, 0);
+    return { busy: total - v[3] - (v[4] ?? 0), total };
+  } catch {
+    return null;
+  }
+}
+
+/** CPU jiffies used by a set of processes (utime + stime). */
+function processJiffies(pids) {
+  let sum = 0;
+  for (const pid of pids) {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      sum += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return sum;
+}
+
+/** Samples for "how busy were other processes": machine minus broker group minus this script. */
+function cpuSample() {
+  const machine = machineCpu();
+  if (!machine) return null;
+  const ours = processJiffies([process.pid, ...(server ? groupPids(server.pid) : [])]);
+  return { ...machine, ours };
+}
+
+function otherBusyPct(before, after) {
+  if (!before || !after || after.total <= before.total) return null;
+  const other = after.busy - before.busy - (after.ours - before.ours);
+  return Math.max(0, (other / (after.total - before.total)) * os.cpus().length * 100);
+}
+
+/** Waits, bounded, until other processes use less than QUIET_BUSY_PCT of a core. */
+async function waitForQuiet() {
+  const deadline = Date.now() + QUIET_WAIT_MS;
+  let busy = null;
+  while (Date.now() < deadline) {
+    const a = cpuSample();
+    await sleep(1000);
+    busy = otherBusyPct(a, cpuSample());
+    if (busy === null || busy < QUIET_BUSY_PCT) return busy;
+  }
+  return busy;
+}
 
 async function api(method, urlPath, body, expected = [200]) {
   const response = await fetch(`${server.url}${urlPath}`, {
@@ -201,7 +258,7 @@ function machine() {
   return `${cpus[0]?.model ?? "unknown CPU"}, ${cpus.length} logical CPUs, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${os.type()} ${os.release()} ${os.arch()}`;
 }
 
-function report(latency, fanout) {
+function report(latency, fanout, other) {
   const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
   const mib = (kib) => (kib / 1024).toFixed(1);
   const perSocket = ((fanout.after.worker - fanout.before.worker) / IDLE_SOCKETS).toFixed(1);
@@ -214,6 +271,7 @@ Written by \`bench/notifications.mjs\` (run by \`npm run bench\` after the figur
 - Date: ${new Date().toISOString()}
 - Machine: ${machine()}
 - Node ${process.version}
+- Other processes on the machine (not the broker, not this script) used ${other.map((pct) => (pct === null ? "n/a" : `${pct.toFixed(0)}%`)).join(" and ")} of one core during the latency and the fan-out/memory phases (the script first waits, up to ${QUIET_WAIT_MS / 1000} s, for them to use less than ${QUIET_BUSY_PCT}%)
 
 | measurement | figure |
 |---|---|
@@ -256,14 +314,22 @@ async function main() {
     prefix: "broker-notify-bench-",
   });
   try {
-    console.log(`broker on ${server.url}; measuring send -> delivered latency ...`);
+    console.log(`broker on ${server.url}; waiting for a quiet machine ...`);
+    const other = [];
+    await waitForQuiet();
+    console.log("measuring send -> delivered latency ...");
+    let sample = cpuSample();
     const latency = await measureLatency();
+    other.push(otherBusyPct(sample, cpuSample()));
     console.log(
       `  delivered p50 ${fmt(latency.delivered.p50)} ms, p99 ${fmt(latency.delivered.p99)} ms`,
     );
     console.log(`fan-out to ${FANOUT_USERS} inboxes and memory of ${IDLE_SOCKETS} sockets ...`);
+    await waitForQuiet();
+    sample = cpuSample();
     const fanout = await measureFanoutAndMemory();
-    const section = report(latency, fanout);
+    other.push(otherBusyPct(sample, cpuSample()));
+    const section = report(latency, fanout, other);
     writeReport(section);
     console.log(section);
   } finally {

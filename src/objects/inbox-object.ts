@@ -6,8 +6,9 @@
  * stay open, and wakes for the next frame or delivery).
  *
  * No gap and no duplicate on resume: accepting a socket and sending it everything after its
- * cursor happen in one synchronous step, so every later delivery is pushed live and every
- * earlier one is in the backlog. Every mutation is synchronous SQL with no await in between, so
+ * cursor happen in one synchronous step, so a notification stored before that step is in the
+ * backlog and one stored after it is pushed live (deliver() pushes only to the sockets open when
+ * it stored). Every mutation is synchronous SQL with no await in between, so
  * each call commits atomically and its answer leaves only once the write is durable.
  */
 import { DurableObject } from "cloudflare:workers";
@@ -102,8 +103,13 @@ export class InboxObject extends DurableObject<Env> {
     return { ok: true };
   }
 
-  /** Stores a batch routed here by an exchange, in order, and pushes it to the live sockets. */
-  deliver(messages: readonly PublishedMessage[]): DeliverResult {
+  /**
+   * Stores a batch routed here by an exchange, in order, and pushes it to the live sockets once
+   * it is durable (storage.sync()), so no device shows a notification that a crash could lose.
+   * The sockets and frames are taken before that wait: a socket accepted meanwhile already has
+   * these notifications in its backlog and must not get them twice.
+   */
+  async deliver(messages: readonly PublishedMessage[]): Promise<DeliverResult> {
     const user = this.user;
     if (!user) return this.missing();
     const now = Date.now();
@@ -116,13 +122,16 @@ export class InboxObject extends DurableObject<Env> {
       return stored;
     });
     const sockets = this.ctx.getWebSockets();
+    const frames: string[] = [];
     if (sockets.length > 0) {
       const counts = this.store.counts();
       // Retention may already have dropped some of a very large batch: push what is kept.
       for (const notification of this.store.byIds(ids, user)) {
-        this.broadcast(sockets, serverFrame.notification(notification, counts));
+        frames.push(serverFrame.notification(notification, counts));
       }
     }
+    await this.ctx.storage.sync();
+    for (const frame of frames) this.broadcast(sockets, frame);
     return { ok: true, stored: messages.length };
   }
 
