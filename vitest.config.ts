@@ -10,6 +10,9 @@ export default defineConfig({
           BROKER_ADMIN_USER: "guest",
           BROKER_ADMIN_PASSWORD: "guest",
           MAX_MESSAGE_BYTES: "65536",
+          NOTIFICATION_TOKEN_SECRET: "test-token-secret",
+          // Small, so retention is testable; test/notifications/inbox.test.ts relies on it.
+          INBOX_MAX_NOTIFICATIONS: "30",
         },
       },
     }),

@@ -158,7 +158,7 @@ export function renderMessaging({ ours, rabbit, seconds, warmupMs, cores }) {
   L.push("");
   L.push(
     "(`BENCH_RABBITMQ=0` skips the comparison; without `rabbitmq-server` the run prints " +
-      "\"RabbitMQ not installed: skipped (apt-get install rabbitmq-server to compare)\" and goes on.)",
+      '"RabbitMQ not installed: skipped (apt-get install rabbitmq-server to compare)" and goes on.)',
   );
   L.push("");
 
@@ -197,7 +197,9 @@ export function renderMessaging({ ours, rabbit, seconds, warmupMs, cores }) {
       "not measured here).",
   );
   L.push("");
-  L.push(`| figure | issue (RabbitMQ 3.10 + amqplib) | ${rabbitName} measured here | ours | ours / issue |`);
+  L.push(
+    `| figure | issue (RabbitMQ 3.10 + amqplib) | ${rabbitName} measured here | ours | ours / issue |`,
+  );
   L.push("|---|---:|---:|---:|---:|");
   const ob = bestAckEach(ours);
   const rb = bestAckEach(rabbit);

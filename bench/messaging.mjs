@@ -63,6 +63,7 @@ export class Ledger {
     this.redelivered = 0;
     this.failures = 0; // failed frames, nacks, unroutable messages, socket or channel errors
     this.failureSamples = [];
+    this.context = ""; // the scenario running, for failure messages
   }
 
   message(t = performance.now()) {
@@ -79,7 +80,8 @@ export class Ledger {
 
   fail(reason) {
     this.failures++;
-    if (this.failureSamples.length < 5) this.failureSamples.push(reason);
+    const where = this.context ? `[${this.context}] ` : "";
+    if (this.failureSamples.length < 5) this.failureSamples.push(`${where}${reason}`);
   }
 
   settle(id, outcome) {
@@ -476,7 +478,9 @@ export async function runMessagingSuite(adapter, { seconds, warmupMs }) {
     const failures0 = ledger.failures;
     for (; attempts < MAX_ATTEMPTS; ) {
       attempts++;
+      ledger.context = `${label}, warm-up`;
       if (prepare) await prepare();
+      ledger.context = label;
       await waitForQuiet();
       process.stdout.write(`  ${tag}: ${label}${attempts > 1 ? ` attempt ${attempts}` : ""} ... `);
       const meter = startCpuMeter(adapter.server);
@@ -506,12 +510,20 @@ export async function runMessagingSuite(adapter, { seconds, warmupMs }) {
   };
 
   await adapter.setup();
-  const setupDepths = [await adapter.depth(adapter.queue), await adapter.depth(adapter.latencyQueue)];
+  const setupDepths = [
+    await adapter.depth(adapter.queue),
+    await adapter.depth(adapter.latencyQueue),
+  ];
 
   // Confirmed publishing, to the default exchange and through a direct exchange.
   for (const [key, label, exchange, routingKey] of [
     ["publishDefault", "confirmed publish, default exchange", "", adapter.queue],
-    ["publishDirect", "confirmed publish, direct exchange", adapter.directExchange, adapter.directKey],
+    [
+      "publishDirect",
+      "confirmed publish, direct exchange",
+      adapter.directExchange,
+      adapter.directKey,
+    ],
   ]) {
     await measure(key, `${label} (window ${WINDOW})`, {
       prepare: () =>
@@ -526,7 +538,12 @@ export async function runMessagingSuite(adapter, { seconds, warmupMs }) {
   const consumeScenario = async (key, label, prefetch, ackEvery) => {
     await measure(key, label, {
       prepare: async () => {
-        await fill(adapter, ledger, adapter.queue, WARM_FILL - (await adapter.depth(adapter.queue)));
+        await fill(
+          adapter,
+          ledger,
+          adapter.queue,
+          WARM_FILL - (await adapter.depth(adapter.queue)),
+        );
         const warm = await consumeAcked(adapter, ledger, {
           queue: adapter.queue,
           prefetch,
@@ -545,7 +562,12 @@ export async function runMessagingSuite(adapter, { seconds, warmupMs }) {
     });
   };
   for (const prefetch of PREFETCHES) {
-    await consumeScenario(`consume${prefetch}`, `consume, prefetch ${prefetch}, ack each`, prefetch, 0);
+    await consumeScenario(
+      `consume${prefetch}`,
+      `consume, prefetch ${prefetch}, ack each`,
+      prefetch,
+      0,
+    );
   }
   await consumeScenario(
     "consume1000multi",
@@ -568,6 +590,7 @@ export async function runMessagingSuite(adapter, { seconds, warmupMs }) {
   });
 
   // Drain whatever is left (not measured), bounded, then compare with what was confirmed.
+  ledger.context = "final drain";
   const drainStart = Date.now();
   for (const queue of [adapter.queue, adapter.latencyQueue]) {
     for (let i = 0; i < 100 && Date.now() - drainStart < DRAIN_TIMEOUT_MS; i++) {

@@ -58,10 +58,8 @@ export function findRabbitMQ() {
       .concat(["/usr/sbin", "/usr/local/sbin", "/sbin"])
       .map((d) => path.join(d, "rabbitmq-server"))
       .find(executable);
-    if (onPath) {
-      const debian = "/usr/lib/rabbitmq/bin/rabbitmq-server";
-      server = fs.realpathSync(onPath).startsWith("/usr/sbin/") && executable(debian) ? debian : onPath;
-    }
+    const debian = "/usr/lib/rabbitmq/bin/rabbitmq-server";
+    if (onPath) server = executable(debian) ? debian : onPath;
   }
   if (!server) return { skip: NOT_INSTALLED };
   const ctl = path.join(path.dirname(server), "rabbitmqctl");
@@ -214,7 +212,15 @@ export async function stopRabbitMQ() {
   if (isAlive(n.pid, n.started)) {
     const r = runCtl(n, ["stop"]);
     report.ctl = r.ok ? "rabbitmqctl stop: ok" : `rabbitmqctl stop failed: ${r.out.slice(-300)}`;
-    await Promise.race([n.exited, sleep(STOP_TIMEOUT_MS)]);
+    // Wait (bounded) for the node's own processes to end; epmd stays until stopped below.
+    const epmd = new Set(epmdPids(n.epmdPort));
+    const t0 = Date.now();
+    while (Date.now() - t0 < STOP_TIMEOUT_MS) {
+      const alive = [...n.pids].filter(([p, s]) => !epmd.has(p) && isAlive(p, s ?? undefined));
+      if (alive.length === 0) break;
+      await sleep(100);
+    }
+    report.stopMs = Date.now() - t0;
   }
   for (const signal of ["SIGTERM", "SIGKILL"]) {
     const alive = [...n.pids].filter(([pid, started]) => isAlive(pid, started ?? undefined));
@@ -299,7 +305,8 @@ export function rabbitAdapter(n) {
     async setup() {
       admin = await connect("admin");
       admin.ch = await admin.conn.createChannel();
-      for (const q of ["bench.ws", "bench.ws.latency"]) await admin.ch.assertQueue(q, { durable: true });
+      for (const q of ["bench.ws", "bench.ws.latency"])
+        await admin.ch.assertQueue(q, { durable: true });
       await admin.ch.assertExchange("bench.ws.direct", "direct", { durable: true });
       await admin.ch.bindQueue("bench.ws", "bench.ws.direct", "ws");
     },
@@ -326,7 +333,8 @@ export function rabbitAdapter(n) {
             routingKey,
             Buffer.from(payload),
             { deliveryMode: 2, mandatory: true },
-            (err) => (err ? onNack(id, String(err.message ?? err)) : onConfirm(id, !returned.delete(id))),
+            (err) =>
+              err ? onNack(id, String(err.message ?? err)) : onConfirm(id, !returned.delete(id)),
           );
         },
         async close() {

@@ -1,14 +1,19 @@
 #!/usr/bin/env node
-// Throughput and latency benchmark of the broker's HTTP API, end to end through `wrangler dev`.
+// Throughput and latency benchmark of the broker, end to end through `wrangler dev`.
 //
 //   npm run bench                      # ~8 s per scenario
 //   BENCH_SECONDS=5 npm run bench      # shorter
+//   BENCH_RABBITMQ=0 npm run bench     # without the RabbitMQ comparison
+//   BENCH_ONLY=http|messaging          # one part only; BENCH_OUTPUT=file writes the report there
 //
 // Starts its own broker (fresh state in a temp dir, free port on 127.0.0.1), declares a topic
-// exchange and a queue, measures health / publish / batch publish / get, checks every answer
-// (status, routed flag, exactly-once delivery of every confirmed message), prints a table and
-// overwrites BENCHMARKS.md. Exits non-zero if any request failed or a check did not hold.
-// Node built-ins only. Every loop is bounded in count and in time.
+// exchange and a queue, measures health / publish / batch publish / get over HTTP, checks every
+// answer (status, routed flag, exactly-once delivery of every confirmed message); then measures
+// confirmed publishing, consuming with acks and publish-to-delivery latency over WebSocket
+// (bench/messaging.mjs, bench/ws-scenarios.mjs) and, when rabbitmq-server is installed, the same
+// against a RabbitMQ node it starts and stops itself (bench/rabbitmq.mjs). Prints tables and
+// overwrites BENCHMARKS.md. Exits non-zero if any request or frame failed or a check did not hold.
+// Every loop is bounded in count and in time; all traffic goes to 127.0.0.1.
 
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -891,7 +896,9 @@ function render({ started, m, results, checks }) {
   L.push("");
   L.push(
     "End-to-end throughput and latency of the HTTP API through `wrangler dev` (local workerd, " +
-      "SQLite-backed Durable Objects on local disk), with the load generator on the same machine. " +
+      "SQLite-backed Durable Objects on local disk), with the load generator on the same machine; " +
+      "then messaging over WebSocket (confirmed publishing, consuming with acks, latency) compared " +
+      "with RabbitMQ on the same machine, in the last section. " +
       "`bench/run.mjs` wrote this file; every figure in it comes from the run recorded here, " +
       "except the targets quoted from the issue.",
   );
@@ -920,8 +927,8 @@ function render({ started, m, results, checks }) {
   L.push(
     "`BENCH_SECONDS` sets the seconds per scenario (default 8). The script starts its own broker " +
       "(`wrangler dev` on a free port of 127.0.0.1, fresh state in a temporary directory, " +
-      "guest/guest) and stops it at the end. It exits non-zero when a request failed or a check " +
-      "below did not hold.",
+      "guest/guest) and stops it at the end. It exits non-zero when a request or a frame failed " +
+      "or a check did not hold.",
   );
   L.push("");
   L.push("## Results");

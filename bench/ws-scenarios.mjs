@@ -44,7 +44,8 @@ export function workersBrokerAdapter({ port, authorization, server, serverChange
       else onMessage(event.data);
     });
     ws.addEventListener("close", (event) => {
-      if (opened && !closing) onFailure(`${path} closed by the broker: ${event.code} ${event.reason}`);
+      if (opened && !closing)
+        onFailure(`${path} closed by the broker: ${event.code} ${event.reason}`);
     });
     const ready = withTimeout(
       new Promise((resolve, reject) => {
@@ -128,7 +129,11 @@ export function workersBrokerAdapter({ port, authorization, server, serverChange
           }
           batch.forEach((m, i) => {
             const routed = Array.isArray(results) && results[i]?.routed === true;
-            settle(m.id, routed, why || `publish-batch: not routed (${JSON.stringify(results?.[i])})`);
+            settle(
+              m.id,
+              routed,
+              why || `publish-batch: not routed (${JSON.stringify(results?.[i])})`,
+            );
           });
           if (why) throw new Error(`prefill of ${queue} failed: ${why}`);
         }
@@ -159,7 +164,9 @@ export function workersBrokerAdapter({ port, authorization, server, serverChange
               return bad(`confirm for seq ${f.seq}, which is not outstanding`);
             }
             if (!f.multiple && outstanding[head][0] !== f.seq) {
-              return bad(`confirm for seq ${f.seq} before seq ${outstanding[head][0]} (out of order)`);
+              return bad(
+                `confirm for seq ${f.seq} before seq ${outstanding[head][0]} (out of order)`,
+              );
             }
             while (head < outstanding.length && outstanding[head][0] <= f.seq) {
               onConfirm(outstanding[head][1], f.routed);
@@ -216,7 +223,12 @@ export function workersBrokerAdapter({ port, authorization, server, serverChange
         cancelOk = resolve;
       });
       let lastTag = 0;
-      const bad = (why) => onFailure(`consumer ${queue}: ${why}`);
+      const state = { delivered: 0, acks: 0, lastAck: 0, phase: "consuming" };
+      const bad = (why) =>
+        onFailure(
+          `consumer ${queue}: ${why} (${state.phase}; ${state.delivered} deliveries, ` +
+            `${state.acks} ack frames, last acked tag ${state.lastAck}, last delivered tag ${lastTag})`,
+        );
       let handle = null;
       const socket = open(
         `/api/queues/${V}/${queue}/consume`,
@@ -233,6 +245,7 @@ export function workersBrokerAdapter({ port, authorization, server, serverChange
             }
             if (f.delivery_tag <= lastTag) bad(`delivery tag ${f.delivery_tag} after ${lastTag}`);
             lastTag = f.delivery_tag;
+            state.delivered++;
             onDelivery(
               { tag: f.delivery_tag, payload: f.payload, redelivered: f.redelivered },
               handle,
@@ -245,13 +258,20 @@ export function workersBrokerAdapter({ port, authorization, server, serverChange
       );
       handle = {
         ack(deliveryTag, multiple) {
+          state.acks++;
+          state.lastAck = deliveryTag;
           socket.ws.send(JSON.stringify({ type: "ack", delivery_tag: deliveryTag, multiple }));
         },
         async cancel() {
+          state.phase = "cancelling";
           socket.ws.send(JSON.stringify({ type: "cancel", tag }));
           await cancelled;
+          state.phase = "cancelled";
         },
-        close: () => socket.close(),
+        close: () => {
+          state.phase = "closing";
+          return socket.close();
+        },
       };
       await socket.ready;
       socket.ws.send(JSON.stringify({ type: "consume", tag, prefetch, ack: "manual" }));

@@ -70,6 +70,31 @@ export const LIMITS = {
   ticketTtlMs: 30_000,
 } as const;
 
+/** The notification app (docs/notifications.md): inboxes, sends, tokens. */
+export const NOTIFICATION_LIMITS = {
+  /** The exchange /send publishes to; each user's inbox is bound to it by the user's id. */
+  exchange: "notifications",
+  /** Largest `message` a send may carry, in UTF-8 bytes (413 above it). */
+  maxMessageBytes: 4096,
+  /** Largest `data` object a send may carry, as JSON. */
+  maxDataBytes: 16 * 1024,
+  /** Recipients one fan-out send may name. */
+  maxRecipients: 1000,
+  /** Retention per inbox, unless INBOX_MAX_NOTIFICATIONS / INBOX_MAX_AGE_DAYS override it. */
+  defaultInboxMaxNotifications: 1000,
+  defaultInboxMaxAgeDays: 90,
+  /** Inbox page sizes. */
+  defaultPageLimit: 50,
+  maxPageLimit: 200,
+  /** Ids one mark call may name. */
+  maxMarkIds: 1000,
+  /** Live sockets per inbox (the platform allows 32,768 hibernatable sockets per object). */
+  maxSocketsPerInbox: 10_000,
+  /** Signed per-user tokens: default and longest lifetime. */
+  defaultTokenSeconds: 24 * 60 * 60,
+  maxTokenSeconds: 30 * 24 * 60 * 60,
+} as const;
+
 export const PRODUCT = {
   name: "workers-broker",
   version: "0.1.0",
@@ -82,6 +107,20 @@ export interface BrokerConfig {
   readonly adminUser: string;
   /** Undefined when no password is configured: then nobody can log in (never an open broker). */
   readonly adminPassword: string | undefined;
+  /**
+   * Local development (`npm start` passes LOCAL_DEV=true; never set in a deploy): the article's
+   * unauthenticated notification flow and its four seeded users.
+   */
+  readonly localDev: boolean;
+  /** HMAC key for per-user inbox tokens; undefined means no token is minted or accepted. */
+  readonly notificationTokenSecret: string | undefined;
+  readonly inboxMaxNotifications: number;
+  readonly inboxMaxAgeDays: number;
+}
+
+function positiveIntVar(text: string | undefined, fallback: number, max: number): number {
+  const value = Number.parseInt(text ?? "", 10);
+  return Number.isFinite(value) && value > 0 ? Math.min(value, max) : fallback;
 }
 
 export function loadConfig(env: Env): BrokerConfig {
@@ -95,5 +134,20 @@ export function loadConfig(env: Env): BrokerConfig {
     maxMessageBytes,
     adminUser: env.BROKER_ADMIN_USER || "admin",
     adminPassword: password && password.length > 0 ? password : undefined,
+    localDev: env.LOCAL_DEV === "true",
+    notificationTokenSecret:
+      env.NOTIFICATION_TOKEN_SECRET && env.NOTIFICATION_TOKEN_SECRET.length > 0
+        ? env.NOTIFICATION_TOKEN_SECRET
+        : undefined,
+    inboxMaxNotifications: positiveIntVar(
+      env.INBOX_MAX_NOTIFICATIONS,
+      NOTIFICATION_LIMITS.defaultInboxMaxNotifications,
+      100_000,
+    ),
+    inboxMaxAgeDays: positiveIntVar(
+      env.INBOX_MAX_AGE_DAYS,
+      NOTIFICATION_LIMITS.defaultInboxMaxAgeDays,
+      3650,
+    ),
   };
 }

@@ -1,5 +1,6 @@
 /** The Worker's bindings, as declared in wrangler.jsonc. */
 import type { ExchangeObject } from "./objects/exchange-object";
+import type { InboxObject } from "./objects/inbox-object";
 import type { QueueObject } from "./objects/queue-object";
 import type { RegistryObject } from "./objects/registry-object";
 import type { VhostObject } from "./objects/vhost-object";
@@ -10,6 +11,8 @@ export interface Env {
   VHOSTS: DurableObjectNamespace<VhostObject>;
   /** One global instance: users, vhosts, permissions (management plane only). */
   REGISTRY: DurableObjectNamespace<RegistryObject>;
+  /** Per-user notification inboxes (docs/notifications.md). */
+  INBOXES: DurableObjectNamespace<InboxObject>;
   /**
    * The bootstrap administrator, seeded into the registry once. The password is a secret in a
    * deploy; unset means nobody can log in.
@@ -17,4 +20,10 @@ export interface Env {
   BROKER_ADMIN_USER?: string;
   BROKER_ADMIN_PASSWORD?: string;
   MAX_MESSAGE_BYTES?: string;
+  /** "true" only in `npm start` (a --var): the article's open local flow. Never in a deploy. */
+  LOCAL_DEV?: string;
+  /** A secret in a deploy: the HMAC key of per-user inbox tokens. */
+  NOTIFICATION_TOKEN_SECRET?: string;
+  INBOX_MAX_NOTIFICATIONS?: string;
+  INBOX_MAX_AGE_DAYS?: string;
 }

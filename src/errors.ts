@@ -11,6 +11,7 @@ export const ERROR_STATUS = {
   access_refused: 403,
   not_found: 404,
   method_not_allowed: 405,
+  upgrade_required: 426,
   payload_too_large: 413,
   unsupported_media_type: 415,
   too_many_requests: 429,
@@ -57,6 +58,30 @@ export function statusOf(code: ErrorCode): number {
 
 export function errorBody(code: ErrorCode, reason: string): { error: string; reason: string } {
   return { error: WIRE_ERROR[code] ?? code, reason };
+}
+
+/**
+ * Which body an error gets: the management API's `{"error","reason"}`, or the notification app's
+ * `{"message"}`, the shape of the article it reproduces (`{"message": "User not found"}`).
+ */
+export type ErrorStyle = "management" | "article";
+
+export function styledErrorBody(
+  style: ErrorStyle,
+  code: ErrorCode,
+  reason: string,
+): { error: string; reason: string } | { message: string } {
+  return style === "article" ? { message: reason } : errorBody(code, reason);
+}
+
+/**
+ * A failure as an HTTP answer, for the one place that answers HTTP outside the Hono app: an inbox
+ * object refusing a WebSocket upgrade that the Worker handed it.
+ */
+export function failureResponse(style: ErrorStyle, failure: Failure): Response {
+  return Response.json(styledErrorBody(style, failure.code, failure.reason), {
+    status: statusOf(failure.code),
+  });
 }
 
 /** Unwraps a typed outcome from a Durable Object, turning a failure into the HTTP error. */

@@ -5,7 +5,12 @@ declare global {
   namespace Cloudflare {
     interface GlobalProps {
       mainModule: typeof import("./index");
-      durableNamespaces: "ExchangeObject" | "QueueObject" | "VhostObject" | "RegistryObject";
+      durableNamespaces:
+        | "ExchangeObject"
+        | "QueueObject"
+        | "VhostObject"
+        | "RegistryObject"
+        | "InboxObject";
     }
     interface Env extends BrokerEnv {}
   }

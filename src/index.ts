@@ -2,6 +2,7 @@
 import { createApp } from "./api/app";
 
 export { ExchangeObject } from "./objects/exchange-object";
+export { InboxObject } from "./objects/inbox-object";
 export { QueueObject } from "./objects/queue-object";
 export { RegistryObject } from "./objects/registry-object";
 export { VhostObject } from "./objects/vhost-object";

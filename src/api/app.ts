@@ -5,7 +5,7 @@
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { loadConfig } from "../config";
-import { BrokerError, errorBody, statusOf } from "../errors";
+import { BrokerError, errorBody, statusOf, styledErrorBody } from "../errors";
 import { requireLogin, requireManagementTag } from "./auth";
 import { bindingRoutes } from "./bindings";
 import type { AppEnv } from "./context";
@@ -13,6 +13,11 @@ import { credentialRoutes } from "./credentials";
 import { definitionRoutes } from "./definitions";
 import { exchangeRoutes } from "./exchanges";
 import { loadVhosts } from "./guards";
+import { inboxRoutes } from "./inbox";
+import { inboxPageRoutes } from "./inbox-page";
+import { seedLocalDevUsers } from "./local-dev-seed";
+import { notificationUserRoutes } from "./notification-users";
+import { notificationRoutes } from "./notifications";
 import { overviewRoutes } from "./overview";
 import { permissionRoutes } from "./permissions";
 import { publishRoutes } from "./publish";
@@ -33,6 +38,21 @@ export function createApp(): Hono<AppEnv> {
 
   app.get("/health", (c) => c.json({ status: "ok" }));
 
+  // The notification app (docs/notifications.md): the article's routes and the inbox API answer
+  // errors as the article does, and local development seeds the article's users first.
+  for (const path of ["/send", "/notifications/*"]) {
+    app.use(path, async (c, next) => {
+      c.set("errorStyle", "article");
+      await next();
+    });
+  }
+  app.use("/send", seedLocalDevUsers);
+  app.use("/notifications/*", seedLocalDevUsers);
+  app.use("/api/notification-users/*", seedLocalDevUsers);
+  notificationRoutes(app);
+  inboxRoutes(app);
+  inboxPageRoutes(app);
+
   // WebSocket upgrades log in themselves (Basic or a connection ticket) and are client
   // operations, so they come before the management login and tag gate.
   socketRoutes(app);
@@ -49,18 +69,23 @@ export function createApp(): Hono<AppEnv> {
   queueRoutes(app);
   pullRoutes(app);
   bindingRoutes(app);
+  notificationUserRoutes(app);
 
   app.notFound((c) => c.json(errorBody("not_found", "Not Found"), 404));
 
   app.onError((error, c) => {
+    const style = c.get("errorStyle") ?? "management";
     if (error instanceof BrokerError) {
-      if (error.code === "not_authorized") {
+      if (error.code === "not_authorized" && !c.res.headers.has("WWW-Authenticate")) {
         c.header("WWW-Authenticate", 'Basic realm="RabbitMQ Management"');
       }
-      return c.json(errorBody(error.code, error.reason), statusOf(error.code) as 400);
+      return c.json(styledErrorBody(style, error.code, error.reason), statusOf(error.code) as 400);
     }
     if (error instanceof HTTPException && error.status < 500) {
-      return c.json(errorBody("bad_request", error.message || "Bad Request"), error.status);
+      return c.json(
+        styledErrorBody(style, "bad_request", error.message || "Bad Request"),
+        error.status,
+      );
     }
     console.error("unexpected error", error);
     return c.json(errorBody("internal_error", "internal error"), 500);

@@ -12,6 +12,7 @@ import {
   quotePlus,
 } from "../protocol/bindings";
 import { checkRoutingKey } from "../protocol/names";
+import { parseUserId } from "../protocol/notification";
 import type { BindingFilter } from "../storage/catalog-store";
 import { parseBody } from "./body";
 import type { AppContext, AppEnv } from "./context";
@@ -37,7 +38,8 @@ async function bindingsOf(c: AppContext, vhost: string, filter: BindingFilter): 
   const catalog = vhostStub(c.env, vhost);
   const { bindings } = unwrap(await catalog.listBindings(vhost, filter));
   const wantsDefault =
-    (filter.source === undefined || filter.source === "") && filter.destinationType !== "exchange";
+    (filter.source === undefined || filter.source === "") &&
+    (filter.destinationType === undefined || filter.destinationType === "queue");
   if (!wantsDefault) {
     return bindings;
   }
@@ -50,13 +52,31 @@ async function bindingsOf(c: AppContext, vhost: string, filter: BindingFilter): 
 
 const asItems = (bindings: Binding[]) => bindings as unknown as Record<string, unknown>[];
 
-function destinationRoutes(app: Hono<AppEnv>, letter: "q" | "e", type: DestinationType): void {
+/** Path letters: RabbitMQ's `q` and `e`, and this broker's `i` for a notification inbox. */
+function destinationParam(c: AppContext, type: DestinationType): string {
+  switch (type) {
+    case "queue":
+      return nameParam(c, "queue", "destination");
+    case "exchange":
+      return exchangeParam(c, "destination");
+    case "inbox": {
+      const id = parseUserId(c.req.param("destination"));
+      if (id === null) throw new BrokerError("bad_request", "inbox must be a user id");
+      return String(id);
+    }
+  }
+}
+
+function destinationRoutes(
+  app: Hono<AppEnv>,
+  letter: "q" | "e" | "i",
+  type: DestinationType,
+): void {
   const base = `/api/bindings/:vhost/e/:source/${letter}/:destination`;
   const endpoints = (c: AppContext) => ({
     vhost: vhostParam(c),
     source: exchangeParam(c, "source"),
-    destination:
-      type === "queue" ? nameParam(c, "queue", "destination") : exchangeParam(c, "destination"),
+    destination: destinationParam(c, type),
   });
 
   resource(app, base, {
@@ -153,6 +173,7 @@ async function requireEndpoints(
   const catalog = vhostStub(c.env, vhost);
   if (source !== "") unwrap(await catalog.getExchange(vhost, source));
   if (type === "queue") unwrap(await catalog.getQueue(vhost, destination));
+  else if (type === "inbox") unwrap(await catalog.getInbox(vhost, Number(destination)));
   else unwrap(await catalog.getExchange(vhost, destination));
 }
 
@@ -168,6 +189,7 @@ export function bindingRoutes(app: Hono<AppEnv>): void {
   });
   destinationRoutes(app, "q", "queue");
   destinationRoutes(app, "e", "exchange");
+  destinationRoutes(app, "i", "inbox");
 
   resource(app, "/api/exchanges/:vhost/:name/bindings/source", {
     GET: async (c) => {

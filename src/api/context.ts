@@ -3,6 +3,7 @@ import type { Context } from "hono";
 import type { UserAccess } from "../access/user-access";
 import type { BrokerConfig } from "../config";
 import type { Env } from "../env";
+import type { ErrorStyle } from "../errors";
 import type { VhostRecord } from "../protocol/registry-records";
 
 export interface AppEnv {
@@ -13,6 +14,8 @@ export interface AppEnv {
     principal: UserAccess;
     /** Every vhost (cached likewise), so that path checks need no call. */
     vhosts: readonly VhostRecord[];
+    /** Set by the notification app's routes: errors answer in the article's shape. */
+    errorStyle: ErrorStyle;
   };
 }
 

@@ -12,7 +12,7 @@ import type { DestinationType } from "../protocol/bindings";
 import { builtinExchange } from "../protocol/builtin-exchanges";
 import { DEFAULT_EXCHANGE } from "../protocol/names";
 import type { AppContext } from "./context";
-import { requirePermission, requireTopicPermission } from "./guards";
+import { requireAdministrator, requirePermission, requireTopicPermission } from "./guards";
 
 const types = new Map<string, { type: string | null; until: number }>();
 
@@ -55,7 +55,9 @@ export async function requireBindingPermissions(
   destination: string,
   routingKey: string | null,
 ): Promise<void> {
-  requirePermission(c, vhost, "write", type, destination);
+  // An inbox is no RabbitMQ resource: who may point notifications at it is the administrator's call.
+  if (type === "inbox") requireAdministrator(c);
+  else requirePermission(c, vhost, "write", type, destination);
   requirePermission(c, vhost, "read", "exchange", source);
   if (routingKey !== null && (await isRestrictedTopic(c.env, c.get("principal"), vhost, source))) {
     requireTopicPermission(c, vhost, "read", source, routingKey);

@@ -1,8 +1,9 @@
 /**
  * An exchange: one Durable Object per (vhost, exchange). It keeps the declaration and the
  * exchange's outgoing bindings in SQLite, compiles them once into a BindingTable, and on publish
- * routes each message and fans the copies out to the destination queue objects. The publish path
- * touches only this object, the exchanges it is bound to and the destination queues.
+ * routes each message and fans the copies out to the destination queue objects and notification
+ * inbox objects (an inbox is a destination kind: docs/notifications.md). The publish path touches
+ * only this object, the exchanges it is bound to and the destinations.
  *
  * Exchange-to-exchange routing is a breadth-first walk with a visited set per message, as
  * RabbitMQ's rabbit_exchange:route does, so a cycle ends and a queue reached along several paths
@@ -11,6 +12,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
 import { fail, type Result } from "../errors";
+import { toDestinationType } from "../protocol/bindings";
 import type { ExchangeDeclaration } from "../protocol/declarations";
 import type { PublishedMessage } from "../protocol/message";
 import { describe } from "../protocol/names";
@@ -21,7 +23,7 @@ import { EXCHANGE_MIGRATIONS } from "../storage/exchange-schema";
 import { fromJsonColumn, toJsonColumn } from "../storage/json-column";
 import { migrate } from "../storage/migrations";
 import { Coalescer } from "./coalescer";
-import { exchangeStub, queueStub } from "./stubs";
+import { exchangeStub, inboxStub, queueStub } from "./stubs";
 
 export type PublishResult = Result<{ routed: boolean[] }>;
 export type MatchResult = Result<{ routes: RouteResult[] }>;
@@ -52,6 +54,15 @@ export class ExchangeObject extends DurableObject<Env> {
       vhost !== undefined && (await queueStub(this.env, vhost, queue).enqueue(messages)).ok;
     return messages.map(() => stored);
   });
+  /** The same group commit toward inbox objects (keyed by the inbox's user id). */
+  private readonly inboxFeeder = new Coalescer<PublishedMessage, boolean>(
+    async (inbox, messages) => {
+      const vhost = this.declaration?.vhost;
+      const stored =
+        vhost !== undefined && (await inboxStub(this.env, vhost, inbox).deliver(messages)).ok;
+      return messages.map(() => stored);
+    },
+  );
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -123,8 +134,8 @@ export class ExchangeObject extends DurableObject<Env> {
   }
 
   /**
-   * Routes each message and stores a copy in every destination queue. Answers only when every
-   * copy is stored: `routed[i]` is true when message i reached at least one queue.
+   * Routes each message and stores a copy in every destination queue and inbox. Answers only when
+   * every copy is stored: `routed[i]` is true when message i reached at least one destination.
    */
   async publish(messages: readonly PublishedMessage[]): Promise<PublishResult> {
     const declaration = this.declaration;
@@ -138,32 +149,34 @@ export class ExchangeObject extends DurableObject<Env> {
       );
     }
     const routes = await this.resolve(declaration, messages);
-    const byQueue = new Map<string, number[]>();
-    routes.forEach((queues, index) => {
-      for (const queue of queues) {
-        const list = byQueue.get(queue);
-        if (list) list.push(index);
-        else byQueue.set(queue, [index]);
-      }
-    });
     const routed = messages.map(() => false);
-    await Promise.all(
-      [...byQueue].map(async ([queue, indexes]) => {
-        const batch = indexes.map((i) => messages[i] as PublishedMessage);
-        const [stored] = await this.feeder.submit(queue, batch);
-        if (stored) {
-          for (const i of indexes) routed[i] = true;
-        }
-      }),
-    );
+    const deliver = async (
+      feeder: Coalescer<PublishedMessage, boolean>,
+      byDestination: Map<string, number[]>,
+    ) => {
+      await Promise.all(
+        [...byDestination].map(async ([destination, indexes]) => {
+          const batch = indexes.map((i) => messages[i] as PublishedMessage);
+          const [stored] = await feeder.submit(destination, batch);
+          if (stored) {
+            for (const i of indexes) routed[i] = true;
+          }
+        }),
+      );
+    };
+    await Promise.all([
+      deliver(this.feeder, groupByDestination(routes.map((r) => r.queues))),
+      deliver(this.inboxFeeder, groupByDestination(routes.map((r) => r.inboxes))),
+    ]);
     return { ok: true, routed };
   }
 
   private async resolve(
     declaration: ExchangeDeclaration,
     messages: readonly PublishedMessage[],
-  ): Promise<Set<string>[]> {
+  ): Promise<{ queues: Set<string>; inboxes: Set<string> }[]> {
     const queues = messages.map(() => new Set<string>());
+    const inboxes = messages.map(() => new Set<string>());
     const visited = messages.map(() => new Set<string>([declaration.name]));
     const inputs = messages.map((m) => ({
       routingKey: m.routingKey,
@@ -172,6 +185,7 @@ export class ExchangeObject extends DurableObject<Env> {
     let frontier = new Map<string, number[]>();
     const absorb = (index: number, route: RouteResult) => {
       for (const queue of route.queues) queues[index]?.add(queue);
+      for (const inbox of route.inboxes) inboxes[index]?.add(inbox);
       for (const exchange of route.exchanges) {
         const seen = visited[index];
         if (!seen || seen.has(exchange)) continue;
@@ -204,7 +218,7 @@ export class ExchangeObject extends DurableObject<Env> {
         });
       }
     }
-    return queues;
+    return queues.map((set, i) => ({ queues: set, inboxes: inboxes[i] ?? new Set<string>() }));
   }
 
   private load(declaration: ExchangeDeclaration): void {
@@ -216,7 +230,7 @@ export class ExchangeObject extends DurableObject<Env> {
     for (const row of this.sql.exec<BindingRow>("SELECT * FROM bindings")) {
       table.add(
         row.id,
-        { kind: row.kind === "exchange" ? "exchange" : "queue", name: row.destination },
+        { kind: toDestinationType(row.kind), name: row.destination },
         row.routing_key,
         fromJsonColumn<FieldTable>(row.arguments, {}),
       );
@@ -224,4 +238,17 @@ export class ExchangeObject extends DurableObject<Env> {
     this.declaration = declaration;
     this.table = table;
   }
+}
+
+/** Destination name -> indexes of the messages routed to it, in message order. */
+function groupByDestination(routes: readonly Set<string>[]): Map<string, number[]> {
+  const byDestination = new Map<string, number[]>();
+  routes.forEach((destinations, index) => {
+    for (const destination of destinations) {
+      const list = byDestination.get(destination);
+      if (list) list.push(index);
+      else byDestination.set(destination, [index]);
+    }
+  });
+  return byDestination;
 }

@@ -8,6 +8,7 @@
  */
 import type { Env } from "../env";
 import type { ExchangeObject } from "./exchange-object";
+import type { InboxObject } from "./inbox-object";
 import type { QueueObject } from "./queue-object";
 import type { RegistryObject } from "./registry-object";
 import type { VhostObject } from "./vhost-object";
@@ -39,4 +40,14 @@ export function vhostStub(env: Env, vhost: string): RpcMethods<VhostObject> {
 /** The one registry of users, vhosts and permissions. */
 export function registryStub(env: Env): RpcMethods<RegistryObject> {
   return typed(env.REGISTRY.getByName("registry"));
+}
+
+/** A notification user's inbox, named by the user's id (the routing key that reaches it). */
+export function inboxStub(env: Env, vhost: string, userId: string): RpcMethods<InboxObject> {
+  return typed(env.INBOXES.getByName(JSON.stringify([vhost, userId])));
+}
+
+/** The raw stub, for handing a WebSocket upgrade to the inbox (`stub.fetch(request)`). */
+export function inboxFetcher(env: Env, vhost: string, userId: string): Fetcher {
+  return env.INBOXES.getByName(JSON.stringify([vhost, userId]));
 }

@@ -18,6 +18,7 @@ import {
   queueEquivalence,
 } from "../protocol/declarations";
 import { DEFAULT_EXCHANGE, describe } from "../protocol/names";
+import { type NotificationUser, parseUserId } from "../protocol/notification";
 import type { VhostLimits } from "../protocol/registry-records";
 import { exchangeTypes } from "../routing/registry";
 import {
@@ -28,7 +29,8 @@ import {
 } from "../storage/catalog-store";
 import { ConnectionStore } from "../storage/connection-store";
 import { migrate } from "../storage/migrations";
-import { exchangeStub, queueStub } from "./stubs";
+import { notificationsExchange } from "./notification-exchange";
+import { exchangeStub, inboxStub, queueStub } from "./stubs";
 import { checkTopology, type Topology } from "./topology-check";
 
 /** The vhost every broker has from the start; others are created with PUT /api/vhosts. */
@@ -192,7 +194,90 @@ export class VhostObject extends DurableObject<Env> {
   }
 
   async bind(vhost: string, request: BindRequest): Promise<Result<{ binding: Binding }>> {
-    return this.exclusive(vhost, () => this.bindNow(vhost, request));
+    return this.exclusive(vhost, async () => this.bindNow(vhost, request));
+  }
+
+  /**
+   * Creates notification users, or renames them: records each, configures its inbox object and
+   * binds the inbox to the `notifications` exchange by the user's id (declaring the exchange,
+   * direct and durable, the first time). The inbox and exchange calls run in parallel, so a
+   * thousand users take one round of calls, not a thousand. With `onlyIfAbsent` an existing user
+   * is left as it is (local development's idempotent seeding). Answers the ids it created.
+   */
+  async declareInboxes(
+    vhost: string,
+    users: readonly NotificationUser[],
+    options: { onlyIfAbsent?: boolean } = {},
+  ): Promise<Result<{ created: number[] }>> {
+    return this.exclusive(vhost, async () => {
+      const exchange = notificationsExchange(vhost);
+      // An existing user is left alone unless renamed, or unless its binding was removed (say,
+      // with the notifications exchange): declaring it again repairs that.
+      const changes = users.filter((user) => {
+        const current = this.store.getInbox(user.id);
+        const unchanged = current && (options.onlyIfAbsent || current.name === user.name);
+        return !(unchanged && this.inboxBound(vhost, exchange.name, user.id));
+      });
+      const created = changes.filter((user) => !this.store.getInbox(user.id)).map((u) => u.id);
+      if (changes.length === 0) return { ok: true, created };
+      const existing = this.store.getExchange(exchange.name);
+      if (existing && existing.type !== "direct" && existing.type !== "topic") {
+        // A fanout or headers exchange would hand every user's notifications to every inbox.
+        return fail(
+          "bad_request",
+          `${describe("exchange", exchange.name, vhost)} is ${existing.type}: inboxes need a direct or topic exchange`,
+        );
+      }
+      if (!existing) {
+        await exchangeStub(this.env, vhost, exchange.name).configure(exchange);
+        this.store.putExchange(exchange);
+      }
+      await Promise.all(
+        changes.map((user) => inboxStub(this.env, vhost, String(user.id)).configure(user)),
+      );
+      for (const user of changes) this.store.putInbox(user);
+      const bound = await Promise.all(
+        changes.map((user) =>
+          this.bindNow(vhost, {
+            source: exchange.name,
+            destinationType: "inbox",
+            destination: String(user.id),
+            routingKey: String(user.id),
+            arguments: {},
+          }),
+        ),
+      );
+      const failed = bound.find((result) => !result.ok);
+      return failed && !failed.ok ? failed : { ok: true, created };
+    });
+  }
+
+  async getInbox(vhost: string, id: number): Promise<Result<{ user: NotificationUser }>> {
+    return this.exclusive(vhost, async () => {
+      const user = this.store.getInbox(id);
+      return user ? { ok: true, user } : NOT_FOUND();
+    });
+  }
+
+  async listInboxes(vhost: string): Promise<Result<{ users: NotificationUser[] }>> {
+    return this.exclusive(vhost, async () => ({ ok: true, users: this.store.listInboxes() }));
+  }
+
+  /** Deletes a user: its bindings, its inbox object's notifications and sockets, its record. */
+  async deleteInbox(vhost: string, id: number): Promise<Result<object>> {
+    return this.exclusive(vhost, async () => {
+      if (!this.store.getInbox(id)) {
+        return NOT_FOUND();
+      }
+      const bindings = this.store.listBindings(vhost, {
+        destinationType: "inbox",
+        destination: String(id),
+      });
+      await this.removeBindings(vhost, bindings);
+      await inboxStub(this.env, vhost, String(id)).destroy();
+      this.store.deleteInbox(id);
+      return { ok: true };
+    });
   }
 
   private async bindNow(
@@ -206,10 +291,7 @@ export class VhostObject extends DurableObject<Env> {
       );
     }
     const source = this.store.getExchange(request.source);
-    const destinationExists =
-      request.destinationType === "queue"
-        ? this.store.getQueue(request.destination)
-        : this.store.getExchange(request.destination);
+    const destinationExists = this.destinationExists(request.destinationType, request.destination);
     if (!source || !destinationExists) {
       return NOT_FOUND();
     }
@@ -238,6 +320,25 @@ export class VhostObject extends DurableObject<Env> {
     }
     this.store.putBinding(binding);
     return { ok: true, binding };
+  }
+
+  private inboxBound(vhost: string, exchange: string, id: number): boolean {
+    return this.store
+      .listBindings(vhost, { source: exchange, destinationType: "inbox", destination: String(id) })
+      .some((binding) => binding.routing_key === String(id));
+  }
+
+  private destinationExists(type: DestinationType, name: string): boolean {
+    switch (type) {
+      case "queue":
+        return this.store.getQueue(name) !== undefined;
+      case "exchange":
+        return this.store.getExchange(name) !== undefined;
+      case "inbox": {
+        const id = parseUserId(name);
+        return id !== null && this.store.getInbox(id) !== undefined;
+      }
+    }
   }
 
   async unbind(

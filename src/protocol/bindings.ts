@@ -8,7 +8,12 @@
 import { z } from "zod";
 import { fieldTableSchema } from "./field-table";
 
-export type DestinationType = "queue" | "exchange";
+/** "inbox" is this broker's extension: a user's notification inbox (docs/notifications.md). */
+export type DestinationType = "queue" | "exchange" | "inbox";
+
+export function toDestinationType(text: string): DestinationType {
+  return text === "exchange" || text === "inbox" ? text : "queue";
+}
 
 export interface Binding {
   readonly source: string;

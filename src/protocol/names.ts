@@ -6,7 +6,7 @@
 import { LIMITS } from "../config";
 import { type Failure, fail } from "../errors";
 
-export type ObjectKind = "exchange" | "queue" | "vhost" | "user";
+export type ObjectKind = "exchange" | "queue" | "vhost" | "user" | "inbox";
 
 const encoder = new TextEncoder();
 

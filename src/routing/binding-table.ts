@@ -7,7 +7,8 @@
  */
 import type { ExchangeType, FieldTable, RoutableMessage, RoutingIndex } from "./exchange-type";
 
-export type DestinationKind = "queue" | "exchange";
+/** Where a binding leads: a queue, another exchange, or a user's notification inbox. */
+export type DestinationKind = "queue" | "exchange" | "inbox";
 
 export interface Destination {
   readonly kind: DestinationKind;
@@ -17,6 +18,7 @@ export interface Destination {
 export interface RouteResult {
   readonly queues: string[];
   readonly exchanges: string[];
+  readonly inboxes: string[];
 }
 
 export class BindingTable {
@@ -59,20 +61,24 @@ export class BindingTable {
     const matched = this.matched;
     matched.clear();
     this.index.match(message, matched);
-    const queues = new Set<string>();
-    const exchanges = new Set<string>();
+    const found = {
+      queue: new Set<string>(),
+      exchange: new Set<string>(),
+      inbox: new Set<string>(),
+    };
     for (const id of matched) {
       const destination = this.destinations.get(id);
-      if (destination?.kind === "queue") {
-        queues.add(destination.name);
-      } else if (destination) {
-        exchanges.add(destination.name);
-      }
+      if (destination) found[destination.kind].add(destination.name);
     }
     matched.clear();
-    if (queues.size === 0 && exchanges.size === 0 && this.alternateExchange !== undefined) {
-      exchanges.add(this.alternateExchange);
+    const none = found.queue.size === 0 && found.exchange.size === 0 && found.inbox.size === 0;
+    if (none && this.alternateExchange !== undefined) {
+      found.exchange.add(this.alternateExchange);
     }
-    return { queues: [...queues], exchanges: [...exchanges] };
+    return {
+      queues: [...found.queue],
+      exchanges: [...found.exchange],
+      inboxes: [...found.inbox],
+    };
   }
 }

@@ -2,8 +2,9 @@
  * The per-vhost catalog's tables: the declarations of every exchange and queue in the vhost and
  * every binding, as the management API lists them. Typed SQL helpers; no network, no policy.
  */
-import type { Binding, DestinationType } from "../protocol/bindings";
+import { type Binding, type DestinationType, toDestinationType } from "../protocol/bindings";
 import type { ExchangeDeclaration, QueueDeclaration } from "../protocol/declarations";
+import type { NotificationUser } from "../protocol/notification";
 import { fromJsonColumn, toJsonColumn } from "./json-column";
 import type { Migration } from "./migrations";
 
@@ -33,6 +34,8 @@ export const CATALOG_MIGRATIONS: readonly Migration[] = [
       seen INTEGER NOT NULL
     )`,
   ],
+  // Issue 5: the notification app's users, one inbox each (docs/notifications.md).
+  ["CREATE TABLE inboxes (id INTEGER PRIMARY KEY, name TEXT NOT NULL)"],
 ];
 
 interface BindingRow extends Record<string, SqlStorageValue> {
@@ -120,6 +123,32 @@ export class CatalogStore {
     this.sql.exec("DELETE FROM queues WHERE name = ?", name);
   }
 
+  getInbox(id: number): NotificationUser | undefined {
+    return this.sql
+      .exec<{ id: number; name: string }>("SELECT id, name FROM inboxes WHERE id = ?", id)
+      .toArray()
+      .map((row) => ({ id: row.id, name: row.name }))[0];
+  }
+
+  listInboxes(): NotificationUser[] {
+    return this.sql
+      .exec<{ id: number; name: string }>("SELECT id, name FROM inboxes ORDER BY id")
+      .toArray()
+      .map((row) => ({ id: row.id, name: row.name }));
+  }
+
+  putInbox(user: NotificationUser): void {
+    this.sql.exec(
+      "INSERT INTO inboxes (id, name) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET name = excluded.name",
+      user.id,
+      user.name,
+    );
+  }
+
+  deleteInbox(id: number): void {
+    this.sql.exec("DELETE FROM inboxes WHERE id = ?", id);
+  }
+
   putBinding(binding: Binding): boolean {
     const cursor = this.sql.exec(
       "INSERT INTO bindings (source, destination_type, destination, routing_key, arguments, properties_key) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
@@ -157,7 +186,7 @@ export class CatalogStore {
         source: row.source,
         vhost,
         destination: row.destination,
-        destination_type: row.destination_type === "exchange" ? "exchange" : "queue",
+        destination_type: toDestinationType(row.destination_type),
         routing_key: row.routing_key,
         arguments: fromJsonColumn<Record<string, unknown>>(row.arguments, {}),
         properties_key: row.properties_key,
