@@ -17,24 +17,34 @@ import { isManagementUser } from "../access/tags";
 import type { UserAccess } from "../access/user-access";
 import { BrokerError } from "../errors";
 import { login } from "../objects/access-cache";
-import type { AppEnv } from "./context";
+import type { AppContext, AppEnv } from "./context";
 
 export type Principal = UserAccess;
 
-export const requireLogin = createMiddleware<AppEnv>(async (c, next) => {
-  const outcome = await login(c.env, c.req.header("Authorization"));
-  if (!outcome.ok) {
-    if (outcome.throttledForMs > 0) {
-      c.header("Retry-After", String(Math.ceil(outcome.throttledForMs / 1000)));
-      throw new BrokerError(
-        "too_many_requests",
-        "too many failed logins for this user name; try again later",
-      );
-    }
-    c.header("WWW-Authenticate", 'Basic realm="RabbitMQ Management"');
-    throw new BrokerError("not_authorized", "Login failed");
+/**
+ * Logs a Basic Authorization header in, or throws: 429 with Retry-After while the user name is
+ * throttled, else 401 with the given challenge.
+ */
+export async function loginOrThrow(
+  c: AppContext,
+  header: string | undefined,
+  challenge = 'Basic realm="RabbitMQ Management"',
+): Promise<UserAccess> {
+  const outcome = await login(c.env, header);
+  if (outcome.ok) return outcome.access;
+  if (outcome.throttledForMs > 0) {
+    c.header("Retry-After", String(Math.ceil(outcome.throttledForMs / 1000)));
+    throw new BrokerError(
+      "too_many_requests",
+      "too many failed logins for this user name; try again later",
+    );
   }
-  c.set("principal", outcome.access);
+  c.header("WWW-Authenticate", challenge);
+  throw new BrokerError("not_authorized", "Login failed");
+}
+
+export const requireLogin = createMiddleware<AppEnv>(async (c, next) => {
+  c.set("principal", await loginOrThrow(c, c.req.header("Authorization")));
   await next();
 });
 

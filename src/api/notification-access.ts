@@ -16,8 +16,8 @@ import { isAdministrator } from "../access/tags";
 import { allows } from "../access/user-access";
 import { NOTIFICATION_LIMITS } from "../config";
 import { BrokerError } from "../errors";
-import { login } from "../objects/access-cache";
 import { verifyInboxToken } from "../protocol/inbox-token";
+import { loginOrThrow } from "./auth";
 import type { AppContext } from "./context";
 
 export type NotificationAccess =
@@ -48,18 +48,7 @@ export async function checkNotificationAccess(
     if (c.req.header("Sec-Fetch-Site") === "cross-site") {
       throw new BrokerError("access_refused", "cross-site request refused");
     }
-    const outcome = await login(c.env, header);
-    if (!outcome.ok) {
-      if (outcome.throttledForMs > 0) {
-        c.header("Retry-After", String(Math.ceil(outcome.throttledForMs / 1000)));
-        throw new BrokerError(
-          "too_many_requests",
-          "too many failed logins for this user name; try again later",
-        );
-      }
-      throw unauthorized(c, "login failed");
-    }
-    const access = outcome.access;
+    const access = await loginOrThrow(c, header, NOTIFICATION_CHALLENGE);
     const exchange = NOTIFICATION_LIMITS.exchange;
     if (wanted.kind === "send" && allows(access, wanted.vhost, "write", "exchange", exchange))
       return;
@@ -95,7 +84,9 @@ export async function checkNotificationAccess(
   throw unauthorized(c, "login required: a user token or the broker administrator");
 }
 
+const NOTIFICATION_CHALLENGE = 'Bearer realm="notifications", Basic realm="notifications"';
+
 function unauthorized(c: AppContext, reason: string): BrokerError {
-  c.header("WWW-Authenticate", 'Bearer realm="notifications", Basic realm="notifications"');
+  c.header("WWW-Authenticate", NOTIFICATION_CHALLENGE);
   return new BrokerError("not_authorized", reason);
 }

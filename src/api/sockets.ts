@@ -12,9 +12,10 @@
 import type { Hono } from "hono";
 import { LIMITS } from "../config";
 import { BrokerError, unwrap } from "../errors";
-import { login, vhostRecords } from "../objects/access-cache";
+import { vhostRecords } from "../objects/access-cache";
 import { queueStub, vhostStub } from "../objects/stubs";
 import { redeemTicket } from "../objects/tickets";
+import { loginOrThrow } from "./auth";
 import type { AppContext, AppEnv } from "./context";
 import { requirePermission, requireVhostAccess } from "./guards";
 import { nameParam, vhostParam } from "./params";
@@ -28,18 +29,7 @@ async function connect(c: AppContext): Promise<string> {
     const redeemed = unwrap(await redeemTicket(c.env, ticket, c.req.param("vhost") ?? ""));
     c.set("principal", redeemed.access);
   } else {
-    const outcome = await login(c.env, c.req.header("Authorization"));
-    if (!outcome.ok) {
-      if (outcome.throttledForMs > 0) {
-        c.header("Retry-After", String(Math.ceil(outcome.throttledForMs / 1000)));
-        throw new BrokerError(
-          "too_many_requests",
-          "too many failed logins for this user name; try again later",
-        );
-      }
-      throw new BrokerError("not_authorized", "Login failed");
-    }
-    c.set("principal", outcome.access);
+    c.set("principal", await loginOrThrow(c, c.req.header("Authorization")));
   }
   c.set("vhosts", await vhostRecords(c.env));
   const vhost = vhostParam(c);

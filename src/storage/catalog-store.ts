@@ -6,6 +6,7 @@ import { type Binding, type DestinationType, toDestinationType } from "../protoc
 import type { ExchangeDeclaration, QueueDeclaration } from "../protocol/declarations";
 import type { NotificationUser } from "../protocol/notification";
 import { fromJsonColumn, toJsonColumn } from "./json-column";
+import { MetaStore } from "./meta-store";
 import type { Migration } from "./migrations";
 
 export const CATALOG_MIGRATIONS: readonly Migration[] = [
@@ -54,23 +55,7 @@ export interface BindingFilter {
   readonly propertiesKey?: string;
 }
 
-export class CatalogStore {
-  constructor(private readonly sql: SqlStorage) {}
-
-  getMeta(key: string): string | undefined {
-    return this.sql
-      .exec<{ value: string }>("SELECT value FROM meta WHERE key = ?", key)
-      .toArray()[0]?.value;
-  }
-
-  setMeta(key: string, value: string): void {
-    this.sql.exec(
-      "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-      key,
-      value,
-    );
-  }
-
+export class CatalogStore extends MetaStore {
   getExchange(name: string): ExchangeDeclaration | undefined {
     const row = this.sql
       .exec<{ declaration: string }>("SELECT declaration FROM exchanges WHERE name = ?", name)

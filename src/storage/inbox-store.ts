@@ -11,6 +11,7 @@ import type {
   NotificationUser,
 } from "../protocol/notification";
 import { fromJsonColumn } from "./json-column";
+import { MetaStore } from "./meta-store";
 import type { Migration } from "./migrations";
 
 export const INBOX_MIGRATIONS: readonly Migration[] = [
@@ -58,23 +59,7 @@ const INSERT_ROWS = 20;
 const COLUMNS = "seq, created_at, sender, message, data, truncated, seen_at, read_at, archived_at";
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
-export class InboxStore {
-  constructor(private readonly sql: SqlStorage) {}
-
-  getMeta(key: string): string | undefined {
-    return this.sql
-      .exec<{ value: string }>("SELECT value FROM meta WHERE key = ?", key)
-      .toArray()[0]?.value;
-  }
-
-  setMeta(key: string, value: string): void {
-    this.sql.exec(
-      "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-      key,
-      value,
-    );
-  }
-
+export class InboxStore extends MetaStore {
   clear(): void {
     this.sql.exec("DELETE FROM notifications");
     this.sql.exec("DELETE FROM meta");

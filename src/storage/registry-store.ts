@@ -11,6 +11,7 @@ import type {
   VhostRecord,
 } from "../protocol/registry-records";
 import { fromJsonColumn, toJsonColumn } from "./json-column";
+import { MetaStore } from "./meta-store";
 import type { Migration } from "./migrations";
 
 export const REGISTRY_MIGRATIONS: readonly Migration[] = [
@@ -111,23 +112,7 @@ const toTopicPermission = (row: TopicPermissionRow): TopicPermissionRecord => ({
   read: row.read,
 });
 
-export class RegistryStore {
-  constructor(private readonly sql: SqlStorage) {}
-
-  getMeta(key: string): string | undefined {
-    return this.sql
-      .exec<{ value: string }>("SELECT value FROM meta WHERE key = ?", key)
-      .toArray()[0]?.value;
-  }
-
-  setMeta(key: string, value: string): void {
-    this.sql.exec(
-      "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-      key,
-      value,
-    );
-  }
-
+export class RegistryStore extends MetaStore {
   getUser(name: string): UserRecord | undefined {
     const row = this.sql.exec<UserRow>("SELECT * FROM users WHERE name = ?", name).toArray()[0];
     return row ? toUser(row) : undefined;
