@@ -41,6 +41,7 @@ export class ProducerSession {
   private readonly exchanges: Coalescer<PublishedMessage, boolean>;
   /** Frames are checked one after another, so they reach the exchanges in the order sent. */
   private checks: Promise<void> = Promise.resolve();
+  private flushQueued = false;
 
   constructor(
     private readonly socket: WebSocket,
@@ -110,7 +111,8 @@ export class ProducerSession {
     const access = await currentAccess(this.env, this.user);
     if (!access || !hasVhostAccess(access, this.vhost)) {
       const reason = `user '${this.user}' no longer has access to vhost '${this.vhost}'`;
-      this.settle(entry, { code: "access_refused", reason });
+      entry.outcome = { code: "access_refused", reason };
+      this.flush(); // before the socket closes
       this.send(errorFrame("access_refused", reason));
       this.socket.close(4003, "access refused");
       return;
@@ -128,7 +130,15 @@ export class ProducerSession {
 
   private settle(entry: Pending, outcome: Outcome): void {
     entry.outcome = outcome;
-    this.flush();
+    // A batch's verdicts arrive as a run of callbacks in one turn: flush once after all of them,
+    // so consecutive confirms leave as one frame with `multiple`.
+    if (!this.flushQueued) {
+      this.flushQueued = true;
+      queueMicrotask(() => {
+        this.flushQueued = false;
+        this.flush();
+      });
+    }
   }
 
   /** Sends the verdicts of the oldest outstanding frames, in sequence order. */

@@ -136,6 +136,16 @@ export class ConsumerSet {
     this.dirtyTags.clear();
   }
 
+  /** How many more deliveries the consumers can take now (Infinity with an unlimited one). */
+  capacity(singleActive: boolean): number {
+    const candidates = singleActive ? this.consumers.slice(0, 1) : this.consumers;
+    let room = 0;
+    for (const c of candidates) {
+      room += c.prefetch === 0 ? Number.POSITIVE_INFINITY : Math.max(0, c.prefetch - c.unacked);
+    }
+    return room;
+  }
+
   /**
    * The consumer whose turn it is and who may take one more delivery, or null. With a single
    * active consumer (x-single-active-consumer) only the earliest registered consumer receives.

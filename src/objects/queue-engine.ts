@@ -88,7 +88,11 @@ export class QueueEngine {
   dispatch(now: number): void {
     const { singleActiveConsumer } = this.policy();
     while (this.ready > 0 && this.consumers.size > 0) {
-      const rows = this.store.ready(LIMITS.dispatchChunk, now);
+      // Read only as many messages as the consumers have room for: an ack frees one place, and
+      // must not cost a read of a whole chunk of bodies.
+      const room = this.consumers.capacity(singleActiveConsumer);
+      if (room === 0) break;
+      const rows = this.store.ready(Math.min(room, LIMITS.dispatchChunk), now);
       if (rows.length === 0) break;
       let delivered = 0;
       for (const row of rows) {

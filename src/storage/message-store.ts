@@ -167,7 +167,8 @@ export class MessageStore {
     const row = this.sql
       .exec<{ deadline: number | null; delayed: number | null }>(
         `SELECT (SELECT MIN(deadline) FROM messages WHERE owner IS NOT NULL) AS deadline,
-                (SELECT MIN(available_at) FROM messages WHERE owner IS NULL AND available_at > ?) AS delayed`,
+                (SELECT MIN(available_at) FROM messages
+                 WHERE owner IS NULL AND available_at > 0 AND available_at > ?) AS delayed`,
         now,
       )
       .one();

@@ -38,4 +38,8 @@ export const QUEUE_MIGRATIONS: readonly Migration[] = [
     )`,
     "CREATE TABLE connections (connection TEXT PRIMARY KEY, next_delivery_tag INTEGER NOT NULL)",
   ],
+  [
+    // Delayed (nacked with a delay) ready messages, so the next wake-up is found without a scan.
+    "CREATE INDEX messages_delayed ON messages (available_at) WHERE owner IS NULL AND available_at > 0",
+  ],
 ];

@@ -63,6 +63,8 @@ describe("publisher confirms over WebSocket", () => {
       expect(result.get(seq)).toBe(seq % 10 === 0 ? "unroutable" : "routed");
     }
     const confirms = socket.all("confirm");
+    // Pipelined frames are group-committed, so runs of confirms leave as one `multiple` frame.
+    expect(confirms.some((f) => f.multiple === true)).toBe(true);
     const confirmedSeqs = confirms.map((f) => f.seq as number);
     expect(confirmedSeqs).toEqual([...confirmedSeqs].sort((a, b) => a - b));
     expect(await drain("prod.pipe")).toEqual(seqs.filter((s) => s % 10 !== 0).map((s) => `m${s}`));
