@@ -8,8 +8,10 @@ import { fileURLToPath } from "node:url";
 import { fmt, MAX_ATTEMPTS, QUIET_BUSY_PCT } from "./lib.mjs";
 import {
   ACK_MULTIPLE_EVERY,
+  FILL_FACTOR,
   LATENCY_PREFETCH,
   LATENCY_RATE,
+  MAX_FILL,
   PREFETCHES,
   WINDOW,
 } from "./messaging.mjs";
@@ -144,8 +146,8 @@ export function renderMessaging({ ours, rabbit, seconds, warmupMs, cores }) {
       "the first send to the last confirm. Consuming acks each delivery on arrival (one ack frame " +
       `per message; the last row acks with \`multiple\` every ${ACK_MULTIPLE_EVERY} deliveries); ` +
       "the queue is filled first (ours: `publish-batch` of 1,000; RabbitMQ: confirmed publishes), " +
-      `with enough messages for ${seconds} s at the rate a ${warmupMs} ms warm-up at the same ` +
-      "prefetch reached (at most 300,000); the consumer runs until the time is up or the queue is " +
+      `with ${FILL_FACTOR}× the messages for ${seconds} s at the rate a ${warmupMs} ms warm-up at ` +
+      `the same prefetch reached (at most ${fmt(MAX_FILL)}); the consumer runs until the time is up or the queue is ` +
       "drained, then cancels, acks what was on its way, and closes. Latency: a consumer waits on " +
       `an empty queue (prefetch ${LATENCY_PREFETCH}, acks each), a producer publishes ` +
       `${LATENCY_RATE} msgs/s for ${seconds} s to the default exchange; latency is the delivery ` +
@@ -218,9 +220,9 @@ export function renderMessaging({ ours, rabbit, seconds, warmupMs, cores }) {
   L.push("### Details");
   L.push("");
   L.push(
-    "| broker | scenario | messages | seconds | throughput | latency p50 / p99 ms | CPU % broker / client / other | broker CPU µs/msg | client CPU µs/msg | attempts | failures |",
+    "| broker | scenario | messages | seconds | throughput | latency p50 / p99 ms | CPU % broker / client / other | broker CPU µs/msg | client CPU µs/msg | notes | attempts | failures |",
   );
-  L.push("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+  L.push("|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|");
   for (const [name, suite] of [
     ["ours", ours],
     [rabbitName, rabbit],
@@ -234,7 +236,7 @@ export function renderMessaging({ ours, rabbit, seconds, warmupMs, cores }) {
             ? `${fmt(x.confirmP50, 1)} / ${fmt(x.confirmP99, 1)} (confirm)`
             : "–";
       L.push(
-        `| ${name} | ${SHORT_LABEL[x.key]} | ${fmt(n)} | ${fmt(x.elapsed, 1)} | ${x.key === "latency" ? `${fmt(x.delivered / x.elapsed)} msgs/s` : `${fmt(x.rate)} msgs/s`} | ${lat} | ${fmt(x.cpu.serverPct)} / ${fmt(x.cpu.clientPct)} / ${fmt(x.cpu.otherPct)} | ${fmt(x.serverUsPerMsg)} | ${fmt(x.clientUsPerMsg)} | ${x.attempts} | ${x.failures} |`,
+        `| ${name} | ${SHORT_LABEL[x.key]} | ${fmt(n)} | ${fmt(x.elapsed, 1)} | ${x.key === "latency" ? `${fmt(x.delivered / x.elapsed)} msgs/s` : `${fmt(x.rate)} msgs/s`} | ${lat} | ${fmt(x.cpu.serverPct)} / ${fmt(x.cpu.clientPct)} / ${fmt(x.cpu.otherPct)} | ${fmt(x.serverUsPerMsg)} | ${fmt(x.clientUsPerMsg)} | ${notes(x)} | ${x.attempts} | ${x.failures} |`,
       );
     }
   }
@@ -300,6 +302,18 @@ export function renderMessaging({ ours, rabbit, seconds, warmupMs, cores }) {
   return L;
 }
 
+function notes(x) {
+  if (x.depth0 !== undefined) {
+    return `${fmt(x.depth0)} messages in the queue at the start${x.drained ? ", drained" : ""}`;
+  }
+  if (has(x.confirmFrames)) {
+    return `${fmt(x.confirmFrames)} confirm frames (${fmt(x.multipleFrames)} with multiple)`;
+  }
+  if (x.key === "latency")
+    return `confirm p50 / p99 ${fmt(x.confirmP50, 2)} / ${fmt(x.confirmP99, 2)} ms`;
+  return "";
+}
+
 /** Sentences on what bounds each figure, from the CPU measured during the scenarios. */
 function limits({ o, r, haveRabbit, capacity }) {
   const out = [];
@@ -327,7 +341,7 @@ function limits({ o, r, haveRabbit, capacity }) {
     if (has(use) && use >= 0.85 * capacity) {
       return "both cores are busy: CPU-bound on this machine, so the CPU each message costs sets the rate";
     }
-    if (top && top[1] >= 85) {
+    if (top && top[1] >= 80) {
       return `${top[0]} is close to one full core: bound by that one thread`;
     }
     return "no core is full: bound by waiting (round trips and commits), not by CPU";
@@ -346,6 +360,16 @@ function limits({ o, r, haveRabbit, capacity }) {
         `(${fmt(rp.rate)} msgs/s, ${describeCpu(rp)})`;
     }
     out.push(`${s}.`);
+    if (has(pd.confirmFrames) && pd.confirmed > 0) {
+      out.push(
+        `Our broker sent ${fmt(pd.confirmFrames)} confirm frames for ${fmt(pd.confirmed)} confirmed ` +
+          `messages (${fmt(pd.multipleFrames)} with \`multiple\`): ` +
+          (pd.confirmFrames >= 0.5 * pd.confirmed
+            ? "about one frame per message, so every message also costs a WebSocket frame back " +
+              "through the dev proxy, although a whole batch is stored at once."
+            : `${fmt(pd.confirmed / pd.confirmFrames, 1)} messages per frame.`),
+      );
+    }
   }
   const pdir = o.publishDirect;
   if (pd && pdir) {
@@ -382,7 +406,7 @@ function limits({ o, r, haveRabbit, capacity }) {
     const x = o[key];
     if (!x) continue;
     let s =
-      `${SHORT_LABEL[key]} (ours): ${fmt(x.rate)} msgs/s with ${describeCpu(x)}; ${verdict(x)}; ` +
+      `${SHORT_LABEL[key]} (ours, ${fmt(x.depth0)} messages queued at the start): ${fmt(x.rate)} msgs/s with ${describeCpu(x)}; ${verdict(x)}; ` +
       `${fmt(x.serverUsPerMsg)} µs of broker CPU per message`;
     const y = r[key];
     if (haveRabbit && y) {
@@ -395,18 +419,25 @@ function limits({ o, r, haveRabbit, capacity }) {
   if (m && e && has(m.rate, e.rate)) {
     out.push(
       `Acking with \`multiple\` every ${ACK_MULTIPLE_EVERY} instead of each message changes ours from ` +
-        `${fmt(e.rate)} to ${fmt(m.rate)} msgs/s (${fmtRatio(ratio(m.rate, e.rate))}): the cost of ` +
-        "one ack frame per message (a frame through the proxy, a Durable Object event, a SQLite " +
-        "commit).",
+        `${fmt(e.rate)} to ${fmt(m.rate)} msgs/s (${fmtRatio(ratio(m.rate, e.rate))}) and its broker ` +
+        `CPU from ${fmt(e.serverUsPerMsg)} to ${fmt(m.serverUsPerMsg)} µs per message: the queue ` +
+        "object's work for each consumer frame, not the delivery itself, is what costs.",
     );
   }
   const lat = o.latency;
   if (lat) {
+    const top = busiest(lat);
+    const busy = top && top[1] >= 50;
     let s =
       `Latency at ${LATENCY_RATE} msgs/s (ours): p50 ${fmt(lat.p50, 2)} ms, p99 ${fmt(lat.p99, 2)} ms, ` +
-      `max ${fmt(lat.max, 2)} ms, with ${describeCpu(lat)}: a light load, so this is the path's ` +
-      "length (producer socket → dev proxy → Worker → queue object commit → consumer socket), " +
-      "not queueing";
+      `max ${fmt(lat.max, 2)} ms, with ${describeCpu(lat)}` +
+      (busy
+        ? `: even this moderate rate keeps ${top[0]} ${fmt(top[1])}% busy ` +
+          `(${fmt(lat.serverUsPerMsg)} µs of broker CPU per message: a publish frame, the queue ` +
+          "object's write, a deliver frame and an ack frame), so the p99 includes waiting behind " +
+          "that one thread, on top of the path (producer socket → dev proxy → Worker → queue object → consumer socket)"
+        : ": a light load, so this is the path's length (producer socket → dev proxy → Worker → " +
+          "queue object commit → consumer socket), not queueing");
     if (haveRabbit && r.latency) {
       s += `; RabbitMQ p50 ${fmt(r.latency.p50, 2)} ms, p99 ${fmt(r.latency.p99, 2)} ms`;
     }

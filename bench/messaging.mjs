@@ -11,9 +11,11 @@
 //     serverChanged(): string | null,    // why the broker's figures can't be trusted (restart)
 //     setup(), depth(queue), close(),
 //     prefill(queue, count, next, settle)?            // optional fast fill (else: confirms)
-//     openProducer({ onConfirm(id, routed), onNack(id, reason), onFailure(reason) })
-//       -> { publish(exchange, routingKey, id, payload), close() }
+//     openProducer({ onConfirm(id, routed), onNack(id, reason), onFailure(reason, { fatal }) })
+//       -> { publish(exchange, routingKey, id, payload), close(), stats()? }
 //     consume(queue, { prefetch, onDelivery({ tag, payload, redelivered }, handle), onFailure })
+//       (onFailure(reason, { fatal }): every failure is counted; a fatal one, such as a lost
+//       connection, ends the scenario, a wrong frame does not)
 //       -> handle = { ack(tag, multiple), cancel(), close() }  (deliveries may come before
 //          consume() resolves: they carry the handle)
 //   }
@@ -34,13 +36,15 @@ import {
 } from "./lib.mjs";
 
 export const WINDOW = 1000; // unconfirmed messages in flight while publishing
+export { FILL_FACTOR, MAX_FILL };
 export const PREFETCHES = [1, 100, 1000];
 export const ACK_MULTIPLE_EVERY = 100;
 export const LATENCY_RATE = 200; // msgs/s
 export const LATENCY_PREFETCH = 100;
 const PAYLOAD_BYTES = 100;
 const MAX_MESSAGES_PER_PHASE = 2_000_000;
-const MAX_FILL = 300_000; // messages put in the queue before a consume phase, at most
+const MAX_FILL = 400_000; // messages put in the queue before a consume phase, at most
+const FILL_FACTOR = 1.6; // times what the warm-up's rate would consume in the measured time
 const MIN_FILL = 2_000;
 const WARM_FILL = 20_000;
 const FILL_WINDOW = 5_000;
@@ -211,8 +215,9 @@ export async function pipelinedPublish(
     onConfirm: (id, routed) =>
       routed ? settle(id, "confirmed") : settle(id, "refused", `unroutable: id ${id}`),
     onNack: (id, reason) => settle(id, "refused", `nack: ${reason}`),
-    onFailure: (reason) => {
+    onFailure: (reason, { fatal = true } = {}) => {
       ledger.fail(reason);
+      if (!fatal) return;
       failed = true;
       sending = false;
       finish();
@@ -237,6 +242,7 @@ export async function pipelinedPublish(
   for (const id of outstanding.keys()) ledger.settle(id, "uncertain");
   outstanding.clear();
   await producer.close();
+  const frames = producer.stats?.() ?? null; // confirm frames received (ours only)
   latencies.sort((a, b) => a - b);
   const elapsed = (lastConfirm - t0) / 1000;
   return {
@@ -247,6 +253,8 @@ export async function pipelinedPublish(
     rate: elapsed > 0 ? confirmed / elapsed : null,
     confirmP50: percentile(latencies, 50),
     confirmP99: percentile(latencies, 99),
+    confirmFrames: frames?.confirmFrames ?? null,
+    multipleFrames: frames?.multipleFrames ?? null,
   };
 }
 
@@ -330,8 +338,9 @@ export async function consumeAcked(
         finish();
       }
     },
-    onFailure: (reason) => {
+    onFailure: (reason, { fatal = true } = {}) => {
       ledger.fail(reason);
+      if (!fatal) return;
       failed = true;
       finish();
     },
@@ -388,8 +397,9 @@ export async function latencyRun(adapter, ledger, { queue, rate, durationMs }) {
       delivered++;
       if (delivered >= total) allIn();
     },
-    onFailure: (reason) => {
+    onFailure: (reason, { fatal = true } = {}) => {
       ledger.fail(reason);
+      if (!fatal) return;
       failed = true;
       allIn();
     },
@@ -409,8 +419,9 @@ export async function latencyRun(adapter, ledger, { queue, rate, durationMs }) {
     onConfirm: (id, routed) =>
       routed ? verdict(id, "confirmed") : verdict(id, "refused", `unroutable: id ${id}`),
     onNack: (id, reason) => verdict(id, "refused", `nack: ${reason}`),
-    onFailure: (reason) => {
+    onFailure: (reason, { fatal = true } = {}) => {
       ledger.fail(reason);
+      if (!fatal) return;
       failed = true;
       allIn();
     },
@@ -552,7 +563,7 @@ export async function runMessagingSuite(adapter, { seconds, warmupMs }) {
         });
         const want = Math.min(
           MAX_FILL,
-          Math.max(MIN_FILL, Math.ceil((warm.rate ?? 0) * seconds * 1.3)),
+          Math.max(MIN_FILL, Math.ceil((warm.rate ?? 0) * seconds * FILL_FACTOR)),
         );
         await fill(adapter, ledger, adapter.queue, want - (await adapter.depth(adapter.queue)));
       },

@@ -776,6 +776,14 @@ async function main() {
   }
 
   await stopBroker();
+  if (ours?.checks.some((c) => !c.ok && !c.warnOnly)) {
+    // Keep the broker's log (its errors, if any) for a failed check.
+    const kept = path.join(os.tmpdir(), `broker-bench-wrangler-${Date.now()}.log`);
+    try {
+      fs.copyFileSync(path.join(tempDir, "wrangler.log"), kept);
+      console.log(`a messaging check failed: the broker's log is kept in ${kept}`);
+    } catch {}
+  }
   removeTempDir();
 
   // The same scenarios against RabbitMQ on this machine, when it is installed (bench/rabbitmq.mjs).
@@ -790,13 +798,28 @@ async function main() {
   ].join("\n");
   if (ONLY !== "messaging") printTable(results, checks);
   if (ours) printMessaging({ ours, rabbit, checks: messagingChecks });
-  fs.writeFileSync(OUTPUT, report);
+  fs.writeFileSync(OUTPUT, `${report.trimEnd()}\n${keptSections(OUTPUT)}`);
   console.log(`\nwrote ${OUTPUT}`);
   const ok = [...checks, ...messagingChecks].every((c) => c.ok || c.warnOnly);
   if (!ok) {
     console.error("\nFAILED: see the checks above");
     process.exitCode = 1;
   }
+}
+
+/**
+ * Sections other scripts keep in the report between `<!-- NAME:start -->` and `<!-- NAME:end -->`
+ * (bench/notifications.mjs), carried over so that rewriting the file does not lose them.
+ */
+function keptSections(file) {
+  let text = "";
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch {
+    return "";
+  }
+  const blocks = text.match(/<!-- ([\w.-]+):start -->[\s\S]*?<!-- \1:end -->/g) ?? [];
+  return blocks.map((b) => `\n${b}\n`).join("");
 }
 
 async function compareWithRabbitMQ() {

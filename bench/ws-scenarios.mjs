@@ -40,7 +40,7 @@ export function workersBrokerAdapter({ port, authorization, server, serverChange
     let opened = false;
     const closed = new Promise((resolve) => ws.addEventListener("close", resolve));
     ws.addEventListener("message", (event) => {
-      if (typeof event.data !== "string") onFailure(`binary frame on ${path}`);
+      if (typeof event.data !== "string") onFailure(`binary frame on ${path}`, { fatal: false });
       else onMessage(event.data);
     });
     ws.addEventListener("close", (event) => {
@@ -146,7 +146,9 @@ export function workersBrokerAdapter({ port, authorization, server, serverChange
       const outstanding = []; // [seq, id] in send order (confirms come in seq order)
       let head = 0;
       let seq = 0;
-      const bad = (why) => onFailure(`producer: ${why}`);
+      const stats = { confirmFrames: 0, multipleFrames: 0 };
+      // A wrong frame is counted, and the connection goes on; losing the connection ends the run.
+      const bad = (why) => onFailure(`producer: ${why}`, { fatal: false });
       const socket = open(
         `/api/publish/${V}`,
         (text) => {
@@ -157,6 +159,8 @@ export function workersBrokerAdapter({ port, authorization, server, serverChange
             return bad(`frame not JSON: ${text.slice(0, 100)}`);
           }
           if (f.type === "confirm") {
+            stats.confirmFrames++;
+            if (f.multiple) stats.multipleFrames++;
             if (!Number.isInteger(f.seq) || typeof f.routed !== "boolean") {
               return bad(`malformed confirm ${text.slice(0, 200)}`);
             }
@@ -208,6 +212,7 @@ export function workersBrokerAdapter({ port, authorization, server, serverChange
           );
         },
         close: () => socket.close(),
+        stats: () => ({ ...stats }),
       };
     },
 
@@ -228,6 +233,7 @@ export function workersBrokerAdapter({ port, authorization, server, serverChange
         onFailure(
           `consumer ${queue}: ${why} (${state.phase}; ${state.delivered} deliveries, ` +
             `${state.acks} ack frames, last acked tag ${state.lastAck}, last delivered tag ${lastTag})`,
+          { fatal: false }, // counted; the consumer goes on (a later ack multiple covers it)
         );
       let handle = null;
       const socket = open(
