@@ -70,6 +70,7 @@ export class QueueObject extends DurableObject<Env> {
   private readonly waiters: PullWaiter[] = [];
   private alarmAt: number | null = null;
   private readonly access: ConnectionAccess;
+  private frames: Promise<void> = Promise.resolve();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -223,7 +224,17 @@ export class QueueObject extends DurableObject<Env> {
     return new Response(null, { status: 101, webSocket: client });
   }
 
+  /**
+   * Frames are handled strictly in arrival order: the access check may wait for the registry,
+   * and without this chain a later frame (say, an ack multiple) could overtake an earlier one.
+   */
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    const turn = this.frames.then(() => this.receive(ws, message));
+    this.frames = turn.catch(() => undefined);
+    return turn;
+  }
+
+  private async receive(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
     const { connection, user } = attachmentOf(ws);
     const declaration = this.declaration;
     if (declaration && !(await this.access.mayRead(user, declaration.vhost, declaration.name))) {
