@@ -225,13 +225,11 @@ export class QueueObject extends DurableObject<Env> {
   }
 
   /**
-   * Frames are handled strictly in arrival order: the access check may wait for the registry,
-   * and without this chain a later frame (say, an ack multiple) could overtake an earlier one.
+   * Frames (and the close) are handled strictly in arrival order: the access check may wait for
+   * the registry, and without this chain a later frame could overtake an earlier one.
    */
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
-    const turn = this.frames.then(() => this.receive(ws, message));
-    this.frames = turn.catch(() => undefined);
-    return turn;
+    return this.inTurn(() => this.receive(ws, message));
   }
 
   private async receive(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
@@ -267,17 +265,26 @@ export class QueueObject extends DurableObject<Env> {
     this.schedule();
   }
 
+  /** A close waits for the connection's frames before it: acks sent just before count. */
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
-    this.closeConnection(ws);
-    try {
-      ws.close(code === 1005 ? 1000 : code, reason);
-    } catch {
-      // Already closed: nothing to answer.
-    }
+    await this.inTurn(async () => {
+      this.closeConnection(ws);
+      try {
+        ws.close(code === 1005 ? 1000 : code, reason);
+      } catch {
+        // Already closed: nothing to answer.
+      }
+    });
   }
 
   override async webSocketError(ws: WebSocket): Promise<void> {
-    this.closeConnection(ws);
+    await this.inTurn(async () => this.closeConnection(ws));
+  }
+
+  private inTurn(step: () => Promise<void>): Promise<void> {
+    const turn = this.frames.then(step);
+    this.frames = turn.catch(() => undefined);
+    return turn;
   }
 
   override async alarm(): Promise<void> {
