@@ -30,6 +30,8 @@ export interface ConsumeOptions {
   readonly ack?: "manual" | "auto";
   readonly exclusive?: boolean;
   readonly ackTimeoutMs?: number;
+  /** Consumer arguments passed through to the broker (e.g. `x-stream-offset`). */
+  readonly arguments?: Record<string, unknown>;
   readonly reconnect?: ReconnectOptions;
 }
 
@@ -61,6 +63,13 @@ export class Consumer {
   readonly ready: Promise<void>;
   /** Error frames from the broker (a refused consume, an unknown delivery tag, ...). */
   onError: (code: string, reason: string) => void = () => {};
+  /** The broker cancelled this consumer (its queue was deleted); no reconnect follows. */
+  onCancel: (reason: string) => void = () => {};
+  /** Each time the socket closes (a reconnect follows unless the consumer was closed). */
+  onClose: (code: number, reason: string) => void = () => {};
+
+  private cancelled = false;
+  private markCancelled: () => void = () => {};
 
   private readonly handlerRef: Handler;
   private readonly options: ConsumeOptions;
@@ -75,6 +84,8 @@ export class Consumer {
     this.socket = openReconnecting(url, Socket, options.reconnect);
     this.socket.addEventListener("open", () => {
       this.generation++;
+      // A cancelled consumer does not subscribe again after a reconnect.
+      if (this.cancelled) return;
       this.socket.send(
         JSON.stringify({
           type: "consume",
@@ -83,10 +94,29 @@ export class Consumer {
           ack: options.ack ?? "manual",
           exclusive: options.exclusive ?? false,
           ...(options.ackTimeoutMs === undefined ? {} : { ack_timeout_ms: options.ackTimeoutMs }),
+          ...(options.arguments === undefined ? {} : { arguments: options.arguments }),
         }),
       );
     });
     this.socket.addEventListener("message", (event) => this.receive(String(event.data)));
+    this.socket.addEventListener("close", (event) => this.onClose(event.code, event.reason));
+  }
+
+  /**
+   * Stops deliveries but keeps the connection, so that deliveries already made can still be
+   * acked (AMQP's basic.cancel); resolves on the broker's cancel_ok. close() ends it.
+   */
+  cancel(): Promise<void> {
+    this.cancelled = true;
+    const done = new Promise<void>((resolve) => {
+      this.markCancelled = resolve;
+    });
+    if (this.socket.readyState === this.socket.OPEN) {
+      this.socket.send(JSON.stringify({ type: "cancel", tag: this.tag }));
+    } else {
+      this.markCancelled();
+    }
+    return done;
   }
 
   /** Stops consuming and closes the connection; unacked deliveries return to the queue. */
@@ -97,6 +127,11 @@ export class Consumer {
   private receive(text: string): void {
     const frame = JSON.parse(text) as { type: string; code?: string; reason?: string };
     if (frame.type === "consume_ok") this.markReady();
+    else if (frame.type === "cancel_ok") this.markCancelled();
+    else if (frame.type === "cancel") {
+      this.cancelled = true;
+      this.onCancel(frame.reason ?? "");
+    }
     else if (frame.type === "error") this.onError(frame.code ?? "", frame.reason ?? "");
     else if (frame.type === "deliver") void this.deliver(frame as unknown as DeliverFrame);
   }
