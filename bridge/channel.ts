@@ -58,6 +58,8 @@ export class AmqpChannel {
   private confirms: ConfirmTracker | null = null;
   private readonly inflight = new Set<Promise<unknown>>();
   private lastQueue = "";
+  /** Publishes handed to the broker so far (the connection's close waits until it settles). */
+  published = 0;
   readonly deliveries: Deliveries;
 
   constructor(id: number, host: ChannelHost) {
@@ -402,6 +404,7 @@ export class AmqpChannel {
           else this.error(amqpError, BASIC_CLASS, 40);
         },
       );
+    this.published += 1;
     this.inflight.add(sent);
     void sent.finally(() => this.inflight.delete(sent));
   }

@@ -36,7 +36,17 @@ export interface ConnectionOptions {
 /** How long the bridge waits for close-ok after it closed the connection. */
 const CLOSE_OK_WAIT_MS = 3_000;
 
-type Phase = "header" | "start" | "tune" | "open" | "open-wait" | "running" | "closing" | "closed";
+/** `draining`: the client sent connection.close; frames already on the wire are still handled. */
+type Phase =
+  | "header"
+  | "start"
+  | "tune"
+  | "open"
+  | "open-wait"
+  | "running"
+  | "draining"
+  | "closing"
+  | "closed";
 
 export class AmqpConnection implements ChannelHost {
   readonly connectionId = randomUUID();
@@ -127,7 +137,7 @@ export class AmqpConnection implements ChannelHost {
       void this.connectionMethod(frame.id, frame.fields);
       return;
     }
-    if (this.phase !== "running") {
+    if (this.phase !== "running" && this.phase !== "draining") {
       if (this.phase === "closing") return;
       this.fail(new AmqpError(REPLY.channelError, "channel frame before connection.open"), 0, 0);
       return;
@@ -316,14 +326,31 @@ export class AmqpConnection implements ChannelHost {
   }
 
   private async closeByClient(): Promise<void> {
-    if (this.phase === "closed") return;
-    this.phase = "closing";
-    // Publishes made before connection.close are answered by the broker before close-ok, so a
-    // client that closes right after publishing loses nothing (RabbitMQ's order too).
-    await Promise.all([...this.channels.values()].map((channel) => channel.drain()));
+    if (this.phase !== "running") {
+      if (this.phase === "closing" || this.phase === "closed" || this.phase === "draining") return;
+      this.phase = "closing";
+    } else {
+      this.phase = "draining";
+      // Publishes made before connection.close are answered by the broker before close-ok, so
+      // a client that closes right after publishing loses nothing. amqplib may write channel 0's
+      // close ahead of content frames it still had queued: those are handled too.
+      let before = -1;
+      for (let round = 0; round < 50 && before !== this.pendingPublishes(); round++) {
+        before = this.pendingPublishes();
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        await Promise.all([...this.channels.values()].map((channel) => channel.drain()));
+      }
+      this.phase = "closing";
+    }
     this.write([encodeMethod(METHOD.connectionCloseOk, 0, {})]);
     this.socket.end();
     await this.end();
+  }
+
+  private pendingPublishes(): number {
+    let count = 0;
+    for (const channel of this.channels.values()) count += channel.published;
+    return count;
   }
 
   // -------------------------------------------------------------------------------------------
