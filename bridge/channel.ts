@@ -251,10 +251,7 @@ export class AmqpChannel {
       }
       case METHOD.basicQos:
         if (Number(f.prefetchSize) !== 0) {
-          throw new AmqpError(
-            REPLY.notImplemented,
-            "prefetch_size!=0 (" + String(f.prefetchSize) + ")",
-          );
+          throw new AmqpError(REPLY.notImplemented, `prefetch_size!=0 (${String(f.prefetchSize)})`);
         }
         this.deliveries.qos(Number(f.prefetchCount), f.global === true);
         return this.reply(METHOD.basicQosOk, {});

@@ -133,9 +133,9 @@ describe("tags", () => {
     // Passive declares and unbinds (the AMQP bridge): one object's record, one pair's bindings.
     expect(await status(await call("GET", `/api/queues/${v}/q`, { auth }))).toBe(200);
     expect(await status(await call("GET", `/api/exchanges/${v}/amq.direct`, { auth }))).toBe(200);
-    expect(
-      await status(await call("GET", `/api/bindings/${v}/e/amq.direct/q/q`, { auth })),
-    ).toBe(200);
+    expect(await status(await call("GET", `/api/bindings/${v}/e/amq.direct/q/q`, { auth }))).toBe(
+      200,
+    );
     expect(await status(await call("GET", `/api/queues/${v}`, { auth }))).toBe(401);
   });
 

@@ -5,8 +5,10 @@
 //   npm run test:bridge
 
 import assert from "node:assert/strict";
+import { execFile, spawn } from "node:child_process";
 import { after, before, describe, test } from "node:test";
 import amqp from "amqplib";
+import { ROOT } from "../support/wrangler-dev.mjs";
 import { createUser, eventually, sleep, startStack } from "./support.mjs";
 
 let stack;
@@ -530,5 +532,44 @@ describe("redelivery", () => {
     ]);
     survivor.ackAll();
     await eventually(async () => (await queueDepth("/", "red-drop")) === 0, 10_000, "all acked");
+  });
+});
+
+describe("the seed article's code", () => {
+  test("examples/amqp: the article's receiver gets what its sender sent", {
+    timeout: 60_000,
+  }, async () => {
+    const env = { ...process.env, AMQP_URL: stack.amqpUrl() };
+    const node = process.execPath;
+    const receiver = spawn(node, ["examples/amqp/receive.ts"], { cwd: ROOT, env });
+    let output = "";
+    receiver.stdout.on("data", (chunk) => {
+      output += chunk;
+    });
+    try {
+      await eventually(
+        () => output.includes("Waiting for messages"),
+        20_000,
+        "the receiver to start",
+      );
+      const sent = await new Promise((resolve) =>
+        execFile(
+          node,
+          ["examples/amqp/send.ts"],
+          { cwd: ROOT, env, timeout: 30_000 },
+          (error, stdout) => resolve({ error, stdout }),
+        ),
+      );
+      assert.equal(sent.error, null);
+      assert.match(sent.stdout, /\[x\] Sent/);
+      await eventually(
+        () => output.includes("[x] Received"),
+        20_000,
+        "the receiver to print the order",
+      );
+      assert.match(output, /item_id: 'macbook'/);
+    } finally {
+      receiver.kill("SIGINT");
+    }
   });
 });
