@@ -334,11 +334,15 @@ export class AmqpConnection implements ChannelHost {
       // Publishes made before connection.close are answered by the broker before close-ok, so
       // a client that closes right after publishing loses nothing. amqplib may write channel 0's
       // close ahead of content frames it still had queued: those are handled too.
-      let before = -1;
-      for (let round = 0; round < 50 && before !== this.pendingPublishes(); round++) {
-        before = this.pendingPublishes();
-        await new Promise((resolve) => setTimeout(resolve, 20));
+      // Best effort: wait until no publish has arrived for three rounds in a row.
+      let before = this.pendingPublishes();
+      let quiet = 0;
+      for (let round = 0; round < 100 && quiet < 3; round++) {
+        await new Promise((resolve) => setTimeout(resolve, 25));
         await Promise.all([...this.channels.values()].map((channel) => channel.drain()));
+        const now = this.pendingPublishes();
+        quiet = now === before ? quiet + 1 : 0;
+        before = now;
       }
       this.phase = "closing";
     }

@@ -227,11 +227,13 @@ describe("publishing", () => {
     assert.equal(await queueDepth("/", "pub-load"), count);
   });
 
-  test("a message published right before close is stored (close-ok waits for it)", async () => {
+  test("messages published right before close are stored (close-ok waits for them)", async () => {
     const conn = await connect();
     const ch = await channel(conn);
     await ch.assertQueue("pub-close", { durable: true });
     for (let i = 0; i < 20; i++) ch.sendToQueue("pub-close", Buffer.from(`m${i}`));
+    // The article's sender: channel.close then connection.close, no confirms.
+    await ch.close();
     await conn.close();
     assert.equal(await queueDepth("/", "pub-close"), 20);
   });
