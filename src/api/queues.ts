@@ -15,7 +15,7 @@ import { encodePayload } from "../protocol/payload";
 import { parseBody } from "./body";
 import type { AppContext, AppEnv } from "./context";
 import { knownVhosts, requirePermission } from "./guards";
-import { listAnswer } from "./pagination";
+import { listPresented } from "./pagination";
 import { flagQuery, nameParam, vhostParam } from "./params";
 import { resource } from "./routes";
 
@@ -39,9 +39,20 @@ const EMPTY_STATS: QueueStats = {
   message_bytes: 0,
 };
 
+/** The declaration's own fields: a list sorted on one of them pages before asking the queues. */
+const DECLARATION_KEYS: ReadonlySet<string> = new Set([
+  "name",
+  "vhost",
+  "durable",
+  "auto_delete",
+  "exclusive",
+  "arguments",
+]);
+
 async function present(c: AppContext, queue: QueueDeclaration): Promise<Record<string, unknown>> {
   const answer = await queueStub(c.env, queue.vhost, queue.name).stats();
   const stats = answer.ok ? answer.stats : EMPTY_STATS;
+  const messageStats = answer.ok ? answer.messageStats : {};
   return {
     name: queue.name,
     vhost: queue.vhost,
@@ -55,24 +66,28 @@ async function present(c: AppContext, queue: QueueDeclaration): Promise<Record<s
     policy: null,
     exclusive_consumer_tag: null,
     ...stats,
+    message_stats: messageStats,
   };
 }
 
-async function queuesOf(c: AppContext, vhost: string): Promise<Record<string, unknown>[]> {
-  const { queues } = unwrap(await vhostStub(c.env, vhost).listQueues(vhost));
-  return Promise.all(queues.map((queue) => present(c, queue)));
+async function declaredQueues(c: AppContext, vhost: string): Promise<QueueDeclaration[]> {
+  return unwrap(await vhostStub(c.env, vhost).listQueues(vhost)).queues;
+}
+
+function listQueues(c: AppContext, queues: QueueDeclaration[]) {
+  return listPresented(c, queues, (queue) => present(c, queue), DECLARATION_KEYS);
 }
 
 export function queueRoutes(app: Hono<AppEnv>): void {
   resource(app, "/api/queues", {
     GET: async (c) => {
-      const all = await Promise.all(knownVhosts(c).map((vhost) => queuesOf(c, vhost)));
-      return c.json(listAnswer(c, all.flat()));
+      const all = await Promise.all(knownVhosts(c).map((vhost) => declaredQueues(c, vhost)));
+      return c.json(await listQueues(c, all.flat()));
     },
   });
 
   resource(app, "/api/queues/:vhost", {
-    GET: async (c) => c.json(listAnswer(c, await queuesOf(c, vhostParam(c)))),
+    GET: async (c) => c.json(await listQueues(c, await declaredQueues(c, vhostParam(c)))),
   });
 
   resource(app, "/api/queues/:vhost/:name", {

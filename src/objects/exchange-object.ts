@@ -23,6 +23,12 @@ import { EXCHANGE_MIGRATIONS } from "../storage/exchange-schema";
 import { fromJsonColumn, toJsonColumn } from "../storage/json-column";
 import { migrate } from "../storage/migrations";
 import { Coalescer } from "./coalescer";
+import {
+  EXCHANGE_EVENTS,
+  type ExchangeEvent,
+  MessageStats,
+  type MessageStatsSnapshot,
+} from "./message-stats";
 import { exchangeStub, inboxStub, queueStub } from "./stubs";
 
 export type PublishResult = Result<{ routed: boolean[] }>;
@@ -47,6 +53,8 @@ export class ExchangeObject extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   private declaration: ExchangeDeclaration | null = null;
   private table: BindingTable | null = null;
+  /** message_stats: in-memory counters, no storage (see message-stats.ts). */
+  private readonly rates = new MessageStats<ExchangeEvent>(EXCHANGE_EVENTS);
   /** Copies for each queue, group-committed: one enqueue call per queue at a time. */
   private readonly feeder = new Coalescer<PublishedMessage, boolean>(async (queue, messages) => {
     const vhost = this.declaration?.vhost;
@@ -84,6 +92,11 @@ export class ExchangeObject extends DurableObject<Env> {
     );
     this.load(declaration);
     return { ok: true, created };
+  }
+
+  stats(): Result<{ messageStats: MessageStatsSnapshot }> {
+    if (!this.declaration) return fail("not_found", "Not Found");
+    return { ok: true, messageStats: this.rates.snapshot() };
   }
 
   destroy(): Result<{ removed: number }> {
@@ -148,6 +161,7 @@ export class ExchangeObject extends DurableObject<Env> {
         `cannot publish to internal ${describe("exchange", declaration.name, declaration.vhost)}`,
       );
     }
+    this.rates.add("publish_in", messages.length);
     const routes = await this.resolve(declaration, messages);
     const routed = messages.map(() => false);
     const deliver = async (
@@ -168,6 +182,7 @@ export class ExchangeObject extends DurableObject<Env> {
       deliver(this.feeder, groupByDestination(routes.map((r) => r.queues))),
       deliver(this.inboxFeeder, groupByDestination(routes.map((r) => r.inboxes))),
     ]);
+    this.rates.add("publish_out", routed.filter(Boolean).length);
     return { ok: true, routed };
   }
 

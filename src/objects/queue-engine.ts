@@ -14,6 +14,7 @@ import type { PublishedMessage, StoredMessage } from "../protocol/message";
 import { encodePayload } from "../protocol/payload";
 import { type MessageRow, MessageStore, type OwnedRow, toStored } from "../storage/message-store";
 import { type Consumer, ConsumerSet } from "./consumers";
+import { MessageStats, QUEUE_EVENTS, type QueueEvent } from "./message-stats";
 
 export interface QueueStats {
   readonly messages: number;
@@ -47,6 +48,8 @@ const leaseOwner = (lease: string) => `l:${lease}`;
 export class QueueEngine {
   private readonly store: MessageStore;
   readonly consumers: ConsumerSet;
+  /** message_stats: in-memory counters, no storage (see message-stats.ts). */
+  readonly rates = new MessageStats<QueueEvent>(QUEUE_EVENTS);
   private ready = 0;
   private readyBytes = 0;
   private unacked = 0;
@@ -81,6 +84,7 @@ export class QueueEngine {
   enqueue(messages: readonly PublishedMessage[], now: number): void {
     this.readyBytes += this.store.insert(messages);
     this.ready += messages.length;
+    this.rates.add("publish", messages.length);
     this.dispatch(now);
   }
 
@@ -111,6 +115,7 @@ export class QueueEngine {
     const bytes = row.body.byteLength;
     this.ready--;
     this.readyBytes -= bytes;
+    this.countHandedOut([row]);
     if (consumer.autoAck) {
       this.store.remove(row.seq);
     } else {
@@ -140,6 +145,7 @@ export class QueueEngine {
       rows.push(row);
     }
     const before = this.ready;
+    this.countHandedOut(rows);
     for (const row of rows) {
       if (requeue) {
         this.store.markRedelivered(row.seq);
@@ -189,6 +195,7 @@ export class QueueEngine {
   ): boolean {
     const rows = this.store.owned(connectionOwner(connection), deliveryTag, multiple);
     if (rows.length === 0) return false;
+    if (outcome === "ack") this.rates.add("ack", rows.length);
     for (const row of rows) {
       if (outcome === "ack") this.drop(row);
       else if (outcome === "requeue") this.giveBack(row, 0);
@@ -214,7 +221,9 @@ export class QueueEngine {
   /** Leases up to `count` ready messages to a pull consumer for `visibilityMs`. */
   pull(count: number, visibilityMs: number, now: number): Leased[] {
     const leased: Leased[] = [];
-    for (const row of this.store.ready(count, now)) {
+    const rows = this.store.ready(count, now);
+    this.countHandedOut(rows);
+    for (const row of rows) {
       const lease = crypto.randomUUID();
       this.store.assign(row.seq, leaseOwner(lease), null, null, now + visibilityMs);
       this.ready--;
@@ -236,6 +245,7 @@ export class QueueEngine {
     if (!row) return { lease, ok: false, reason: "unknown or expired lease" };
     if (outcome === "requeue") this.giveBack(row, delayMs > 0 ? now + delayMs : 0);
     else this.drop(row);
+    if (outcome === "ack") this.rates.add("ack");
     return { lease, ok: true };
   }
 
@@ -285,6 +295,14 @@ export class QueueEngine {
     this.readyBytes = counts.readyBytes;
     this.unacked = counts.unacked;
     this.unackedBytes = counts.unackedBytes;
+  }
+
+  /** deliver_get and redeliver (RabbitMQ: deliveries and gets of messages flagged redelivered). */
+  private countHandedOut(rows: readonly MessageRow[]): void {
+    this.rates.add("deliver_get", rows.length);
+    let redelivered = 0;
+    for (const row of rows) if (row.redelivered === 1) redelivered++;
+    this.rates.add("redeliver", redelivered);
   }
 
   /** Acked, or dropped by a nack/reject without requeue. */

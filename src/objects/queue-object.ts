@@ -24,6 +24,7 @@ import { migrate } from "../storage/migrations";
 import { QUEUE_MIGRATIONS } from "../storage/queue-schema";
 import { ConnectionAccess } from "./connection-access";
 import { handleConsumerFrame } from "./consumer-frames";
+import type { MessageStatsSnapshot } from "./message-stats";
 import {
   type Leased,
   QueueEngine,
@@ -107,8 +108,9 @@ export class QueueObject extends DurableObject<Env> {
     return { ok: true, created };
   }
 
-  stats(): Result<{ stats: QueueStats }> {
-    return this.declaration ? { ok: true, stats: this.engine.stats() } : notFound();
+  stats(): Result<{ stats: QueueStats; messageStats: MessageStatsSnapshot }> {
+    if (!this.declaration) return notFound();
+    return { ok: true, stats: this.engine.stats(), messageStats: this.engine.rates.snapshot() };
   }
 
   /** Stores a batch in order, atomically, then hands what it can to consumers and long polls. */

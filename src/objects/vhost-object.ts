@@ -496,6 +496,11 @@ export class VhostObject extends DurableObject<Env> {
     });
   }
 
+  /** Open WebSocket connections counted against max-connections (the overview's total). */
+  connectionCount(): Result<{ connections: number }> {
+    return { ok: true, connections: this.connections.count() };
+  }
+
   closeConnection(id: string): Result<object> {
     this.connections.remove([id]);
     return { ok: true };
