@@ -13,6 +13,8 @@ export interface Env {
   REGISTRY: DurableObjectNamespace<RegistryObject>;
   /** Per-user notification inboxes (docs/notifications.md). */
   INBOXES: DurableObjectNamespace<InboxObject>;
+  /** The management UI's static files (dist/ui, built from ui/): wrangler.jsonc "assets". */
+  ASSETS: Fetcher;
   /**
    * The bootstrap administrator, seeded into the registry once. The password is a secret in a
    * deploy; unset means nobody can log in.

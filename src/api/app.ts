@@ -24,6 +24,7 @@ import { publishRoutes } from "./publish";
 import { pullRoutes } from "./pull";
 import { queueRoutes } from "./queues";
 import { socketRoutes } from "./sockets";
+import { uiPageRoutes } from "./ui-page";
 import { userRoutes } from "./users";
 import { vhostLimitRoutes } from "./vhost-limits";
 import { vhostRoutes } from "./vhosts";
@@ -37,6 +38,7 @@ export function createApp(): Hono<AppEnv> {
   });
 
   app.get("/health", (c) => c.json({ status: "ok" }));
+  uiPageRoutes(app);
 
   // The notification app (docs/notifications.md): the article's routes and the inbox API answer
   // errors as the article does, and local development seeds the article's users first.

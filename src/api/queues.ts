@@ -95,7 +95,11 @@ export function queueRoutes(app: Hono<AppEnv>): void {
       const vhost = vhostParam(c);
       const name = nameParam(c, "queue");
       const { queue } = unwrap(await vhostStub(c.env, vhost).getQueue(vhost, name));
-      return c.json(await present(c, queue));
+      const [presented, consumers] = await Promise.all([
+        present(c, queue),
+        queueStub(c.env, vhost, name).consumerDetails(),
+      ]);
+      return c.json({ ...presented, consumer_details: consumers.ok ? consumers.consumers : [] });
     },
     PUT: async (c) => {
       const vhost = vhostParam(c);

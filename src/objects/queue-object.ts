@@ -53,6 +53,16 @@ export interface LeaseSettlement {
   readonly delayMs: number;
 }
 
+export interface ConsumerDetail {
+  readonly consumer_tag: string;
+  readonly ack_required: boolean;
+  readonly prefetch_count: number;
+  readonly exclusive: boolean;
+  readonly active: boolean;
+  readonly messages_unacknowledged: number;
+  readonly channel_details: { readonly connection_name: string; readonly user: string };
+}
+
 interface SocketAttachment {
   readonly connection: string;
   readonly user: string;
@@ -111,6 +121,28 @@ export class QueueObject extends DurableObject<Env> {
   stats(): Result<{ stats: QueueStats; messageStats: MessageStatsSnapshot }> {
     if (!this.declaration) return notFound();
     return { ok: true, stats: this.engine.stats(), messageStats: this.engine.rates.snapshot() };
+  }
+
+  /** The queue's consumers as RabbitMQ's queue page lists them (`consumer_details`). */
+  consumerDetails(): Result<{ consumers: ConsumerDetail[] }> {
+    if (!this.declaration) return notFound();
+    const users = new Map(
+      this.ctx.getWebSockets().map((ws) => [attachmentOf(ws).connection, attachmentOf(ws).user]),
+    );
+    const single = this.policy().singleActiveConsumer;
+    const consumers = this.engine.consumers.all().map((consumer, index) => ({
+      consumer_tag: consumer.tag,
+      ack_required: !consumer.autoAck,
+      prefetch_count: consumer.prefetch,
+      exclusive: consumer.exclusive,
+      active: !single || index === 0,
+      messages_unacknowledged: consumer.unacked,
+      channel_details: {
+        connection_name: consumer.connection,
+        user: users.get(consumer.connection) ?? "",
+      },
+    }));
+    return { ok: true, consumers };
   }
 
   /** Stores a batch in order, atomically, then hands what it can to consumers and long polls. */

@@ -43,6 +43,17 @@ describe("message_stats", () => {
     for (let i = 0; i < 50 && stats.ack !== 4; i++) stats = await queueStats("ms.consumed");
     expect(stats).toMatchObject({ publish: 4, deliver_get: 4, ack: 4, redeliver: 0 });
     expect(rate(stats, "ack")).toBeGreaterThan(0);
+    const queue = await json<{ consumer_details: unknown[] }>(
+      await call("GET", "/api/queues/%2F/ms.consumed"),
+    );
+    expect(queue.consumer_details).toMatchObject([
+      {
+        consumer_tag: "ms",
+        ack_required: true,
+        prefetch_count: 10,
+        channel_details: { user: "guest" },
+      },
+    ]);
     socket.close();
   });
 
