@@ -63,10 +63,29 @@ async function vhostTotals(c: AppContext, vhost: string): Promise<VhostTotals> {
   return totals;
 }
 
+/**
+ * Concurrent overview requests over the same vhosts share one computation (single flight): with
+ * thousands of queues a computation is one call per queue, and several open UI pages polling
+ * must not multiply it. Nothing is kept once it is answered, so each request after it is fresh.
+ */
+const inFlight = new Map<string, Promise<VhostTotals[]>>();
+
+function totalsOf(c: AppContext, vhosts: string[]): Promise<VhostTotals[]> {
+  const key = JSON.stringify(vhosts);
+  let running = inFlight.get(key);
+  if (!running) {
+    running = Promise.all(vhosts.map((vhost) => vhostTotals(c, vhost))).finally(() =>
+      inFlight.delete(key),
+    );
+    inFlight.set(key, running);
+  }
+  return running;
+}
+
 export function overviewRoutes(app: Hono<AppEnv>): void {
   resource(app, "/api/overview", {
     GET: async (c) => {
-      const perVhost = await Promise.all(knownVhosts(c).map((vhost) => vhostTotals(c, vhost)));
+      const perVhost = await totalsOf(c, knownVhosts(c));
       const sum = (key: Exclude<keyof VhostTotals, "stats">) =>
         perVhost.reduce((total, vhost) => total + vhost[key], 0);
       return c.json({

@@ -13,7 +13,7 @@ export function useApi<T>(load: () => Promise<T>, deps: unknown[], pollMs = 0): 
   const generation = useRef(0);
   const reload = useCallback(() => {
     const mine = ++generation.current;
-    load().then(
+    return load().then(
       (value) => {
         if (mine !== generation.current) return; // an older answer arriving late
         setData(value);
@@ -26,15 +26,23 @@ export function useApi<T>(load: () => Promise<T>, deps: unknown[], pollMs = 0): 
     );
   }, deps);
   useEffect(() => {
-    reload();
-    if (pollMs <= 0) return;
-    const timer = setInterval(reload, pollMs);
+    // The next poll is scheduled when the answer arrives, so a slow answer (an overview over
+    // thousands of queues) never piles requests up.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let stopped = false;
+    const cycle = () => {
+      void reload().finally(() => {
+        if (!stopped && pollMs > 0) timer = setTimeout(cycle, pollMs);
+      });
+    };
+    cycle();
     return () => {
-      clearInterval(timer);
+      stopped = true;
+      clearTimeout(timer);
       generation.current++;
     };
   }, [reload, pollMs]);
-  return { data, error, reload };
+  return { data, error, reload: () => void reload() };
 }
 
 /** Runs an action, keeping its outcome (an error or a success message) for display. */
