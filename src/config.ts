@@ -27,6 +27,8 @@ export const LIMITS = {
   maxGetBytes: 16 * 1024 * 1024,
   /** Messages one get may return. */
   maxGetCount: 1000,
+  /** Object calls one list or overview request keeps in flight (src/api/fan-out.ts). */
+  fanOutConcurrency: 100,
   /** Pagination, as RabbitMQ's management API. */
   defaultPageSize: 100,
   maxPageSize: 500,

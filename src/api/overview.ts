@@ -1,17 +1,18 @@
 /**
  * /api/overview: versions, exchange types, `object_totals`, `queue_totals` and `message_stats`
  * as RabbitMQ reports them. Totals add up what each queue object already counts in memory (its
- * message counts and message_stats, see objects/message-stats.ts): one call per queue, in
- * parallel, and no storage scan anywhere.
+ * message counts and message_stats, see objects/message-stats.ts): one call per queue, a bounded
+ * number in flight, and no storage scan anywhere.
  */
 import type { Hono } from "hono";
-import { PRODUCT } from "../config";
+import { LIMITS, PRODUCT } from "../config";
 import { unwrap } from "../errors";
 import { type MessageStatsSnapshot, sumMessageStats } from "../objects/message-stats";
 import { queueStub, vhostStub } from "../objects/stubs";
 import { EXCHANGE_TYPE_NAMES } from "../routing/exchange-type";
 import type { AppContext, AppEnv } from "./context";
 import { declaredExchanges } from "./exchanges";
+import { mapLimited } from "./fan-out";
 import { knownVhosts } from "./guards";
 import { resource } from "./routes";
 
@@ -51,7 +52,9 @@ async function vhostTotals(c: AppContext, vhost: string): Promise<VhostTotals> {
     messages_unacknowledged: 0,
     stats: [],
   };
-  const answers = await Promise.all(queues.map((q) => queueStub(c.env, vhost, q.name).stats()));
+  const answers = await mapLimited(queues, LIMITS.fanOutConcurrency, (q) =>
+    queueStub(c.env, vhost, q.name).stats(),
+  );
   for (const answer of answers) {
     if (!answer.ok) continue; // deleted meanwhile
     totals.consumers += answer.stats.consumers;

@@ -6,6 +6,7 @@
 import { LIMITS } from "../config";
 import { BrokerError } from "../errors";
 import type { AppContext } from "./context";
+import { mapLimited } from "./fan-out";
 
 type Item = Record<string, unknown>;
 
@@ -95,7 +96,7 @@ export async function listPresented<T extends object>(
   const sort = c.req.query("sort");
   const cheap = sort === undefined || sort === "" || recordKeys.has(sort.split(".")[0] ?? "");
   if (!cheap || c.req.query("page") === undefined) {
-    return listAnswer(c, await Promise.all(records.map(present)));
+    return listAnswer(c, await mapLimited(records, LIMITS.fanOutConcurrency, present));
   }
   // Records are plain objects: the query reads their fields by name, as it does presented items.
   const paged = listAnswer(c, records as unknown as Item[], false) as Paged<Item>;
