@@ -29,6 +29,11 @@ export const LIMITS = {
   maxGetCount: 1000,
   /** Object calls one list or overview request keeps in flight (src/api/fan-out.ts). */
   fanOutConcurrency: 100,
+  /**
+   * Most objects one request asks (a list sorted by a count, the overview): the runtime allows
+   * 10,000 subrequests per request, and the catalog calls need a few of them.
+   */
+  maxFanOut: 9000,
   /** Pagination, as RabbitMQ's management API. */
   defaultPageSize: 100,
   maxPageSize: 500,

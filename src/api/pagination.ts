@@ -96,6 +96,12 @@ export async function listPresented<T extends object>(
   const sort = c.req.query("sort");
   const cheap = sort === undefined || sort === "" || recordKeys.has(sort.split(".")[0] ?? "");
   if (!cheap || c.req.query("page") === undefined) {
+    if (records.length > LIMITS.maxFanOut) {
+      throw new BrokerError(
+        "bad_request",
+        `this list needs the counts of all ${records.length} objects, more than the ${LIMITS.maxFanOut} one request may ask: page it (page, page_size) sorted by name, or filter by name first`,
+      );
+    }
     return listAnswer(c, await mapLimited(records, LIMITS.fanOutConcurrency, present));
   }
   // Records are plain objects: the query reads their fields by name, as it does presented items.
