@@ -54,7 +54,7 @@ async function vhostTotals(c: AppContext, vhost: string): Promise<VhostTotals> {
     counted: 0,
     stats: [],
   };
-  // Past the runtime's subrequest budget the sums cover the first maxFanOut queues and say so.
+  // Past LIMITS.maxFanOut queues the sums cover the first ones and say so (queues_counted).
   const counted = queues.slice(0, LIMITS.maxFanOut);
   totals.counted = counted.length;
   const answers = await mapLimited(counted, LIMITS.fanOutConcurrency, (q) =>
