@@ -151,3 +151,34 @@ export function loadConfig(env: Env): BrokerConfig {
     ),
   };
 }
+
+/** Streams and partitioned topics (docs/streams.md). */
+export const STREAM_LIMITS = {
+  /** Largest chunk row: a produce batch is split below the 2 MB row limit. */
+  maxChunkBytes: 1536 * 1024,
+  /** Messages one fetch or one WebSocket frame may carry. */
+  maxFetchCount: 10_000,
+  defaultFetchCount: 1000,
+  /** Bytes one fetch answers at most (at least one message). */
+  maxFetchBytes: 16 * 1024 * 1024,
+  defaultFetchBytes: 4 * 1024 * 1024,
+  /** Long-poll wait of a fetch, as a pull consumer's. */
+  maxFetchWaitMs: 20_000,
+  /** Messages one produce request may carry. */
+  maxProduceMessages: 10_000,
+  maxPartitions: 256,
+  /** How soon after an append the retention alarm runs (whole chunks, never the newest). */
+  retentionCheckMs: 1000,
+  /** WebSocket consumers: credit and messages per deliver frame. */
+  maxCredit: 100_000,
+  maxFrameMessages: 1000,
+  maxStreamFrameBytes: 64 * 1024,
+  /** Consumer groups (KIP-848): heartbeat interval handed to members, session timeout bounds. */
+  heartbeatIntervalMs: 1000,
+  defaultSessionTimeoutMs: 45_000,
+  minSessionTimeoutMs: 1000,
+  maxSessionTimeoutMs: 300_000,
+  maxGroupMembers: 1000,
+  /** Auto-commit defaults of a WebSocket group member (Kafka: auto.commit.interval.ms 5000). */
+  defaultAutoCommitMs: 5000,
+} as const;

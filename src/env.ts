@@ -3,6 +3,7 @@ import type { ExchangeObject } from "./objects/exchange-object";
 import type { InboxObject } from "./objects/inbox-object";
 import type { QueueObject } from "./objects/queue-object";
 import type { RegistryObject } from "./objects/registry-object";
+import type { StreamObject } from "./objects/stream-object";
 import type { VhostObject } from "./objects/vhost-object";
 
 export interface Env {
@@ -13,6 +14,8 @@ export interface Env {
   REGISTRY: DurableObjectNamespace<RegistryObject>;
   /** Per-user notification inboxes (docs/notifications.md). */
   INBOXES: DurableObjectNamespace<InboxObject>;
+  /** Streams and topic partitions: one append-only log each (docs/streams.md). */
+  STREAMS: DurableObjectNamespace<StreamObject>;
   /**
    * The bootstrap administrator, seeded into the registry once. The password is a secret in a
    * deploy; unset means nobody can log in.

@@ -10,7 +10,8 @@ declare global {
         | "QueueObject"
         | "VhostObject"
         | "RegistryObject"
-        | "InboxObject";
+        | "InboxObject"
+        | "StreamObject";
     }
     interface Env extends BrokerEnv {}
   }

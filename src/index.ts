@@ -5,6 +5,7 @@ export { ExchangeObject } from "./objects/exchange-object";
 export { InboxObject } from "./objects/inbox-object";
 export { QueueObject } from "./objects/queue-object";
 export { RegistryObject } from "./objects/registry-object";
+export { StreamObject } from "./objects/stream-object";
 export { VhostObject } from "./objects/vhost-object";
 
 export default createApp();

@@ -24,6 +24,8 @@ import { publishRoutes } from "./publish";
 import { pullRoutes } from "./pull";
 import { queueRoutes } from "./queues";
 import { socketRoutes } from "./sockets";
+import { streamSocketRoutes } from "./stream-socket";
+import { streamRoutes } from "./streams";
 import { userRoutes } from "./users";
 import { vhostLimitRoutes } from "./vhost-limits";
 import { vhostRoutes } from "./vhosts";
@@ -56,6 +58,7 @@ export function createApp(): Hono<AppEnv> {
   // WebSocket upgrades log in themselves (Basic or a connection ticket) and are client
   // operations, so they come before the management login and tag gate.
   socketRoutes(app);
+  streamSocketRoutes(app);
   app.use("/api/*", requireLogin, requireManagementTag, loadVhosts);
   overviewRoutes(app);
   userRoutes(app);
@@ -70,6 +73,7 @@ export function createApp(): Hono<AppEnv> {
   pullRoutes(app);
   bindingRoutes(app);
   notificationUserRoutes(app);
+  streamRoutes(app);
 
   app.notFound((c) => c.json(errorBody("not_found", "Not Found"), 404));
 

@@ -4,7 +4,7 @@ import { z } from "zod";
 import { LIMITS } from "../config";
 import { BrokerError, unwrap } from "../errors";
 import type { QueueStats } from "../objects/queue-object";
-import { queueStub, vhostStub } from "../objects/stubs";
+import { queueStub, streamStub, vhostStub } from "../objects/stubs";
 import {
   checkQueueArguments,
   type QueueDeclaration,
@@ -12,6 +12,7 @@ import {
 } from "../protocol/declarations";
 import { isReservedName } from "../protocol/names";
 import { encodePayload } from "../protocol/payload";
+import { checkStreamArguments, isStreamDeclaration } from "../protocol/stream";
 import { parseBody } from "./body";
 import type { AppContext, AppEnv } from "./context";
 import { knownVhosts, requirePermission } from "./guards";
@@ -40,7 +41,10 @@ const EMPTY_STATS: QueueStats = {
 };
 
 async function present(c: AppContext, queue: QueueDeclaration): Promise<Record<string, unknown>> {
-  const answer = await queueStub(c.env, queue.vhost, queue.name).stats();
+  const stream = isStreamDeclaration(queue.arguments);
+  const answer = stream
+    ? await streamStub(c.env, queue.vhost, queue.name).stats()
+    : await queueStub(c.env, queue.vhost, queue.name).stats();
   const stats = answer.ok ? answer.stats : EMPTY_STATS;
   return {
     name: queue.name,
@@ -49,7 +53,7 @@ async function present(c: AppContext, queue: QueueDeclaration): Promise<Record<s
     auto_delete: queue.auto_delete,
     exclusive: queue.exclusive,
     arguments: queue.arguments,
-    type: "classic",
+    type: stream ? "stream" : "classic",
     state: "running",
     node: "workers",
     policy: null,
@@ -92,8 +96,17 @@ export function queueRoutes(app: Hono<AppEnv>): void {
           `queue name '${name}' contains reserved prefix 'amq.*'`,
         );
       }
-      const badArgument = checkQueueArguments(body.arguments);
+      const badArgument =
+        checkQueueArguments(body.arguments) ??
+        (isStreamDeclaration(body.arguments) ? checkStreamArguments(body.arguments) : null);
       if (badArgument) throw BrokerError.from(badArgument);
+      if (isStreamDeclaration(body.arguments) && (!body.durable || body.auto_delete)) {
+        // RabbitMQ: streams are always durable and never auto-delete.
+        throw new BrokerError(
+          "bad_request",
+          "invalid property 'durable' or 'auto_delete' for a stream queue: streams are durable and not auto-delete",
+        );
+      }
       requirePermission(c, vhost, "configure", "queue", name);
       const deadLetter = body.arguments["x-dead-letter-exchange"];
       if (typeof deadLetter === "string") {

@@ -23,7 +23,7 @@ import { EXCHANGE_MIGRATIONS } from "../storage/exchange-schema";
 import { fromJsonColumn, toJsonColumn } from "../storage/json-column";
 import { migrate } from "../storage/migrations";
 import { Coalescer } from "./coalescer";
-import { exchangeStub, inboxStub, queueStub } from "./stubs";
+import { exchangeStub, inboxStub, queueStub, streamStub } from "./stubs";
 
 export type PublishResult = Result<{ routed: boolean[] }>;
 export type MatchResult = Result<{ routes: RouteResult[] }>;
@@ -60,6 +60,16 @@ export class ExchangeObject extends DurableObject<Env> {
       const vhost = this.declaration?.vhost;
       const stored =
         vhost !== undefined && (await inboxStub(this.env, vhost, inbox).deliver(messages)).ok;
+      return messages.map(() => stored);
+    },
+  );
+
+  /** And toward stream queues: one append (one chunk) per stream at a time. */
+  private readonly streamFeeder = new Coalescer<PublishedMessage, boolean>(
+    async (stream, messages) => {
+      const vhost = this.declaration?.vhost;
+      const stored =
+        vhost !== undefined && (await streamStub(this.env, vhost, stream).append(messages)).ok;
       return messages.map(() => stored);
     },
   );
@@ -167,6 +177,7 @@ export class ExchangeObject extends DurableObject<Env> {
     await Promise.all([
       deliver(this.feeder, groupByDestination(routes.map((r) => r.queues))),
       deliver(this.inboxFeeder, groupByDestination(routes.map((r) => r.inboxes))),
+      deliver(this.streamFeeder, groupByDestination(routes.map((r) => r.streams))),
     ]);
     return { ok: true, routed };
   }
@@ -174,9 +185,10 @@ export class ExchangeObject extends DurableObject<Env> {
   private async resolve(
     declaration: ExchangeDeclaration,
     messages: readonly PublishedMessage[],
-  ): Promise<{ queues: Set<string>; inboxes: Set<string> }[]> {
+  ): Promise<{ queues: Set<string>; inboxes: Set<string>; streams: Set<string> }[]> {
     const queues = messages.map(() => new Set<string>());
     const inboxes = messages.map(() => new Set<string>());
+    const streams = messages.map(() => new Set<string>());
     const visited = messages.map(() => new Set<string>([declaration.name]));
     const inputs = messages.map((m) => ({
       routingKey: m.routingKey,
@@ -186,6 +198,7 @@ export class ExchangeObject extends DurableObject<Env> {
     const absorb = (index: number, route: RouteResult) => {
       for (const queue of route.queues) queues[index]?.add(queue);
       for (const inbox of route.inboxes) inboxes[index]?.add(inbox);
+      for (const stream of route.streams) streams[index]?.add(stream);
       for (const exchange of route.exchanges) {
         const seen = visited[index];
         if (!seen || seen.has(exchange)) continue;
@@ -218,7 +231,11 @@ export class ExchangeObject extends DurableObject<Env> {
         });
       }
     }
-    return queues.map((set, i) => ({ queues: set, inboxes: inboxes[i] ?? new Set<string>() }));
+    return queues.map((set, i) => ({
+      queues: set,
+      inboxes: inboxes[i] ?? new Set<string>(),
+      streams: streams[i] ?? new Set<string>(),
+    }));
   }
 
   private load(declaration: ExchangeDeclaration): void {
@@ -230,7 +247,10 @@ export class ExchangeObject extends DurableObject<Env> {
     for (const row of this.sql.exec<BindingRow>("SELECT * FROM bindings")) {
       table.add(
         row.id,
-        { kind: toDestinationType(row.kind), name: row.destination },
+        {
+          kind: row.kind === "stream" ? "stream" : toDestinationType(row.kind),
+          name: row.destination,
+        },
         row.routing_key,
         fromJsonColumn<FieldTable>(row.arguments, {}),
       );

@@ -11,6 +11,7 @@ import type { ExchangeObject } from "./exchange-object";
 import type { InboxObject } from "./inbox-object";
 import type { QueueObject } from "./queue-object";
 import type { RegistryObject } from "./registry-object";
+import type { StreamObject } from "./stream-object";
 import type { VhostObject } from "./vhost-object";
 
 type RpcMethods<T> = {
@@ -50,4 +51,9 @@ export function inboxStub(env: Env, vhost: string, userId: string): RpcMethods<I
 /** The raw stub, for handing a WebSocket upgrade to the inbox (`stub.fetch(request)`). */
 export function inboxFetcher(env: Env, vhost: string, userId: string): Fetcher {
   return env.INBOXES.getByName(JSON.stringify([vhost, userId]));
+}
+
+/** A stream queue or one partition of a topic (docs/streams.md). */
+export function streamStub(env: Env, vhost: string, name: string): RpcMethods<StreamObject> {
+  return typed(env.STREAMS.getByName(JSON.stringify([vhost, name])));
 }

@@ -1,0 +1,152 @@
+/**
+ * A stream reader on a WebSocket (`GET /api/streams/{vhost}/{name}/consume`): the reader sends
+ * `subscribe` with an offset spec and an initial credit, then `credit` frames; the broker sends
+ * `deliver` frames carrying many messages each, never more than the credit granted. Terminated in
+ * the Worker: each reader long-polls the stream object from its own position, so readers never
+ * slow each other down and the stream object keeps no per-reader state.
+ */
+import type { Hono } from "hono";
+import { allows } from "../access/user-access";
+import type { Env } from "../env";
+import { currentAccess } from "../objects/access-cache";
+import { streamStub } from "../objects/stubs";
+import { errorFrame } from "../protocol/frames";
+import {
+  parseStreamReaderFrame,
+  STREAM_FRAME,
+  type StreamServerFrame,
+} from "../protocol/stream-frames";
+import { CreditGate } from "../streams/credit-gate";
+import { PartitionPump } from "../streams/partition-pump";
+import type { AppEnv } from "./context";
+import { requirePermission } from "./guards";
+import { nameParam } from "./params";
+import { resource } from "./routes";
+import { connect } from "./sockets";
+
+export function openSocket(): [WebSocket, WebSocket] {
+  const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
+  server.accept();
+  return [client, server];
+}
+
+export function sendFrame(socket: WebSocket, frame: StreamServerFrame): void {
+  try {
+    socket.send(JSON.stringify(frame));
+  } catch {
+    // The socket closed under us: its close handler stops the reader.
+  }
+}
+
+/** Permission is checked again per read, through the per-isolate access cache. */
+export function readCheck(
+  env: Env,
+  user: string,
+  vhost: string,
+  name: string,
+): () => Promise<boolean> {
+  return async () => {
+    const access = await currentAccess(env, user);
+    return access !== null && allows(access, vhost, "read", "queue", name);
+  };
+}
+
+class StreamReaderSession {
+  private pump: PartitionPump | null = null;
+  private gate: CreditGate | null = null;
+
+  constructor(
+    private readonly socket: WebSocket,
+    private readonly env: Env,
+    private readonly vhost: string,
+    private readonly stream: string,
+    private readonly user: string,
+  ) {}
+
+  async receive(data: unknown): Promise<void> {
+    const parsed = parseStreamReaderFrame(typeof data === "string" ? data : "");
+    if (!parsed.ok) {
+      sendFrame(this.socket, errorFrame(parsed.code, parsed.reason) as StreamServerFrame);
+      return;
+    }
+    const frame = parsed.frame;
+    switch (frame.type) {
+      case STREAM_FRAME.subscribe: {
+        if (this.pump) {
+          this.fail("bad_frame", "already subscribed");
+          return;
+        }
+        const resolved = await streamStub(this.env, this.vhost, this.stream).resolve(frame.offset);
+        if (!resolved.ok) {
+          this.fail(resolved.code, resolved.reason);
+          return;
+        }
+        this.gate = new CreditGate(frame.credit);
+        this.pump = new PartitionPump(
+          this.env,
+          { vhost: this.vhost, stream: this.stream },
+          resolved.offset,
+          this.gate,
+          frame.encoding,
+          {
+            send: (out) => sendFrame(this.socket, out),
+            allowed: readCheck(this.env, this.user, this.vhost, this.stream),
+            delivered: () => {},
+            failed: (code, reason) => this.fail(code, reason),
+          },
+        );
+        sendFrame(this.socket, { type: STREAM_FRAME.subscribeOk, offset: resolved.offset });
+        void this.pump.run();
+        return;
+      }
+      case STREAM_FRAME.credit:
+        if (!this.gate) {
+          this.fail("bad_frame", "credit before subscribe");
+          return;
+        }
+        this.gate.add(frame.credit);
+        return;
+      case STREAM_FRAME.commit:
+        this.fail("bad_frame", "commit frames belong to consumer group connections");
+        return;
+      default: {
+        const never: never = frame;
+        return never;
+      }
+    }
+  }
+
+  close(): void {
+    this.pump?.stop();
+    this.gate?.close();
+  }
+
+  private fail(code: string, reason: string): void {
+    sendFrame(this.socket, { type: STREAM_FRAME.error, code, reason });
+    if (code === "access_refused" || code === "not_found") {
+      this.close();
+      this.socket.close(1008, reason.slice(0, 120));
+    }
+  }
+}
+
+/** Registered before the /api login middleware: upgrades carry their own credentials. */
+export function streamSocketRoutes(app: Hono<AppEnv>): void {
+  resource(app, "/api/streams/:vhost/:name/consume", {
+    GET: async (c) => {
+      const vhost = await connect(c);
+      const name = nameParam(c, "queue");
+      requirePermission(c, vhost, "read", "queue", name);
+      const [client, server] = openSocket();
+      const session = new StreamReaderSession(server, c.env, vhost, name, c.get("principal").name);
+      let frames = Promise.resolve();
+      server.addEventListener("message", (event) => {
+        // Frames are handled in order: a credit never overtakes its subscribe.
+        frames = frames.then(() => session.receive(event.data));
+      });
+      server.addEventListener("close", () => session.close());
+      server.addEventListener("error", () => session.close());
+      return new Response(null, { status: 101, webSocket: client });
+    },
+  });
+}

@@ -1,0 +1,95 @@
+/**
+ * The stream WebSocket protocol (docs/streams.md), as data: frame types in one `as const` map,
+ * one parser per direction, and the server's frames as plain shapes. Many messages travel in one
+ * `deliver` frame; credit is counted in messages (RabbitMQ's stream protocol counts chunks).
+ */
+import { z } from "zod";
+import { STREAM_LIMITS } from "../config";
+import { type FrameParse, parseFrame } from "./frames";
+import { encodePayload, type PayloadEncoding } from "./payload";
+import { offsetSpecSchema, type StreamMessage } from "./stream";
+
+export const STREAM_FRAME = {
+  // reader -> broker
+  subscribe: "subscribe",
+  credit: "credit",
+  commit: "commit",
+  // broker -> reader
+  subscribeOk: "subscribe_ok",
+  deliver: "deliver",
+  assignment: "assignment",
+  commitOk: "commit_ok",
+  error: "error",
+} as const;
+
+const credit = z.number().int().min(0).max(STREAM_LIMITS.maxCredit);
+
+const streamReaderFrames = z.discriminatedUnion("type", [
+  z.object({
+    type: z.literal(STREAM_FRAME.subscribe),
+    offset: offsetSpecSchema.default("next"),
+    credit: credit.default(1000),
+    encoding: z.enum(["auto", "base64"]).default("auto"),
+  }),
+  z.object({ type: z.literal(STREAM_FRAME.credit), credit: credit }),
+  z.object({
+    type: z.literal(STREAM_FRAME.commit),
+    offsets: z
+      .array(
+        z.object({
+          topic: z.string(),
+          partition: z.number().int().nonnegative(),
+          offset: z.number().int().nonnegative(),
+        }),
+      )
+      .max(STREAM_LIMITS.maxPartitions * 16),
+  }),
+]);
+
+export type StreamReaderFrame = z.infer<typeof streamReaderFrames>;
+
+export function parseStreamReaderFrame(text: string): FrameParse<StreamReaderFrame> {
+  return parseFrame(streamReaderFrames, text, STREAM_LIMITS.maxStreamFrameBytes);
+}
+
+/** A stream message as fetch and deliver frames show it. */
+export interface WireStreamMessage {
+  readonly offset: number;
+  readonly timestamp: number;
+  readonly exchange: string;
+  readonly routing_key: string;
+  readonly properties: Record<string, unknown>;
+  readonly payload: string;
+  readonly payload_encoding: PayloadEncoding;
+}
+
+export function wireMessage(
+  message: StreamMessage,
+  encoding: "auto" | "base64",
+): WireStreamMessage {
+  return {
+    offset: message.offset,
+    timestamp: message.timestamp,
+    exchange: message.exchange,
+    routing_key: message.routingKey,
+    properties: message.properties,
+    ...encodePayload(message.body, encoding),
+  };
+}
+
+export interface PartitionRef {
+  readonly topic: string;
+  readonly partition: number;
+}
+
+export type StreamServerFrame =
+  | { type: typeof STREAM_FRAME.subscribeOk; offset: number }
+  | {
+      type: typeof STREAM_FRAME.deliver;
+      topic?: string;
+      partition?: number;
+      messages: WireStreamMessage[];
+    }
+  | { type: typeof STREAM_FRAME.assignment; member_epoch: number; partitions: PartitionRef[] }
+  | { type: typeof STREAM_FRAME.commitOk; offsets: (PartitionRef & { offset: number })[] }
+  | { type: typeof STREAM_FRAME.error; code: string; reason: string };
