@@ -11,7 +11,9 @@ declare global {
         | "VhostObject"
         | "RegistryObject"
         | "InboxObject"
-        | "StreamObject";
+        | "StreamObject"
+        | "TopicObject"
+        | "GroupObject";
     }
     interface Env extends BrokerEnv {}
   }

@@ -12,6 +12,7 @@ import type { AppEnv } from "./context";
 import { credentialRoutes } from "./credentials";
 import { definitionRoutes } from "./definitions";
 import { exchangeRoutes } from "./exchanges";
+import { groupRoutes } from "./groups";
 import { loadVhosts } from "./guards";
 import { inboxRoutes } from "./inbox";
 import { inboxPageRoutes } from "./inbox-page";
@@ -26,6 +27,7 @@ import { queueRoutes } from "./queues";
 import { socketRoutes } from "./sockets";
 import { streamSocketRoutes } from "./stream-socket";
 import { streamRoutes } from "./streams";
+import { topicRoutes } from "./topics";
 import { userRoutes } from "./users";
 import { vhostLimitRoutes } from "./vhost-limits";
 import { vhostRoutes } from "./vhosts";
@@ -74,6 +76,8 @@ export function createApp(): Hono<AppEnv> {
   bindingRoutes(app);
   notificationUserRoutes(app);
   streamRoutes(app);
+  topicRoutes(app);
+  groupRoutes(app);
 
   app.notFound((c) => c.json(errorBody("not_found", "Not Found"), 404));
 

@@ -65,3 +65,119 @@ export async function fetchOk(stream: string, body: Record<string, unknown>): Pr
 }
 
 export const payloads = (answer: FetchAnswer): string[] => answer.messages.map((m) => m.payload);
+
+export interface Produced {
+  results: { partition: number; offset: number }[];
+  duplicate: boolean;
+}
+
+export async function declareTopic(
+  name: string,
+  partitions: number,
+  args: Record<string, unknown> = {},
+) {
+  const response = await call("PUT", `/api/topics/%2F/${name}`, {
+    body: { partitions, arguments: args },
+  });
+  if (response.status !== 201)
+    throw new Error(`declare topic ${name}: ${response.status} ${await response.text()}`);
+}
+
+export async function produce(
+  topic: string,
+  body: Record<string, unknown>,
+  auth?: string,
+): Promise<Response> {
+  return call("POST", `/api/topics/%2F/${topic}/produce`, { body, ...(auth ? { auth } : {}) });
+}
+
+export async function produceOk(topic: string, body: Record<string, unknown>): Promise<Produced> {
+  const response = await produce(topic, body);
+  if (response.status !== 200)
+    throw new Error(`produce: ${response.status} ${await response.text()}`);
+  return json<Produced>(response);
+}
+
+export async function fetchPartition(
+  topic: string,
+  partition: number,
+  body: Record<string, unknown>,
+) {
+  const response = await call("POST", `/api/topics/%2F/${topic}/partitions/${partition}/fetch`, {
+    body,
+  });
+  if (response.status !== 200)
+    throw new Error(`fetch: ${response.status} ${await response.text()}`);
+  return json<{
+    messages: { offset: number; key: string; payload: string }[];
+    next_offset: number;
+  }>(response);
+}
+
+export interface Assigned {
+  topic: string;
+  partition: number;
+  committed_offset: number | null;
+  position: number;
+}
+
+export interface HeartbeatAnswer {
+  member_id: string;
+  member_epoch: number;
+  heartbeat_interval_ms: number;
+  assignment: Assigned[];
+}
+
+export function heartbeat(
+  group: string,
+  body: Record<string, unknown>,
+  auth?: string,
+): Promise<Response> {
+  return call("POST", `/api/groups/%2F/${group}/heartbeat`, { body, ...(auth ? { auth } : {}) });
+}
+
+export async function heartbeatOk(
+  group: string,
+  body: Record<string, unknown>,
+): Promise<HeartbeatAnswer> {
+  const response = await heartbeat(group, body);
+  if (response.status !== 200) {
+    throw new Error(`heartbeat: ${response.status} ${await response.text()}`);
+  }
+  return json<HeartbeatAnswer>(response);
+}
+
+/** A group member as a Kafka client runs it: joins, then heartbeats with its last epoch. */
+export class Member {
+  id: string | undefined;
+  epoch = 0;
+  assignment: Assigned[] = [];
+
+  constructor(
+    readonly group: string,
+    readonly topics: string[],
+    readonly options: Record<string, unknown> = {},
+  ) {}
+
+  async beat(): Promise<Assigned[]> {
+    const answer = await heartbeatOk(this.group, {
+      ...this.options,
+      ...(this.id ? { member_id: this.id } : {}),
+      member_epoch: this.epoch,
+      ...(this.epoch === 0 ? { topics: this.topics } : {}),
+    });
+    this.id = answer.member_id;
+    this.epoch = answer.member_epoch;
+    this.assignment = answer.assignment;
+    return answer.assignment;
+  }
+
+  async leave(): Promise<void> {
+    await heartbeatOk(this.group, { member_id: this.id, member_epoch: -1 });
+    this.assignment = [];
+  }
+
+  partitions(): number[] {
+    return this.assignment.map((a) => a.partition).sort((a, b) => a - b);
+  }
+}

@@ -1,0 +1,208 @@
+/**
+ * Partitioned topics (Kafka topics, RabbitMQ super streams): `PUT/GET/DELETE
+ * /api/topics/{vhost}/{topic}` declares N partitions (stream queues `{topic}-{n}`) and shows
+ * their offsets and sizes; `POST .../produce` appends keyed messages (Kafka's partitioner),
+ * idempotently with a producer id and sequence; `POST .../partitions/{n}/fetch` reads one.
+ * Declaring and deleting need configure on the topic, producing write, reading read.
+ */
+import type { Hono } from "hono";
+import { BrokerError, unwrap } from "../errors";
+import { forgetTopic, produce, topicMetadata } from "../objects/produce";
+import { streamStub, topicStub, vhostStub } from "../objects/stubs";
+import type { PublishedMessage } from "../protocol/message";
+import { decodePayload } from "../protocol/payload";
+import { checkStreamArguments } from "../protocol/stream";
+import { wireMessage } from "../protocol/stream-frames";
+import {
+  partitionStreamName,
+  produceBodySchema,
+  type TopicDeclaration,
+  topicBodySchema,
+} from "../protocol/topic";
+import { parseBody, parseWith, readJson } from "./body";
+import type { AppContext, AppEnv } from "./context";
+import { requirePermission } from "./guards";
+import { nameParam, vhostParam } from "./params";
+import { resource } from "./routes";
+import { fetchBodySchema, presentBounds } from "./streams";
+
+export async function requireTopic(
+  c: AppContext,
+  vhost: string,
+  name: string,
+): Promise<TopicDeclaration> {
+  return unwrap(await topicMetadata(c.env, vhost, name)).topic;
+}
+
+export function partitionParam(c: AppContext, topic: TopicDeclaration): number {
+  const text = c.req.param("partition") ?? "";
+  const partition = /^\d{1,9}$/.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isInteger(partition) || partition >= topic.partitions) {
+    throw new BrokerError(
+      "bad_request",
+      `partition '${text}' is out of range (topic '${topic.name}' has ${topic.partitions} partitions)`,
+    );
+  }
+  return partition;
+}
+
+async function describeTopic(
+  c: AppContext,
+  topic: TopicDeclaration,
+): Promise<Record<string, unknown>> {
+  const partitions = await Promise.all(
+    Array.from(
+      { length: topic.partitions },
+      async (_, partition): Promise<Record<string, unknown>> => {
+        const stream = partitionStreamName(topic.name, partition);
+        const info = await streamStub(c.env, topic.vhost, stream).info();
+        return { partition, stream, ...(info.ok ? presentBounds(info.bounds) : {}) };
+      },
+    ),
+  );
+  return {
+    name: topic.name,
+    vhost: topic.vhost,
+    arguments: topic.arguments,
+    partitions: topic.partitions,
+    messages: partitions.reduce((sum, p) => sum + (Number(p.messages) || 0), 0),
+    bytes: partitions.reduce((sum, p) => sum + (Number(p.bytes) || 0), 0),
+    partition_details: partitions,
+  };
+}
+
+export function topicRoutes(app: Hono<AppEnv>): void {
+  resource(app, "/api/topics/:vhost/:name", {
+    GET: async (c) => {
+      const vhost = vhostParam(c);
+      const name = nameParam(c, "queue");
+      requirePermission(c, vhost, "read", "queue", name);
+      return c.json(await describeTopic(c, await requireTopic(c, vhost, name)));
+    },
+    PUT: async (c) => {
+      const vhost = vhostParam(c);
+      const name = nameParam(c, "queue");
+      const body = await parseBody(c, topicBodySchema);
+      const invalid = checkStreamArguments(body.arguments);
+      if (invalid) throw BrokerError.from(invalid);
+      requirePermission(c, vhost, "configure", "queue", name);
+      const declaration: TopicDeclaration = {
+        name,
+        vhost,
+        partitions: body.partitions,
+        arguments: body.arguments,
+      };
+      const topic = topicStub(c.env, vhost, name);
+      const existing = await topic.info();
+      if (existing.ok) {
+        // Redeclaration: same partition count or 400, nothing else to do.
+        return c.body(null, unwrap(await topic.configure(declaration)).created ? 201 : 204);
+      }
+      const catalog = vhostStub(c.env, vhost);
+      for (let partition = 0; partition < body.partitions; partition++) {
+        unwrap(
+          await catalog.declareQueue({
+            name: partitionStreamName(name, partition),
+            vhost,
+            durable: true,
+            auto_delete: false,
+            exclusive: false,
+            arguments: { ...body.arguments, "x-queue-type": "stream" },
+          }),
+        );
+      }
+      unwrap(await topic.configure(declaration));
+      forgetTopic(vhost, name);
+      return c.body(null, 201);
+    },
+    DELETE: async (c) => {
+      const vhost = vhostParam(c);
+      const name = nameParam(c, "queue");
+      requirePermission(c, vhost, "configure", "queue", name);
+      const topic = await requireTopic(c, vhost, name);
+      const catalog = vhostStub(c.env, vhost);
+      for (let partition = 0; partition < topic.partitions; partition++) {
+        const deleted = await catalog.deleteQueue(vhost, partitionStreamName(name, partition), {
+          ifEmpty: false,
+          ifUnused: false,
+        });
+        if (!deleted.ok && deleted.code !== "not_found") throw BrokerError.from(deleted);
+      }
+      unwrap(await topicStub(c.env, vhost, name).destroy());
+      forgetTopic(vhost, name);
+      return c.body(null, 204);
+    },
+  });
+
+  resource(app, "/api/topics/:vhost/:name/produce", {
+    POST: async (c) => {
+      const vhost = vhostParam(c);
+      const name = nameParam(c, "queue");
+      const config = c.get("config");
+      const body = parseWith(produceBodySchema, await readJson(c));
+      if ((body.producer_id === undefined) !== (body.sequence === undefined)) {
+        throw new BrokerError("bad_request", "producer_id and sequence go together");
+      }
+      requirePermission(c, vhost, "write", "exchange", name);
+      const topic = await requireTopic(c, vhost, name);
+      const messages = body.messages.map((m, i) => {
+        const decoded = decodePayload(m.payload, m.payload_encoding);
+        if (!(decoded instanceof Uint8Array)) {
+          throw new BrokerError(decoded.code, `messages.${i}: ${decoded.reason}`);
+        }
+        if (decoded.byteLength > config.maxMessageBytes) {
+          throw new BrokerError(
+            "payload_too_large",
+            `messages.${i}: message size ${decoded.byteLength} is larger than configured max size ${config.maxMessageBytes}`,
+          );
+        }
+        const message: PublishedMessage = {
+          exchange: name,
+          routingKey: m.key ?? "",
+          properties: m.properties,
+          body: decoded,
+        };
+        return {
+          message,
+          key: m.key,
+          ...(m.partition === undefined ? {} : { partition: m.partition }),
+        };
+      });
+      const producer =
+        body.producer_id !== undefined && body.sequence !== undefined
+          ? { id: body.producer_id, sequence: body.sequence }
+          : undefined;
+      const answer = unwrap(await produce(c.env, topic, messages, producer));
+      return c.json({ results: answer.results, duplicate: answer.duplicate });
+    },
+  });
+
+  resource(app, "/api/topics/:vhost/:name/partitions/:partition/fetch", {
+    POST: async (c) => {
+      const vhost = vhostParam(c);
+      const name = nameParam(c, "queue");
+      const body = await parseBody(c, fetchBodySchema);
+      requirePermission(c, vhost, "read", "queue", name);
+      const topic = await requireTopic(c, vhost, name);
+      const partition = partitionParam(c, topic);
+      const answer = unwrap(
+        await streamStub(c.env, vhost, partitionStreamName(name, partition)).read({
+          offset: body.offset,
+          count: body.count,
+          maxBytes: body.max_bytes,
+          waitMs: body.wait_ms,
+        }),
+      );
+      return c.json({
+        ...presentBounds(answer.bounds),
+        topic: name,
+        partition,
+        messages: answer.messages.map((m) => ({
+          ...wireMessage(m, body.encoding),
+          key: m.routingKey,
+        })),
+        next_offset: answer.next,
+      });
+    },
+  });
+}
