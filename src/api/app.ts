@@ -12,6 +12,7 @@ import type { AppEnv } from "./context";
 import { credentialRoutes } from "./credentials";
 import { definitionRoutes } from "./definitions";
 import { exchangeRoutes } from "./exchanges";
+import { groupSocketRoutes } from "./group-session";
 import { groupRoutes } from "./groups";
 import { loadVhosts } from "./guards";
 import { inboxRoutes } from "./inbox";
@@ -61,6 +62,7 @@ export function createApp(): Hono<AppEnv> {
   // operations, so they come before the management login and tag gate.
   socketRoutes(app);
   streamSocketRoutes(app);
+  groupSocketRoutes(app);
   app.use("/api/*", requireLogin, requireManagementTag, loadVhosts);
   overviewRoutes(app);
   userRoutes(app);

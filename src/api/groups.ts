@@ -8,6 +8,7 @@
  * Joining, committing and resetting need read on each topic.
  */
 import type { Hono } from "hono";
+import type { Env } from "../env";
 import { BrokerError, unwrap } from "../errors";
 import { topicMetadata } from "../objects/produce";
 import { groupStub, streamStub } from "../objects/stubs";
@@ -42,31 +43,31 @@ async function topicsOf(
 
 /** The offset an offset spec names on one partition now. */
 async function resolveOffset(
-  c: AppContext,
+  env: Env,
   vhost: string,
   ref: PartitionRef,
   spec: OffsetSpec,
 ): Promise<number> {
-  const stream = streamStub(c.env, vhost, partitionStreamName(ref.topic, ref.partition));
+  const stream = streamStub(env, vhost, partitionStreamName(ref.topic, ref.partition));
   return unwrap(await stream.resolve(spec)).offset;
 }
 
 /** Where a member starts on each assigned partition: committed, else auto.offset.reset. */
 export async function positions(
-  c: AppContext,
+  env: Env,
   vhost: string,
   group: string,
   assignment: readonly PartitionRef[],
   reset: "earliest" | "latest",
 ): Promise<(PartitionRef & { committed_offset: number | null; position: number })[]> {
   if (assignment.length === 0) return [];
-  const { offsets } = unwrap(await groupStub(c.env, vhost, group).committed());
+  const { offsets } = unwrap(await groupStub(env, vhost, group).committed());
   const committed = new Map(offsets.map((o) => [`${o.topic}\u0000${o.partition}`, o.offset]));
   return Promise.all(
     assignment.map(async (ref) => {
       const offset = committed.get(`${ref.topic}\u0000${ref.partition}`) ?? null;
       const position =
-        offset ?? (await resolveOffset(c, vhost, ref, reset === "earliest" ? "first" : "next"));
+        offset ?? (await resolveOffset(env, vhost, ref, reset === "earliest" ? "first" : "next"));
       return { ...ref, committed_offset: offset, position };
     }),
   );
@@ -124,7 +125,7 @@ export function groupRoutes(app: Hono<AppEnv>): void {
         member_id: answer.memberId,
         member_epoch: answer.memberEpoch,
         heartbeat_interval_ms: answer.heartbeatIntervalMs,
-        assignment: await positions(c, vhost, group, answer.assignment, body.auto_offset_reset),
+        assignment: await positions(c.env, vhost, group, answer.assignment, body.auto_offset_reset),
       });
     },
   });
@@ -201,7 +202,7 @@ export function groupRoutes(app: Hono<AppEnv>): void {
       const spec: OffsetSpec =
         body.to === "earliest" ? "first" : body.to === "latest" ? "next" : body.to;
       const offsets = await Promise.all(
-        refs.map(async (ref) => ({ ...ref, offset: await resolveOffset(c, vhost, ref, spec) })),
+        refs.map(async (ref) => ({ ...ref, offset: await resolveOffset(c.env, vhost, ref, spec) })),
       );
       unwrap(await groupStub(c.env, vhost, group).commit(undefined, undefined, offsets));
       return c.json({ offsets });

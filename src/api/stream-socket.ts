@@ -107,7 +107,8 @@ class StreamReaderSession {
         this.gate.add(frame.credit);
         return;
       case STREAM_FRAME.commit:
-        this.fail("bad_frame", "commit frames belong to consumer group connections");
+      case STREAM_FRAME.join:
+        this.fail("bad_frame", `${frame.type} frames belong to consumer group connections`);
         return;
       default: {
         const never: never = frame;

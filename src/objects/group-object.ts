@@ -52,6 +52,9 @@ export type DescribeResult = Result<{
   topics: { name: string; partitions: number }[];
 }>;
 
+const byPartition = (a: PartitionRef, b: PartitionRef): number =>
+  a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition;
+
 const unknownMember = (id: string) =>
   fail("not_found", `unknown member '${id}' in the group: join again with member_epoch 0`);
 
@@ -101,6 +104,7 @@ export class GroupObject extends DurableObject<Env> {
           lastSeen: now,
           target: [],
           current: [],
+          sent: [],
           joined: now,
         };
         members.push(member);
@@ -131,26 +135,30 @@ export class GroupObject extends DurableObject<Env> {
     this.store.markCreated(now);
     if (changed) this.rebalance(members);
 
-    // The member heartbeated after its last answer: what that answer took away is released.
+    // The member heartbeated after its last answer, so it has let go of what that answer no
+    // longer listed (KIP-848: a revoked partition is free once the member acknowledges).
+    const sentKeys = new Set(member.sent.map(partitionKey));
+    member.current = member.current.filter((p) => sentKeys.has(partitionKey(p)));
     const target = new Set(member.target.map(partitionKey));
-    member.current = member.current.filter((p) => target.has(partitionKey(p)));
     const ownedElsewhere = new Set(
       members.filter((m) => m !== member).flatMap((m) => m.current.map(partitionKey)),
     );
-    const holding = new Set(member.current.map(partitionKey));
-    const before = holding.size;
+    const tell = member.current.filter((p) => target.has(partitionKey(p)));
+    const telling = new Set(tell.map(partitionKey));
     for (const p of member.target) {
-      if (!holding.has(partitionKey(p)) && !ownedElsewhere.has(partitionKey(p))) {
+      const key = partitionKey(p);
+      if (!telling.has(key) && !ownedElsewhere.has(key)) {
+        tell.push(p);
+        telling.add(key);
         member.current.push(p);
-        holding.add(partitionKey(p));
       }
     }
-    if (holding.size !== before || member.epoch === 0 || request.memberEpoch === 0) {
+    tell.sort(byPartition);
+    const previous = JSON.stringify([...member.sent].sort(byPartition));
+    if (JSON.stringify(tell) !== previous || request.memberEpoch === 0) {
       member.epoch = Math.max(this.store.groupEpoch(), member.epoch + 1);
     }
-    member.current.sort((a, b) =>
-      a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition,
-    );
+    member.sent = tell;
     this.persist(members);
     await this.scheduleExpiry(members);
     return {
@@ -158,7 +166,7 @@ export class GroupObject extends DurableObject<Env> {
       memberId: member.id,
       memberEpoch: member.epoch,
       heartbeatIntervalMs: STREAM_LIMITS.heartbeatIntervalMs,
-      assignment: member.current,
+      assignment: member.sent,
     };
   }
 
@@ -208,7 +216,7 @@ export class GroupObject extends DurableObject<Env> {
         member_id: m.id,
         member_epoch: m.epoch,
         topics: m.topics,
-        assignment: m.current,
+        assignment: m.sent,
         target_assignment: m.target,
         session_timeout_ms: m.sessionMs,
         last_heartbeat: m.lastSeen,

@@ -12,6 +12,7 @@ import { offsetSpecSchema, type StreamMessage } from "./stream";
 export const STREAM_FRAME = {
   // reader -> broker
   subscribe: "subscribe",
+  join: "join",
   credit: "credit",
   commit: "commit",
   // broker -> reader
@@ -30,6 +31,28 @@ const streamReaderFrames = z.discriminatedUnion("type", [
     offset: offsetSpecSchema.default("next"),
     credit: credit.default(1000),
     encoding: z.enum(["auto", "base64"]).default("auto"),
+  }),
+  z.object({
+    type: z.literal(STREAM_FRAME.join),
+    topics: z.array(z.string().min(1).max(255)).min(1).max(64),
+    credit: credit.default(1000),
+    encoding: z.enum(["auto", "base64"]).default("auto"),
+    auto_offset_reset: z.enum(["earliest", "latest"]).default("latest"),
+    session_timeout_ms: z
+      .number()
+      .int()
+      .min(STREAM_LIMITS.minSessionTimeoutMs)
+      .max(STREAM_LIMITS.maxSessionTimeoutMs)
+      .default(STREAM_LIMITS.defaultSessionTimeoutMs),
+    /** Kafka's enable.auto.commit / auto.commit.interval.ms; 0 turns auto-commit off. */
+    auto_commit_interval_ms: z
+      .number()
+      .int()
+      .min(0)
+      .max(3_600_000)
+      .default(STREAM_LIMITS.defaultAutoCommitMs),
+    /** Also commit after this many delivered messages (0: by time only). */
+    auto_commit_messages: z.number().int().min(0).max(1_000_000).default(0),
   }),
   z.object({ type: z.literal(STREAM_FRAME.credit), credit: credit }),
   z.object({
@@ -90,6 +113,11 @@ export type StreamServerFrame =
       partition?: number;
       messages: WireStreamMessage[];
     }
-  | { type: typeof STREAM_FRAME.assignment; member_epoch: number; partitions: PartitionRef[] }
+  | {
+      type: typeof STREAM_FRAME.assignment;
+      member_id: string;
+      member_epoch: number;
+      partitions: (PartitionRef & { position: number })[];
+    }
   | { type: typeof STREAM_FRAME.commitOk; offsets: (PartitionRef & { offset: number })[] }
   | { type: typeof STREAM_FRAME.error; code: string; reason: string };

@@ -19,6 +19,7 @@ export const GROUP_MIGRATIONS: readonly Migration[] = [
       last_seen INTEGER NOT NULL,
       target TEXT NOT NULL,
       current TEXT NOT NULL,
+      sent TEXT NOT NULL,
       joined INTEGER NOT NULL
     )`,
     "CREATE TABLE topics (name TEXT PRIMARY KEY, partitions INTEGER NOT NULL)",
@@ -39,7 +40,10 @@ export interface Member {
   sessionMs: number;
   lastSeen: number;
   target: PartitionRef[];
+  /** What the broker may consider the member to own: granted, revocations not yet acknowledged. */
   current: PartitionRef[];
+  /** The assignment in the member's last answer. */
+  sent: PartitionRef[];
   readonly joined: number;
 }
 
@@ -51,6 +55,7 @@ interface MemberRow extends Record<string, SqlStorageValue> {
   last_seen: number;
   target: string;
   current: string;
+  sent: string;
   joined: number;
 }
 
@@ -90,17 +95,18 @@ export class GroupStore extends MetaStore {
         lastSeen: row.last_seen,
         target: fromJsonColumn<PartitionRef[]>(row.target, []),
         current: fromJsonColumn<PartitionRef[]>(row.current, []),
+        sent: fromJsonColumn<PartitionRef[]>(row.sent, []),
         joined: row.joined,
       }));
   }
 
   putMember(member: Member): void {
     this.sql.exec(
-      `INSERT INTO members (id, epoch, topics, session_ms, last_seen, target, current, joined)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO members (id, epoch, topics, session_ms, last_seen, target, current, sent, joined)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT(id) DO UPDATE SET epoch = excluded.epoch, topics = excluded.topics,
          session_ms = excluded.session_ms, last_seen = excluded.last_seen,
-         target = excluded.target, current = excluded.current`,
+         target = excluded.target, current = excluded.current, sent = excluded.sent`,
       member.id,
       member.epoch,
       toJsonColumn(member.topics),
@@ -108,6 +114,7 @@ export class GroupStore extends MetaStore {
       member.lastSeen,
       toJsonColumn(member.target),
       toJsonColumn(member.current),
+      toJsonColumn(member.sent),
       member.joined,
     );
   }
