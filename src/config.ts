@@ -182,3 +182,12 @@ export const STREAM_LIMITS = {
   /** Auto-commit defaults of a WebSocket group member (Kafka: auto.commit.interval.ms 5000). */
   defaultAutoCommitMs: 5000,
 } as const;
+
+/** The `notifications` topic POST /send appends to, keyed by recipient (docs/streams.md). */
+export const NOTIFICATION_TOPIC = {
+  name: "notifications",
+  /** Created with this many partitions on the first send when it does not exist yet. */
+  partitions: 4,
+  /** Kafka's default retention (log.retention.hours = 168). */
+  maxAge: "7D",
+} as const;

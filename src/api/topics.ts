@@ -7,8 +7,9 @@
  */
 import type { Hono } from "hono";
 import { BrokerError, unwrap } from "../errors";
-import { forgetTopic, produce, topicMetadata } from "../objects/produce";
-import { streamStub, topicStub, vhostStub } from "../objects/stubs";
+import { produce, topicMetadata } from "../objects/produce";
+import { streamStub } from "../objects/stubs";
+import { declareTopic, deleteTopic } from "../objects/topic-admin";
 import type { PublishedMessage } from "../protocol/message";
 import { decodePayload } from "../protocol/payload";
 import { checkStreamArguments } from "../protocol/stream";
@@ -92,44 +93,14 @@ export function topicRoutes(app: Hono<AppEnv>): void {
         partitions: body.partitions,
         arguments: body.arguments,
       };
-      const topic = topicStub(c.env, vhost, name);
-      const existing = await topic.info();
-      if (existing.ok) {
-        // Redeclaration: same partition count or 400, nothing else to do.
-        return c.body(null, unwrap(await topic.configure(declaration)).created ? 201 : 204);
-      }
-      const catalog = vhostStub(c.env, vhost);
-      for (let partition = 0; partition < body.partitions; partition++) {
-        unwrap(
-          await catalog.declareQueue({
-            name: partitionStreamName(name, partition),
-            vhost,
-            durable: true,
-            auto_delete: false,
-            exclusive: false,
-            arguments: { ...body.arguments, "x-queue-type": "stream" },
-          }),
-        );
-      }
-      unwrap(await topic.configure(declaration));
-      forgetTopic(vhost, name);
-      return c.body(null, 201);
+      const { created } = unwrap(await declareTopic(c.env, declaration));
+      return c.body(null, created ? 201 : 204);
     },
     DELETE: async (c) => {
       const vhost = vhostParam(c);
       const name = nameParam(c, "queue");
       requirePermission(c, vhost, "configure", "queue", name);
-      const topic = await requireTopic(c, vhost, name);
-      const catalog = vhostStub(c.env, vhost);
-      for (let partition = 0; partition < topic.partitions; partition++) {
-        const deleted = await catalog.deleteQueue(vhost, partitionStreamName(name, partition), {
-          ifEmpty: false,
-          ifUnused: false,
-        });
-        if (!deleted.ok && deleted.code !== "not_found") throw BrokerError.from(deleted);
-      }
-      unwrap(await topicStub(c.env, vhost, name).destroy());
-      forgetTopic(vhost, name);
+      unwrap(await deleteTopic(c.env, await requireTopic(c, vhost, name)));
       return c.body(null, 204);
     },
   });
