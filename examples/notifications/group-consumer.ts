@@ -45,7 +45,11 @@ class GroupMember {
   private positions = new Map<number, number>();
   private stopped = false;
 
-  constructor(readonly name: string) {}
+  readonly name: string;
+
+  constructor(name: string) {
+    this.name = name;
+  }
 
   async run(): Promise<void> {
     let nextBeat = 0;
@@ -121,8 +125,8 @@ const senders: [number, number, string][] = [
   [4, 1, "Lena liked your post: 'My weekend getaway!'"],
   [3, 4, "Rick shared your photo"],
 ];
-async function send(n: number): Promise<void> {
-  for (let i = 0; i < n; i++) {
+async function send(from: number, n: number): Promise<void> {
+  for (let i = from; i < from + n; i++) {
     const [from, to, message] = senders[i % senders.length] as [number, number, string];
     const response = await fetch(`${base}/send`, {
       method: "POST",
@@ -133,11 +137,26 @@ async function send(n: number): Promise<void> {
   }
 }
 
-await send(flag("--send", 0));
+// The topic POST /send appends to (it creates it too, on the first send).
+const declared = await fetch(`${base}/api/topics/${vhost}/${topic}`, {
+  method: "PUT",
+  headers: { Authorization: auth, "Content-Type": "application/json" },
+  body: JSON.stringify({ partitions: 4, arguments: { "x-max-age": "7D" } }),
+});
+if (!declared.ok) throw new Error(`declare topic: ${declared.status} ${await declared.text()}`);
+const count = flag("--send", 0);
 const one = new GroupMember("member-1");
 const two = new GroupMember("member-2");
 const running = [one.run(), two.run()];
-setTimeout(() => void one.stop(), flag("--stop-after", 5000));
+await send(0, count);
+setTimeout(
+  async () => {
+    await one.stop();
+    // Sent after member-1 left: member-2 reads them from every partition.
+    await send(count, count);
+  },
+  flag("--stop-after", 5000),
+);
 setTimeout(
   async () => {
     await two.stop();
@@ -146,5 +165,5 @@ setTimeout(
   },
   flag("--run", 10_000),
 );
-await send(flag("--send", 0));
+
 export {};
