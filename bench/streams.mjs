@@ -123,6 +123,9 @@ async function brokerConsume(base, stream, expected) {
         if (received >= expected) resolve();
       });
       ws.addEventListener("error", () => reject(new Error("WebSocket error")));
+      ws.addEventListener("close", (event) =>
+        reject(new Error(`WebSocket closed after ${received} messages (${event.code})`)),
+      );
     }),
     MAX_PHASE_MS,
     "stream consume",

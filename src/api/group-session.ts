@@ -24,10 +24,10 @@ import {
 import { partitionStreamName } from "../protocol/topic";
 import { type PartitionRef, partitionKey } from "../streams/assignor";
 import { CreditGate } from "../streams/credit-gate";
-import { PartitionPump } from "../streams/partition-pump";
 import type { AppEnv } from "./context";
 import { positions } from "./groups";
 import { nameParam } from "./params";
+import { PartitionPump } from "./partition-pump";
 import { resource } from "./routes";
 import { connect } from "./sockets";
 import { openSocket, sendFrame } from "./stream-socket";

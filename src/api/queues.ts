@@ -62,6 +62,25 @@ async function present(c: AppContext, queue: QueueDeclaration): Promise<Record<s
   };
 }
 
+/**
+ * A stream queue has no queue object: get and purge on it answer 400 with what to use instead
+ * (docs/streams.md), not 404.
+ */
+async function refuseStream<T extends { ok: boolean }>(
+  c: AppContext,
+  vhost: string,
+  name: string,
+  answer: T,
+): Promise<Extract<T, { ok: true }>> {
+  if (!answer.ok && (await streamStub(c.env, vhost, name).info()).ok) {
+    throw new BrokerError(
+      "bad_request",
+      `queue '${name}' in vhost '${vhost}' is a stream: read it with POST /api/streams/{vhost}/{name}/fetch or a stream reader`,
+    );
+  }
+  return unwrap(answer);
+}
+
 async function queuesOf(c: AppContext, vhost: string): Promise<Record<string, unknown>[]> {
   const { queues } = unwrap(await vhostStub(c.env, vhost).listQueues(vhost));
   return Promise.all(queues.map((queue) => present(c, queue)));
@@ -144,7 +163,7 @@ export function queueRoutes(app: Hono<AppEnv>): void {
       const vhost = vhostParam(c);
       const name = nameParam(c, "queue");
       requirePermission(c, vhost, "read", "queue", name);
-      unwrap(await queueStub(c.env, vhost, name).purge());
+      await refuseStream(c, vhost, name, await queueStub(c.env, vhost, name).purge());
       return c.body(null, 204);
     },
   });
@@ -155,9 +174,8 @@ export function queueRoutes(app: Hono<AppEnv>): void {
       const name = nameParam(c, "queue");
       const body = await parseBody(c, getBodySchema);
       requirePermission(c, vhost, "read", "queue", name);
-      const { messages } = unwrap(
-        await queueStub(c.env, vhost, name).get(body.count, body.ackmode),
-      );
+      const answer = await queueStub(c.env, vhost, name).get(body.count, body.ackmode);
+      const { messages } = await refuseStream(c, vhost, name, answer);
       return c.json(
         messages.map((message) => {
           const bytes =

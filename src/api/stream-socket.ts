@@ -17,10 +17,10 @@ import {
   type StreamServerFrame,
 } from "../protocol/stream-frames";
 import { CreditGate } from "../streams/credit-gate";
-import { PartitionPump } from "../streams/partition-pump";
 import type { AppEnv } from "./context";
 import { requirePermission } from "./guards";
 import { nameParam } from "./params";
+import { PartitionPump } from "./partition-pump";
 import { resource } from "./routes";
 import { connect } from "./sockets";
 

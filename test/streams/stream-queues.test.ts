@@ -151,6 +151,19 @@ describe("stream queues", () => {
     await expectError(transient, 400, "bad_request");
   });
 
+  it("answers get and purge on a stream with 400 and what to use instead", async () => {
+    await declareStream("sq-no-get");
+    const get = await call("POST", "/api/queues/%2F/sq-no-get/get", {
+      body: { count: 1, ackmode: "ack_requeue_false", encoding: "auto" },
+    });
+    expect((await expectError(get, 400, "bad_request")).reason).toMatch(/stream/);
+    await expectError(
+      await call("DELETE", "/api/queues/%2F/sq-no-get/contents"),
+      400,
+      "bad_request",
+    );
+  });
+
   it("deletes a stream and its log with the queue", async () => {
     await declareStream("sq-delete");
     await appendBatch("sq-delete", ["a"]);

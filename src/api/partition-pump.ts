@@ -7,7 +7,7 @@ import { STREAM_LIMITS } from "../config";
 import type { Env } from "../env";
 import { streamStub } from "../objects/stubs";
 import { STREAM_FRAME, type StreamServerFrame, wireMessage } from "../protocol/stream-frames";
-import type { CreditGate } from "./credit-gate";
+import type { CreditGate } from "../streams/credit-gate";
 
 export interface PumpTarget {
   readonly vhost: string;
