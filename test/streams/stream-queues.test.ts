@@ -1,6 +1,7 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { createUser, grant } from "../support/access";
 import { bindQueue, call, declareExchange, expectError, json, routed } from "../support/api";
 import { appendBatch, declareStream, fetchOk, fetchStream, payloads } from "./support";
 
@@ -162,6 +163,26 @@ describe("stream queues", () => {
       400,
       "bad_request",
     );
+  });
+
+  it("is declared by a definitions import and fetched only with read permission", async () => {
+    const definitions = {
+      queues: [
+        {
+          name: "sq-imported",
+          vhost: "/",
+          durable: true,
+          auto_delete: false,
+          arguments: { "x-queue-type": "stream", "x-max-age": "1D" },
+        },
+      ],
+    };
+    expect((await call("POST", "/api/definitions", { body: definitions })).status).toBe(204);
+    await appendBatch("sq-imported", ["a"]);
+    expect(payloads(await fetchOk("sq-imported", { offset: "first" }))).toEqual(["a"]);
+    const auth = await createUser("sq-no-read", "pw");
+    await grant("/", "sq-no-read", ".*", ".*", "^other$");
+    await expectError(await fetchStream("sq-imported", { offset: "first" }, { auth }), 403);
   });
 
   it("deletes a stream and its log with the queue", async () => {
