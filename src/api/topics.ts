@@ -8,7 +8,7 @@
 import type { Hono } from "hono";
 import { BrokerError, unwrap } from "../errors";
 import { produce, topicMetadata } from "../objects/produce";
-import { streamStub } from "../objects/stubs";
+import { streamStub, vhostStub } from "../objects/stubs";
 import { declareTopic, deleteTopic } from "../objects/topic-admin";
 import type { PublishedMessage } from "../protocol/message";
 import { decodePayload } from "../protocol/payload";
@@ -23,6 +23,17 @@ import {
 import { parseBody, parseWith, readJson } from "./body";
 import type { AppContext, AppEnv } from "./context";
 import { requirePermission } from "./guards";
+
+/** A topic is listed to those who may read it. */
+function seesResource(c: AppContext, vhost: string, name: string): boolean {
+  try {
+    requirePermission(c, vhost, "read", "queue", name);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 import { nameParam, vhostParam } from "./params";
 import { resource } from "./routes";
 import { fetchBodySchema, presentBounds } from "./streams";
@@ -73,6 +84,27 @@ async function describeTopic(
 }
 
 export function topicRoutes(app: Hono<AppEnv>): void {
+  resource(app, "/api/topics/:vhost", {
+    GET: async (c) => {
+      const vhost = vhostParam(c);
+      const { queues } = unwrap(await vhostStub(c.env, vhost).listQueues(vhost));
+      const names = [
+        ...new Set(
+          queues
+            .map((q) => q.arguments["x-topic"])
+            .filter((name): name is string => typeof name === "string"),
+        ),
+      ].filter((name) => seesResource(c, vhost, name));
+      const topics = await Promise.all(
+        names.map(async (name) => {
+          const meta = await topicMetadata(c.env, vhost, name);
+          return meta.ok ? describeTopic(c, meta.topic) : null;
+        }),
+      );
+      return c.json(topics.filter((t) => t !== null));
+    },
+  });
+
   resource(app, "/api/topics/:vhost/:name", {
     GET: async (c) => {
       const vhost = vhostParam(c);

@@ -26,7 +26,12 @@ export async function declareTopic(
       durable: true,
       auto_delete: false,
       exclusive: false,
-      arguments: { ...declaration.arguments, "x-queue-type": "stream" },
+      // `x-topic` marks the queue as a topic's partition, so the topic can be listed.
+      arguments: {
+        ...declaration.arguments,
+        "x-queue-type": "stream",
+        "x-topic": declaration.name,
+      },
     });
     if (!declared.ok) return declared;
   }

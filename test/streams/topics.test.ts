@@ -61,7 +61,7 @@ describe("partitioned topics", () => {
       const answer = await fetchPartition("tp-keys", expected[i] as number, { offset: "first" });
       expect(answer.messages.map((m) => m.key)).toContain(key);
     }
-  });
+  }, 20_000);
 
   it("keeps per-key order across a burst of concurrent produces", async () => {
     await declareTopic("tp-order", 4);
@@ -131,6 +131,10 @@ describe("partitioned topics", () => {
       last_offset: 1,
     });
     expect(topic.partition_details[0]).toMatchObject({ last_offset: -1 });
+    const listed = await json<{ name: string; partitions: number }[]>(
+      await call("GET", "/api/topics/%2F"),
+    );
+    expect(listed.find((t) => t.name === "tp-meta")?.partitions).toBe(3);
     // Each partition is a stream queue, as a super stream's partitions are.
     const queue = await json<{ type: string }>(await call("GET", "/api/queues/%2F/tp-meta-2"));
     expect(queue.type).toBe("stream");
