@@ -30,7 +30,7 @@ import { nameParam } from "./params";
 import { PartitionPump } from "./partition-pump";
 import { resource } from "./routes";
 import { connect } from "./sockets";
-import { openSocket, sendFrame } from "./stream-socket";
+import { holdConnection, openSocket, sendFrame } from "./stream-socket";
 
 type JoinFrame = Extract<StreamReaderFrame, { type: "join" }>;
 
@@ -80,6 +80,18 @@ class GroupMemberSession {
       case STREAM_FRAME.commit: {
         if (!this.join) {
           this.send({ type: STREAM_FRAME.error, code: "bad_frame", reason: "commit before join" });
+          return;
+        }
+        const access = await currentAccess(this.env, this.user);
+        const refused = frame.offsets.find(
+          (o) => !access || !allows(access, this.vhost, "read", "queue", o.topic),
+        );
+        if (refused) {
+          this.send({
+            type: STREAM_FRAME.error,
+            code: "access_refused",
+            reason: `read access to topic '${refused.topic}' in vhost '${this.vhost}' refused`,
+          });
           return;
         }
         const result = await groupStub(this.env, this.vhost, this.group).commit(
@@ -289,13 +301,17 @@ export function groupSocketRoutes(app: Hono<AppEnv>): void {
     GET: async (c) => {
       const vhost = await connect(c);
       const group = nameParam(c, "queue");
+      const release = await holdConnection(c, vhost);
       const [client, server] = openSocket();
       const session = new GroupMemberSession(server, c.env, vhost, group, c.get("principal").name);
       let frames = Promise.resolve();
       server.addEventListener("message", (event) => {
         frames = frames.then(() => session.receive(event.data));
       });
-      const closed = () => c.executionCtx.waitUntil(session.close());
+      const closed = () => {
+        release();
+        c.executionCtx.waitUntil(session.close());
+      };
       server.addEventListener("close", closed);
       server.addEventListener("error", closed);
       return new Response(null, { status: 101, webSocket: client });

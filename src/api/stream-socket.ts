@@ -7,9 +7,11 @@
  */
 import type { Hono } from "hono";
 import { allows } from "../access/user-access";
+import { LIMITS } from "../config";
 import type { Env } from "../env";
+import { unwrap } from "../errors";
 import { currentAccess } from "../objects/access-cache";
-import { streamStub } from "../objects/stubs";
+import { streamStub, vhostStub } from "../objects/stubs";
 import { errorFrame } from "../protocol/frames";
 import {
   parseStreamReaderFrame,
@@ -17,12 +19,32 @@ import {
   type StreamServerFrame,
 } from "../protocol/stream-frames";
 import { CreditGate } from "../streams/credit-gate";
-import type { AppEnv } from "./context";
+import type { AppContext, AppEnv } from "./context";
 import { requirePermission } from "./guards";
 import { nameParam } from "./params";
 import { PartitionPump } from "./partition-pump";
 import { resource } from "./routes";
 import { connect } from "./sockets";
+
+/**
+ * Counts a Worker-terminated stream connection against the vhost's max-connections, the way a
+ * producer connection is counted (refreshed while open), and answers the release for its close.
+ */
+export async function holdConnection(c: AppContext, vhost: string): Promise<() => void> {
+  const catalog = vhostStub(c.env, vhost);
+  const connection = crypto.randomUUID();
+  unwrap(await catalog.openConnection(vhost, connection, ""));
+  const heartbeat = setInterval(() => {
+    void catalog.touchConnection(connection);
+  }, LIMITS.producerHeartbeatMs);
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    clearInterval(heartbeat);
+    c.executionCtx.waitUntil(catalog.closeConnection(connection));
+  };
+}
 
 export function openSocket(): [WebSocket, WebSocket] {
   const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
@@ -138,6 +160,7 @@ export function streamSocketRoutes(app: Hono<AppEnv>): void {
       const vhost = await connect(c);
       const name = nameParam(c, "queue");
       requirePermission(c, vhost, "read", "queue", name);
+      const release = await holdConnection(c, vhost);
       const [client, server] = openSocket();
       const session = new StreamReaderSession(server, c.env, vhost, name, c.get("principal").name);
       let frames = Promise.resolve();
@@ -145,8 +168,12 @@ export function streamSocketRoutes(app: Hono<AppEnv>): void {
         // Frames are handled in order: a credit never overtakes its subscribe.
         frames = frames.then(() => session.receive(event.data));
       });
-      server.addEventListener("close", () => session.close());
-      server.addEventListener("error", () => session.close());
+      const closed = () => {
+        session.close();
+        release();
+      };
+      server.addEventListener("close", closed);
+      server.addEventListener("error", closed);
       return new Response(null, { status: 101, webSocket: client });
     },
   });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { createUser, grant } from "../support/access";
+import { createUser, createVhost, grant } from "../support/access";
+import { call } from "../support/api";
 import { type Frame, isType, openSocket, sleep, type TestSocket } from "../support/socket";
 import { appendBatch, declareStream } from "./support";
 
@@ -84,6 +85,27 @@ describe("stream readers on a WebSocket", () => {
     reader.send({ type: "subscribe", offset: 99 });
     expect((await reader.next(isType("error"))).code).toBe("bad_request");
     reader.close();
+  });
+
+  it("counts stream readers and group members against the vhost's max-connections", async () => {
+    await createVhost("ws-limited");
+    await grant("ws-limited", "guest");
+    await declareStream("ws-limited-stream", {}, "ws-limited");
+    const limit = await call("PUT", "/api/vhost-limits/ws-limited/max-connections", {
+      body: { value: 1 },
+    });
+    expect([201, 204]).toContain(limit.status);
+    const reader = await openSocket("/api/streams/ws-limited/ws-limited-stream/consume");
+    await expect(openSocket("/api/streams/ws-limited/ws-limited-stream/consume")).rejects.toThrow(
+      /403/,
+    );
+    await expect(openSocket("/api/groups/ws-limited/ws-limited-group/consume")).rejects.toThrow(
+      /403/,
+    );
+    reader.close();
+    await sleep(100);
+    const member = await openSocket("/api/groups/ws-limited/ws-limited-group/consume");
+    member.close();
   });
 
   it("refuses a reader without read permission on the stream", async () => {
