@@ -8,7 +8,8 @@
 //   BENCH_STREAM_OUTPUT=file               # where the report goes (default BENCHMARKS-streams.md)
 //
 // Scenarios, each bounded in time and count, all traffic to 127.0.0.1:
-//   1. produce to one partition: batches of 1,000 x 100-byte messages, 8 in flight
+//   1. produce to one partition: batches of 1,000 x 100-byte messages on 8 producer WebSockets,
+//      one batch in flight on each, each confirmed (produce_ok) once stored
 //   2. produce to 8 partitions: each batch to one partition (Kafka's sticky batches), and keyed
 //      with every batch split over the partitions
 //   3. consume from `first` a stream of BENCH_STREAM_MESSAGES (WebSocket reader, credit 10,000)
@@ -60,7 +61,47 @@ async function api(base, method, apiPath, body) {
   return text ? JSON.parse(text) : null;
 }
 
-/** Produces batches for `seconds` (or until `limit` messages), IN_FLIGHT at a time. */
+/** Opens a topic producer WebSocket (bounded wait). */
+async function openProducer(base, topic) {
+  const ws = new WebSocket(`${base.replace("http", "ws")}/api/topics/%2F/${topic}/producer`, {
+    headers: { Authorization: AUTH },
+  });
+  await withTimeout(
+    new Promise((resolve, reject) => {
+      ws.addEventListener("open", resolve, { once: true });
+      ws.addEventListener("error", () => reject(new Error("producer WebSocket error")), {
+        once: true,
+      });
+    }),
+    15_000,
+    "producer WebSocket open",
+  );
+  let waiting = null;
+  ws.addEventListener("message", (event) => {
+    const frame = JSON.parse(String(event.data));
+    const w = waiting;
+    waiting = null;
+    w?.(frame);
+  });
+  return {
+    /** Sends one produce frame and waits for its answer (one frame in flight per connection). */
+    send: (frame) =>
+      withTimeout(
+        new Promise((resolve) => {
+          waiting = resolve;
+          ws.send(JSON.stringify(frame));
+        }),
+        60_000,
+        "produce_ok",
+      ),
+    close: () => ws.close(),
+  };
+}
+
+/**
+ * Produces batches for `seconds` (or until `limit` messages) on IN_FLIGHT producer WebSockets,
+ * one batch in flight on each; every batch is confirmed before the next is sent on it.
+ */
 async function brokerProduce(
   base,
   topic,
@@ -69,7 +110,10 @@ async function brokerProduce(
   const deadline = Date.now() + seconds * 1000;
   let sent = 0;
   let batches = 0;
-  const worker = async () => {
+  const producers = await Promise.all(
+    Array.from({ length: IN_FLIGHT }, () => openProducer(base, topic)),
+  );
+  const worker = async (producer) => {
     while (Date.now() < deadline && sent < limit) {
       const n = Math.min(BATCH, limit - sent);
       sent += n;
@@ -81,16 +125,19 @@ async function brokerProduce(
         payload: PAYLOAD,
       }));
       batches++;
-      const answer = await api(base, "POST", `/api/topics/%2F/${topic}/produce`, { messages });
+      const answer = await producer.send({ type: "produce", seq: batches, messages });
       check(
-        answer.results.length === n && answer.results.every((r) => r.offset >= 0),
-        "produce results",
+        answer.type === "produce_ok" &&
+          answer.results.length === n &&
+          answer.results.every((r) => r.offset >= 0),
+        `produce answered ${JSON.stringify(answer).slice(0, 200)}`,
       );
     }
   };
   const started = Date.now();
-  await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
+  await Promise.all(producers.map(worker));
   const ms = Date.now() - started;
+  for (const p of producers) p.close();
   return { messages: sent, ms, rate: (sent / ms) * 1000 };
 }
 
@@ -348,7 +395,7 @@ const lines = [
   "",
   "| scenario | workers-broker | RabbitMQ 3.10 streams | broker / RabbitMQ |",
   "|---|---|---|---|",
-  `| produce, 1 partition (1,000-message batches, ${IN_FLIGHT} in flight, confirmed) | ${r(broker.one)} | ${r(rabbit.one)} | ${ratio(broker.one, rabbit.one)} |`,
+  `| produce, 1 partition (1,000-message batches, ${IN_FLIGHT} in flight, confirmed; broker: producer WebSockets) | ${r(broker.one)} | ${r(rabbit.one)} | ${ratio(broker.one, rabbit.one)} |`,
   `| produce, 8 partitions (each batch to one partition, as Kafka's sticky partitioner) | ${r(broker.eight)} | ${r(rabbit.eight)} | ${ratio(broker.eight, rabbit.eight)} |`,
   `| produce, 8 partitions (10,000 keys, each batch split over the partitions) | ${r(broker.eightKeyed)} | - | |`,
   `| consume from first, ${fmt(MESSAGES)} messages | ${r(broker.consume)} | ${r(rabbit.consume)} | ${ratio(broker.consume, rabbit.consume)} |`,

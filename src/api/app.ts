@@ -28,6 +28,7 @@ import { queueRoutes } from "./queues";
 import { socketRoutes } from "./sockets";
 import { streamSocketRoutes } from "./stream-socket";
 import { streamRoutes } from "./streams";
+import { topicProducerRoutes } from "./topic-producer";
 import { topicRoutes } from "./topics";
 import { userRoutes } from "./users";
 import { vhostLimitRoutes } from "./vhost-limits";
@@ -63,6 +64,7 @@ export function createApp(): Hono<AppEnv> {
   socketRoutes(app);
   streamSocketRoutes(app);
   groupSocketRoutes(app);
+  topicProducerRoutes(app);
   app.use("/api/*", requireLogin, requireManagementTag, loadVhosts);
   overviewRoutes(app);
   userRoutes(app);

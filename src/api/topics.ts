@@ -6,8 +6,9 @@
  * Declaring and deleting need configure on the topic, producing write, reading read.
  */
 import type { Hono } from "hono";
+import type { BrokerConfig } from "../config";
 import { BrokerError, unwrap } from "../errors";
-import { produce, topicMetadata } from "../objects/produce";
+import { type ProducedMessage, produce, topicMetadata } from "../objects/produce";
 import { streamStub, vhostStub } from "../objects/stubs";
 import { declareTopic, deleteTopic } from "../objects/topic-admin";
 import type { PublishedMessage } from "../protocol/message";
@@ -15,6 +16,7 @@ import { decodePayload } from "../protocol/payload";
 import { checkStreamArguments } from "../protocol/stream";
 import { wireMessage } from "../protocol/stream-frames";
 import {
+  type ProduceBody,
   partitionStreamName,
   produceBodySchema,
   type TopicDeclaration,
@@ -83,6 +85,43 @@ async function describeTopic(
   };
 }
 
+/** A produce body (HTTP or WebSocket frame) as the messages and producer stamp to append. */
+export function producedMessages(
+  topic: string,
+  body: ProduceBody,
+  config: BrokerConfig,
+): { messages: ProducedMessage[]; producer?: { id: string; sequence: number } } {
+  if ((body.producer_id === undefined) !== (body.sequence === undefined)) {
+    throw new BrokerError("bad_request", "producer_id and sequence go together");
+  }
+  const messages = body.messages.map((m, i): ProducedMessage => {
+    const decoded = decodePayload(m.payload, m.payload_encoding);
+    if (!(decoded instanceof Uint8Array)) {
+      throw new BrokerError(decoded.code, `messages.${i}: ${decoded.reason}`);
+    }
+    if (decoded.byteLength > config.maxMessageBytes) {
+      throw new BrokerError(
+        "payload_too_large",
+        `messages.${i}: message size ${decoded.byteLength} is larger than configured max size ${config.maxMessageBytes}`,
+      );
+    }
+    const message: PublishedMessage = {
+      exchange: topic,
+      routingKey: m.key ?? "",
+      properties: m.properties,
+      body: decoded,
+    };
+    return {
+      message,
+      key: m.key,
+      ...(m.partition === undefined ? {} : { partition: m.partition }),
+    };
+  });
+  return body.producer_id !== undefined && body.sequence !== undefined
+    ? { messages, producer: { id: body.producer_id, sequence: body.sequence } }
+    : { messages };
+}
+
 export function topicRoutes(app: Hono<AppEnv>): void {
   resource(app, "/api/topics/:vhost", {
     GET: async (c) => {
@@ -141,40 +180,10 @@ export function topicRoutes(app: Hono<AppEnv>): void {
     POST: async (c) => {
       const vhost = vhostParam(c);
       const name = nameParam(c, "queue");
-      const config = c.get("config");
       const body = parseWith(produceBodySchema, await readJson(c));
-      if ((body.producer_id === undefined) !== (body.sequence === undefined)) {
-        throw new BrokerError("bad_request", "producer_id and sequence go together");
-      }
       requirePermission(c, vhost, "write", "exchange", name);
       const topic = await requireTopic(c, vhost, name);
-      const messages = body.messages.map((m, i) => {
-        const decoded = decodePayload(m.payload, m.payload_encoding);
-        if (!(decoded instanceof Uint8Array)) {
-          throw new BrokerError(decoded.code, `messages.${i}: ${decoded.reason}`);
-        }
-        if (decoded.byteLength > config.maxMessageBytes) {
-          throw new BrokerError(
-            "payload_too_large",
-            `messages.${i}: message size ${decoded.byteLength} is larger than configured max size ${config.maxMessageBytes}`,
-          );
-        }
-        const message: PublishedMessage = {
-          exchange: name,
-          routingKey: m.key ?? "",
-          properties: m.properties,
-          body: decoded,
-        };
-        return {
-          message,
-          key: m.key,
-          ...(m.partition === undefined ? {} : { partition: m.partition }),
-        };
-      });
-      const producer =
-        body.producer_id !== undefined && body.sequence !== undefined
-          ? { id: body.producer_id, sequence: body.sequence }
-          : undefined;
+      const { messages, producer } = producedMessages(name, body, c.get("config"));
       const answer = unwrap(await produce(c.env, topic, messages, producer));
       return c.json({ results: answer.results, duplicate: answer.duplicate });
     },

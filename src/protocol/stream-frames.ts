@@ -4,10 +4,11 @@
  * `deliver` frame; credit is counted in messages (RabbitMQ's stream protocol counts chunks).
  */
 import { z } from "zod";
-import { STREAM_LIMITS } from "../config";
+import { LIMITS, STREAM_LIMITS } from "../config";
 import { type FrameParse, parseFrame } from "./frames";
 import { encodePayload, type PayloadEncoding } from "./payload";
 import { offsetSpecSchema, type StreamMessage } from "./stream";
+import { produceBodySchema } from "./topic";
 
 export const STREAM_FRAME = {
   // reader -> broker
@@ -15,11 +16,14 @@ export const STREAM_FRAME = {
   join: "join",
   credit: "credit",
   commit: "commit",
+  // producer -> broker (a topic producer connection)
+  produce: "produce",
   // broker -> reader
   subscribeOk: "subscribe_ok",
   deliver: "deliver",
   assignment: "assignment",
   commitOk: "commit_ok",
+  produceOk: "produce_ok",
   error: "error",
 } as const;
 
@@ -71,6 +75,18 @@ const streamReaderFrames = z.discriminatedUnion("type", [
 
 export type StreamReaderFrame = z.infer<typeof streamReaderFrames>;
 
+/** A produce frame: the HTTP produce body with its type and a sequence number for the answer. */
+const produceFrameSchema = produceBodySchema.extend({
+  type: z.literal(STREAM_FRAME.produce),
+  seq: z.number().int().positive(),
+});
+
+export type ProduceFrame = z.infer<typeof produceFrameSchema>;
+
+export function parseProduceFrame(text: string): FrameParse<ProduceFrame> {
+  return parseFrame(produceFrameSchema, text, LIMITS.maxRequestBytes);
+}
+
 export function parseStreamReaderFrame(text: string): FrameParse<StreamReaderFrame> {
   return parseFrame(streamReaderFrames, text, STREAM_LIMITS.maxStreamFrameBytes);
 }
@@ -120,4 +136,10 @@ export type StreamServerFrame =
       partitions: (PartitionRef & { position: number })[];
     }
   | { type: typeof STREAM_FRAME.commitOk; offsets: (PartitionRef & { offset: number })[] }
-  | { type: typeof STREAM_FRAME.error; code: string; reason: string };
+  | {
+      type: typeof STREAM_FRAME.produceOk;
+      seq: number;
+      results: { partition: number; offset: number }[];
+      duplicate: boolean;
+    }
+  | { type: typeof STREAM_FRAME.error; code: string; reason: string; seq?: number };

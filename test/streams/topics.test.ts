@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { murmur2 } from "../../src/streams/partitioner";
 import { createUser, grant } from "../support/access";
 import { call, expectError, json } from "../support/api";
+import { isType, openSocket } from "../support/socket";
 import { declareTopic, fetchPartition, produce, produceOk } from "./support";
 
 const kafkaPartition = (key: string, partitions: number): number => {
@@ -157,6 +158,35 @@ describe("partitioned topics", () => {
       [0, 1].map((p) => fetchPartition("tp-idem", p, { offset: "first" })),
     );
     expect(stored.flatMap((s) => s.messages)).toHaveLength(6);
+  });
+
+  it("takes produce frames on a producer WebSocket, answered in order with offsets", async () => {
+    await declareTopic("tp-ws", 2);
+    const producer = await openSocket("/api/topics/%2F/tp-ws/producer");
+    producer.send({
+      type: "produce",
+      seq: 1,
+      messages: [
+        { key: "a", payload: "1" },
+        { partition: 1, payload: "2" },
+      ],
+    });
+    producer.send({ type: "produce", seq: 2, messages: [{ partition: 1, payload: "3" }] });
+    producer.send({ type: "produce", seq: 3, messages: [{ partition: 9, payload: "x" }] });
+    producer.send("not json");
+    const first = await producer.next(isType("produce_ok"));
+    expect(first).toMatchObject({ seq: 1, duplicate: false });
+    expect((first.results as { partition: number }[]).map((r) => r.partition)).toEqual([
+      kafkaPartition("a", 2),
+      1,
+    ]);
+    expect(await producer.next(isType("produce_ok"))).toMatchObject({
+      seq: 2,
+      results: [{ partition: 1, offset: 1 }],
+    });
+    expect(await producer.next(isType("error"))).toMatchObject({ seq: 3, code: "bad_request" });
+    expect((await producer.next(isType("error"))).code).toBe("bad_frame");
+    producer.close();
   });
 
   it("refuses bad input with clear 4xx answers", async () => {
