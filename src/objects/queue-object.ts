@@ -247,6 +247,8 @@ export class QueueObject extends DurableObject<Env> {
       let revoked: Set<string>;
       try {
         revoked = await this.checkSockets();
+        // A check already running when this socket went stale may not have covered it.
+        if (!this.access.isCurrent(connection, Date.now())) revoked = await this.checkSockets();
       } catch (error) {
         console.error("checking a consumer's access failed", error);
         ws.send(JSON.stringify(errorFrame("unavailable", "access could not be checked: retry")));
