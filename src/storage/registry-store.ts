@@ -133,6 +133,7 @@ export class RegistryStore extends MetaStore {
    * hash changes, so sockets logged in before are closed (same hash, same identity).
    */
   putUser(user: UserRecord): void {
+    const before = this.userIdentity(user.name);
     this.sql.exec(
       `INSERT INTO users (name, password_hash, hashing_algorithm, tags, limits, identity) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT(name) DO UPDATE SET password_hash = excluded.password_hash,
@@ -146,6 +147,10 @@ export class RegistryStore extends MetaStore {
       toJsonColumn(user.limits),
       crypto.randomUUID(),
     );
+    // A ticket issued to the previous identity must not open a socket for the new one.
+    if (before !== undefined && before !== this.userIdentity(user.name)) {
+      this.sql.exec("DELETE FROM tickets WHERE user = ?", user.name);
+    }
   }
 
   /** The user's current identity (see putUser), or undefined when there is no such user. */

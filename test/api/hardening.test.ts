@@ -179,6 +179,15 @@ describe("a socket is bound to the identity that logged in", () => {
     kept.close();
   });
 
+  it("refuses a connection ticket issued before the user's password was set", async () => {
+    const auth = await createUser("hd-ticket", "old");
+    await grant("/", "hd-ticket");
+    const issued = await call("POST", "/api/tickets", { auth, body: { vhost: "/" } });
+    const { ticket } = await json<{ ticket: string }>(issued);
+    await createUser("hd-ticket", "new");
+    await expect(openSocket(`/api/publish/%2F?ticket=${ticket}`, null)).rejects.toThrow("401");
+  });
+
   it("closes a producer whose user was deleted and created again", async () => {
     await declareQueue("hd.producer");
     const auth = await createUser("hd-producer", "old");
