@@ -9,10 +9,8 @@
  * a member whose Worker vanishes is removed by the session timeout.
  */
 import type { Hono } from "hono";
-import { allows } from "../access/user-access";
 import { STREAM_LIMITS } from "../config";
 import type { Env } from "../env";
-import { currentAccess } from "../objects/access-cache";
 import { topicMetadata } from "../objects/produce";
 import { groupStub } from "../objects/stubs";
 import {
@@ -30,7 +28,13 @@ import { nameParam } from "./params";
 import { PartitionPump } from "./partition-pump";
 import { resource } from "./routes";
 import { connect } from "./sockets";
-import { holdConnection, openSocket, sendFrame } from "./stream-socket";
+import {
+  allowedNow,
+  holdConnection,
+  openSocket,
+  type SocketUser,
+  sendFrame,
+} from "./stream-socket";
 
 type JoinFrame = Extract<StreamReaderFrame, { type: "join" }>;
 
@@ -52,7 +56,7 @@ class GroupMemberSession {
     private readonly env: Env,
     private readonly vhost: string,
     private readonly group: string,
-    private readonly user: string,
+    private readonly user: SocketUser,
   ) {}
 
   async receive(data: unknown): Promise<void> {
@@ -82,10 +86,13 @@ class GroupMemberSession {
           this.send({ type: STREAM_FRAME.error, code: "bad_frame", reason: "commit before join" });
           return;
         }
-        const access = await currentAccess(this.env, this.user);
-        const refused = frame.offsets.find(
-          (o) => !access || !allows(access, this.vhost, "read", "queue", o.topic),
-        );
+        let refused: { topic: string } | undefined;
+        for (const o of frame.offsets) {
+          if (!(await allowedNow(this.env, this.user, this.vhost, "read", "queue", o.topic))) {
+            refused = o;
+            break;
+          }
+        }
         if (refused) {
           this.send({
             type: STREAM_FRAME.error,
@@ -133,9 +140,8 @@ class GroupMemberSession {
   }
 
   private async start(frame: JoinFrame): Promise<void> {
-    const access = await currentAccess(this.env, this.user);
     for (const topic of frame.topics) {
-      if (!access || !allows(access, this.vhost, "read", "queue", topic)) {
+      if (!(await allowedNow(this.env, this.user, this.vhost, "read", "queue", topic))) {
         this.fail(
           "access_refused",
           `read access to topic '${topic}' in vhost '${this.vhost}' refused`,
@@ -247,10 +253,7 @@ class GroupMemberSession {
       join.encoding,
       {
         send: (frame) => this.send(frame),
-        allowed: async () => {
-          const access = await currentAccess(this.env, this.user);
-          return access !== null && allows(access, this.vhost, "read", "queue", ref.topic);
-        },
+        allowed: () => allowedNow(this.env, this.user, this.vhost, "read", "queue", ref.topic),
         delivered: (_target, next, count) => {
           this.uncommitted.set(partitionKey(ref), { ...ref, offset: next });
           this.sinceCommit += count;
@@ -303,7 +306,7 @@ export function groupSocketRoutes(app: Hono<AppEnv>): void {
       const group = nameParam(c, "queue");
       const release = await holdConnection(c, vhost);
       const [client, server] = openSocket();
-      const session = new GroupMemberSession(server, c.env, vhost, group, c.get("principal").name);
+      const session = new GroupMemberSession(server, c.env, vhost, group, c.get("principal"));
       let frames = Promise.resolve();
       server.addEventListener("message", (event) => {
         frames = frames.then(() => session.receive(event.data));

@@ -6,7 +6,7 @@
  * slow each other down and the stream object keeps no per-reader state.
  */
 import type { Hono } from "hono";
-import { allows } from "../access/user-access";
+import { allows, type PermissionKind, type ResourceKind } from "../access/user-access";
 import { LIMITS } from "../config";
 import type { Env } from "../env";
 import { unwrap } from "../errors";
@@ -60,17 +60,41 @@ export function sendFrame(socket: WebSocket, frame: StreamServerFrame): void {
   }
 }
 
-/** Permission is checked again per read, through the per-isolate access cache. */
+/** Who opened a stream socket: the user name and the identity it logged in as. */
+export interface SocketUser {
+  readonly name: string;
+  readonly identity: string;
+}
+
+/**
+ * The user's current rights, as a producer connection checks them per frame: a user deleted and
+ * created again, or whose password was set, is someone else for this connection
+ * (docs/security.md). Cached per isolate (LIMITS.accessCacheMs).
+ */
+export async function allowedNow(
+  env: Env,
+  user: SocketUser,
+  vhost: string,
+  permission: PermissionKind,
+  kind: ResourceKind,
+  name: string,
+): Promise<boolean> {
+  const access = await currentAccess(env, user.name);
+  return (
+    access !== null &&
+    access.identity === user.identity &&
+    allows(access, vhost, permission, kind, name)
+  );
+}
+
+/** Read permission, checked again before each read. */
 export function readCheck(
   env: Env,
-  user: string,
+  user: SocketUser,
   vhost: string,
   name: string,
 ): () => Promise<boolean> {
-  return async () => {
-    const access = await currentAccess(env, user);
-    return access !== null && allows(access, vhost, "read", "queue", name);
-  };
+  return () => allowedNow(env, user, vhost, "read", "queue", name);
 }
 
 class StreamReaderSession {
@@ -82,7 +106,7 @@ class StreamReaderSession {
     private readonly env: Env,
     private readonly vhost: string,
     private readonly stream: string,
-    private readonly user: string,
+    private readonly user: SocketUser,
   ) {}
 
   async receive(data: unknown): Promise<void> {
@@ -162,7 +186,7 @@ export function streamSocketRoutes(app: Hono<AppEnv>): void {
       requirePermission(c, vhost, "read", "queue", name);
       const release = await holdConnection(c, vhost);
       const [client, server] = openSocket();
-      const session = new StreamReaderSession(server, c.env, vhost, name, c.get("principal").name);
+      const session = new StreamReaderSession(server, c.env, vhost, name, c.get("principal"));
       let frames = Promise.resolve();
       server.addEventListener("message", (event) => {
         // Frames are handled in order: a credit never overtakes its subscribe.

@@ -6,9 +6,7 @@
  * several connections for more in flight. Saves the per-request cost of HTTP.
  */
 import type { Hono } from "hono";
-import { allows } from "../access/user-access";
 import { BrokerError } from "../errors";
-import { currentAccess } from "../objects/access-cache";
 import { produce } from "../objects/produce";
 import { parseProduceFrame, STREAM_FRAME } from "../protocol/stream-frames";
 import type { AppEnv } from "./context";
@@ -16,7 +14,7 @@ import { requirePermission } from "./guards";
 import { nameParam } from "./params";
 import { resource } from "./routes";
 import { connect } from "./sockets";
-import { holdConnection, openSocket, sendFrame } from "./stream-socket";
+import { allowedNow, holdConnection, openSocket, sendFrame } from "./stream-socket";
 import { producedMessages, requireTopic } from "./topics";
 
 export function topicProducerRoutes(app: Hono<AppEnv>): void {
@@ -28,7 +26,7 @@ export function topicProducerRoutes(app: Hono<AppEnv>): void {
       const topic = await requireTopic(c, vhost, name);
       const release = await holdConnection(c, vhost);
       const [client, server] = openSocket();
-      const user = c.get("principal").name;
+      const user = c.get("principal");
       const config = c.get("config");
       const handle = async (data: unknown): Promise<void> => {
         const parsed = parseProduceFrame(typeof data === "string" ? data : "");
@@ -38,8 +36,7 @@ export function topicProducerRoutes(app: Hono<AppEnv>): void {
         }
         const frame = parsed.frame;
         try {
-          const access = await currentAccess(c.env, user);
-          if (!access || !allows(access, vhost, "write", "exchange", name)) {
+          if (!(await allowedNow(c.env, user, vhost, "write", "exchange", name))) {
             throw new BrokerError("access_refused", `write access to topic '${name}' refused`);
           }
           const { messages, producer } = producedMessages(name, frame, config);
