@@ -67,6 +67,12 @@ export class PartitionPump {
         this.hooks.failed(answer.code, answer.reason);
         return;
       }
+      // Checked again once the read returns: a long poll may have waited across a revocation.
+      if (answer.messages.length > 0 && !(await this.hooks.allowed())) {
+        this.hooks.failed("access_refused", `read access to '${this.target.stream}' refused`);
+        return;
+      }
+      if (this.stopped) return;
       // Credit may have been spent by another partition while this read waited.
       const granted = this.gate.take(answer.messages.length);
       const messages = answer.messages.slice(0, granted);

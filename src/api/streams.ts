@@ -6,16 +6,17 @@
 import type { Hono } from "hono";
 import { z } from "zod";
 import { STREAM_LIMITS } from "../config";
-import { unwrap } from "../errors";
+import { BrokerError, unwrap } from "../errors";
 import { streamStub } from "../objects/stubs";
 import { offsetSpecSchema } from "../protocol/stream";
 import { wireMessage } from "../protocol/stream-frames";
 import type { LogBounds } from "../storage/stream-store";
 import { parseBody } from "./body";
-import type { AppEnv } from "./context";
+import type { AppContext, AppEnv } from "./context";
 import { requirePermission } from "./guards";
 import { nameParam, vhostParam } from "./params";
 import { resource } from "./routes";
+import { allowedNow } from "./stream-socket";
 
 export const fetchBodySchema = z.object({
   offset: offsetSpecSchema,
@@ -49,6 +50,26 @@ export function presentBounds(bounds: LogBounds): Record<string, number | null> 
   };
 }
 
+/**
+ * A long poll may have waited across a revocation: read permission is checked again before
+ * anything it found is answered.
+ */
+export async function recheckAfterWait(
+  c: AppContext,
+  vhost: string,
+  name: string,
+  waitMs: number,
+  found: number,
+): Promise<void> {
+  if (
+    waitMs > 0 &&
+    found > 0 &&
+    !(await allowedNow(c.env, c.get("principal"), vhost, "read", "queue", name))
+  ) {
+    throw new BrokerError("access_refused", `read access to '${name}' in vhost '${vhost}' refused`);
+  }
+}
+
 export function streamRoutes(app: Hono<AppEnv>): void {
   resource(app, "/api/streams/:vhost/:name", {
     GET: async (c) => {
@@ -74,6 +95,7 @@ export function streamRoutes(app: Hono<AppEnv>): void {
           waitMs: body.wait_ms,
         }),
       );
+      await recheckAfterWait(c, vhost, name, body.wait_ms, answer.messages.length);
       return c.json({
         ...presentBounds(answer.bounds),
         messages: answer.messages.map((m) => wireMessage(m, body.encoding)),

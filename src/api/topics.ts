@@ -38,7 +38,7 @@ function seesResource(c: AppContext, vhost: string, name: string): boolean {
 
 import { nameParam, vhostParam } from "./params";
 import { resource } from "./routes";
-import { fetchBodySchema, presentBounds } from "./streams";
+import { fetchBodySchema, presentBounds, recheckAfterWait } from "./streams";
 
 export async function requireTopic(
   c: AppContext,
@@ -205,6 +205,7 @@ export function topicRoutes(app: Hono<AppEnv>): void {
           waitMs: body.wait_ms,
         }),
       );
+      await recheckAfterWait(c, vhost, name, body.wait_ms, answer.messages.length);
       return c.json({
         ...presentBounds(answer.bounds),
         topic: name,

@@ -110,6 +110,17 @@ describe("stream queues", () => {
     expect(payloads(await pending)).toEqual(["late"]);
   });
 
+  it("does not answer a long poll that waited across a revocation of read permission", async () => {
+    await declareStream("sq-revoked");
+    const auth = await createUser("sq-revoked-user", "pw");
+    await grant("/", "sq-revoked-user", ".*", ".*", ".*");
+    const pending = fetchStream("sq-revoked", { offset: "next", wait_ms: 5000 }, { auth });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await grant("/", "sq-revoked-user", ".*", ".*", "^other$");
+    await appendBatch("sq-revoked", ["secret"]);
+    await expectError(await pending, 403, "access_refused");
+  });
+
   it("deletes chunks older than x-max-age by alarm, never the newest", async () => {
     await declareStream("sq-age", { "x-max-age": "1h" });
     await appendBatch("sq-age", ["old-1", "old-2"]);

@@ -108,6 +108,19 @@ describe("stream readers on a WebSocket", () => {
     member.close();
   });
 
+  it("ends a reader whose read permission is revoked, at its next read", async () => {
+    await declareStream("ws-revoked");
+    const auth = await createUser("ws-revoked-user", "pw");
+    await grant("/", "ws-revoked-user", ".*", ".*", ".*");
+    const reader = await openSocket("/api/streams/%2F/ws-revoked/consume", auth);
+    reader.send({ type: "subscribe", offset: "next", credit: 10 });
+    await reader.next(isType("subscribe_ok"));
+    await grant("/", "ws-revoked-user", ".*", ".*", "^other$");
+    await appendBatch("ws-revoked", ["secret"]);
+    expect((await reader.next(isType("error"), 8000)).code).toBe("access_refused");
+    expect(reader.all("deliver")).toEqual([]);
+  }, 15_000);
+
   it("refuses a reader without read permission on the stream", async () => {
     await declareStream("ws-private");
     const auth = await createUser("ws-no-read", "pw");
