@@ -7,6 +7,7 @@
  * alarm that enforces ack deadlines and lease expiry.
  */
 import { DurableObject } from "cloudflare:workers";
+import { LIMITS } from "../config";
 import type { Env } from "../env";
 import { fail, type Result } from "../errors";
 import type { QueueDeclaration } from "../protocol/declarations";
@@ -69,6 +70,8 @@ export class QueueObject extends DurableObject<Env> {
   private readonly engine: QueueEngine;
   private readonly waiters: PullWaiter[] = [];
   private alarmAt: number | null = null;
+  /** When the next sweep for consumers whose users lost read access is due. */
+  private sweepAt = 0;
   private readonly access: ConnectionAccess;
   private frames: Promise<void> = Promise.resolve();
 
@@ -111,13 +114,22 @@ export class QueueObject extends DurableObject<Env> {
     return this.declaration ? { ok: true, stats: this.engine.stats() } : notFound();
   }
 
-  /** Stores a batch in order, atomically, then hands what it can to consumers and long polls. */
-  async enqueue(messages: readonly PublishedMessage[]): Promise<EnqueueResult> {
-    if (!this.declaration) return notFound();
-    if (this.engine.consumers.size > 0) await this.expelRevoked();
+  /**
+   * Stores a batch in order, atomically, then hands what it can to consumers and long polls.
+   * Nothing here waits for another object: the sweep for revoked consumers runs in the alarm,
+   * requested at most once per LIMITS.accessCacheMs while messages flow to consumers.
+   */
+  enqueue(messages: readonly PublishedMessage[]): EnqueueResult {
     if (!this.declaration) return notFound();
     const now = Date.now();
-    this.ctx.storage.transactionSync(() => this.engine.enqueue(messages, now));
+    // When the consumers' rights are due for a check, the messages wait (stored) for the alarm
+    // that checks them, so a user who lost read access gets nothing new.
+    const sweepDue = this.engine.consumers.size > 0 && now >= this.sweepAt;
+    if (sweepDue) {
+      this.sweepAt = now + LIMITS.accessCacheMs;
+      this.schedule(now);
+    }
+    this.ctx.storage.transactionSync(() => this.engine.enqueue(messages, now, !sweepDue));
     this.wakeWaiters(now);
     if (this.engine.consumers.size > 0) this.schedule();
     return { ok: true, stored: messages.length };
@@ -292,6 +304,7 @@ export class QueueObject extends DurableObject<Env> {
     const now = Date.now();
     this.alarmAt = null;
     this.engine.expire(now);
+    this.engine.dispatch(now);
     this.wakeWaiters(now);
     this.schedule();
   }
@@ -379,9 +392,13 @@ export class QueueObject extends DurableObject<Env> {
     }
   }
 
-  /** Sets the alarm for the earliest ack deadline, lease expiry or delayed message. */
-  private schedule(): void {
-    const next = this.engine.nextWakeup(Date.now());
+  /**
+   * Sets the alarm for the earliest ack deadline, lease expiry or delayed message, or `soon`
+   * (an access sweep) when that is earlier.
+   */
+  private schedule(soon?: number): void {
+    const wakeup = this.engine.nextWakeup(Date.now());
+    const next = soon === undefined ? wakeup : Math.min(soon, wakeup ?? soon);
     if (next === null) return;
     if (this.alarmAt === null || next < this.alarmAt) {
       this.alarmAt = next;
