@@ -4,6 +4,7 @@
  * again; deliveries of the lost connection were returned to the queue by the broker and come
  * again flagged `redelivered`, so their old ack functions do nothing.
  */
+import { Batcher } from "./batcher.ts";
 import { openReconnecting, type ReconnectOptions, type SocketConstructor } from "./sockets.ts";
 
 export interface Delivery {
@@ -31,12 +32,13 @@ export interface ConsumeOptions {
   readonly exclusive?: boolean;
   readonly ackTimeoutMs?: number;
   readonly reconnect?: ReconnectOptions;
+  /** Wait this long for more acks before sending them (default 0: the end of the tick). */
+  readonly lingerMs?: number;
 }
 
 export type Handler = (delivery: Delivery) => void | Promise<void>;
 
-interface DeliverFrame {
-  type: "deliver";
+interface DeliveryFields {
   delivery_tag: number;
   redelivered: boolean;
   delivery_count: number;
@@ -46,6 +48,16 @@ interface DeliverFrame {
   payload: string;
   payload_encoding: "string" | "base64";
 }
+
+/** One settlement waiting to be sent; consecutive ones of the same kind share a frame. */
+interface Settlement {
+  readonly type: "ack" | "nack";
+  readonly requeue: boolean;
+  readonly tag: number;
+}
+
+/** Tags per settling frame, inside the broker's LIMITS.maxTagsPerFrame and frame size. */
+const MAX_TAGS_PER_FRAME = 4000;
 
 function decodeBody(payload: string, encoding: "string" | "base64"): Uint8Array {
   if (encoding === "string") return new TextEncoder().encode(payload);
@@ -64,6 +76,7 @@ export class Consumer {
 
   private readonly handlerRef: Handler;
   private readonly options: ConsumeOptions;
+  private readonly settlements: Batcher<Settlement>;
 
   constructor(url: string, Socket: SocketConstructor, handler: Handler, options: ConsumeOptions) {
     this.handlerRef = handler;
@@ -73,8 +86,17 @@ export class Consumer {
       this.markReady = resolve;
     });
     this.socket = openReconnecting(url, Socket, options.reconnect);
+    this.settlements = new Batcher<Settlement>(
+      (items) => this.sendSettlements(items),
+      () => 8,
+      MAX_TAGS_PER_FRAME,
+      { lingerMs: options.lingerMs ?? 0 },
+    );
+    // Acks of a lost connection are void: its deliveries come again, flagged redelivered.
+    this.socket.addEventListener("close", () => this.settlements.clear());
     this.socket.addEventListener("open", () => {
       this.generation++;
+      this.settlements.clear();
       this.socket.send(
         JSON.stringify({
           type: "consume",
@@ -82,6 +104,7 @@ export class Consumer {
           prefetch: options.prefetch ?? 100,
           ack: options.ack ?? "manual",
           exclusive: options.exclusive ?? false,
+          batch: true,
           ...(options.ackTimeoutMs === undefined ? {} : { ack_timeout_ms: options.ackTimeoutMs }),
         }),
       );
@@ -91,6 +114,7 @@ export class Consumer {
 
   /** Stops consuming and closes the connection; unacked deliveries return to the queue. */
   close(): void {
+    this.settlements.flush(); // acks made before the close count (the broker handles them first)
     this.socket.close(1000, "consumer closed");
   }
 
@@ -98,16 +122,35 @@ export class Consumer {
     const frame = JSON.parse(text) as { type: string; code?: string; reason?: string };
     if (frame.type === "consume_ok") this.markReady();
     else if (frame.type === "error") this.onError(frame.code ?? "", frame.reason ?? "");
-    else if (frame.type === "deliver") void this.deliver(frame as unknown as DeliverFrame);
+    else if (frame.type === "deliver") {
+      // A batched frame carries a dispatch round's deliveries: the handler still sees one at a time, in order.
+      const { deliveries } = frame as { deliveries?: DeliveryFields[] };
+      if (deliveries) for (const delivery of deliveries) void this.deliver(delivery);
+      else void this.deliver(frame as unknown as DeliveryFields);
+    }
   }
 
-  private async deliver(frame: DeliverFrame): Promise<void> {
+  /** Sends waiting settlements: each run of the same kind as one frame with a tag list. */
+  private sendSettlements(items: Settlement[]): void {
+    let start = 0;
+    while (start < items.length) {
+      const first = items[start] as Settlement;
+      let end = start + 1;
+      while (end < items.length && items[end]?.type === first.type && items[end]?.requeue === first.requeue) end++;
+      const tags = items.slice(start, end).map((item) => item.tag);
+      const frame = first.type === "ack" ? { type: "ack", delivery_tags: tags } : { type: "nack", delivery_tags: tags, requeue: first.requeue };
+      this.socket.send(JSON.stringify(frame));
+      start = end;
+    }
+  }
+
+  private async deliver(frame: DeliveryFields): Promise<void> {
     const generation = this.generation;
     let settled = this.options.ack === "auto";
-    const settle = (message: Record<string, unknown>) => {
+    const settle = (type: "ack" | "nack", requeue: boolean) => {
       if (settled || generation !== this.generation) return;
       settled = true;
-      this.socket.send(JSON.stringify({ ...message, delivery_tag: frame.delivery_tag }));
+      this.settlements.add({ type, requeue, tag: frame.delivery_tag });
     };
     const delivery: Delivery = {
       exchange: frame.exchange,
@@ -119,11 +162,13 @@ export class Consumer {
       redelivered: frame.redelivered,
       deliveryCount: frame.delivery_count,
       deliveryTag: frame.delivery_tag,
-      ack: () => settle({ type: "ack" }),
-      nack: (requeue = true) => settle({ type: "nack", requeue }),
-      reject: (requeue = true) => settle({ type: "reject", requeue }),
+      ack: () => settle("ack", false),
+      nack: (requeue = true) => settle("nack", requeue),
+      // reject is a nack of one delivery (AMQP basic.reject): same frame, same effect.
+      reject: (requeue = true) => settle("nack", requeue),
       extend: (ms) => {
         if (!settled && generation === this.generation) {
+          this.settlements.flush(); // keep the order of this connection's frames
           this.socket.send(JSON.stringify({ type: "extend", delivery_tag: frame.delivery_tag, ack_timeout_ms: ms }));
         }
       },
