@@ -20,13 +20,20 @@ export class Batcher<T> {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private readonly lingerMs: number;
   private readonly maxBytes: number;
+  private readonly send: (items: T[]) => void;
+  private readonly sizeOf: (item: T) => number;
+  private readonly maxItems: number;
 
+  // No parameter properties: Node runs client/ by stripping types, which cannot rewrite them.
   constructor(
-    private readonly send: (items: T[]) => void,
-    private readonly sizeOf: (item: T) => number,
-    private readonly maxItems: number,
+    send: (items: T[]) => void,
+    sizeOf: (item: T) => number,
+    maxItems: number,
     options: BatchOptions = {},
   ) {
+    this.send = send;
+    this.sizeOf = sizeOf;
+    this.maxItems = maxItems;
     this.lingerMs = Math.max(0, options.lingerMs ?? 0);
     this.maxBytes = Math.max(1, options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES);
   }

@@ -69,6 +69,8 @@ export class Consumer {
   private readonly socket;
   private generation = 0;
   private markReady: () => void = () => {};
+  private markCancelled: () => void = () => {};
+  private cancelled = false;
   /** Resolves when the broker has accepted the subscription (consume_ok). */
   readonly ready: Promise<void>;
   /** Error frames from the broker (a refused consume, an unknown delivery tag, ...). */
@@ -97,6 +99,7 @@ export class Consumer {
     this.socket.addEventListener("open", () => {
       this.generation++;
       this.settlements.clear();
+      if (this.cancelled) return;
       this.socket.send(
         JSON.stringify({
           type: "consume",
@@ -112,6 +115,20 @@ export class Consumer {
     this.socket.addEventListener("message", (event) => this.receive(String(event.data)));
   }
 
+  /**
+   * Stops the subscription (basic.cancel) and resolves once the broker confirms; deliveries
+   * already on their way still reach the handler and can be acked. The connection stays open
+   * until close(). After a cancel the consumer does not subscribe again on reconnect.
+   */
+  cancel(): Promise<void> {
+    this.cancelled = true;
+    this.settlements.flush();
+    return new Promise((resolve) => {
+      this.markCancelled = resolve;
+      this.socket.send(JSON.stringify({ type: "cancel", tag: this.tag }));
+    });
+  }
+
   /** Stops consuming and closes the connection; unacked deliveries return to the queue. */
   close(): void {
     this.settlements.flush(); // acks made before the close count (the broker handles them first)
@@ -121,6 +138,7 @@ export class Consumer {
   private receive(text: string): void {
     const frame = JSON.parse(text) as { type: string; code?: string; reason?: string };
     if (frame.type === "consume_ok") this.markReady();
+    else if (frame.type === "cancel_ok") this.markCancelled();
     else if (frame.type === "error") this.onError(frame.code ?? "", frame.reason ?? "");
     else if (frame.type === "deliver") {
       // A batched frame carries a dispatch round's deliveries: the handler still sees one at a time, in order.

@@ -11,13 +11,7 @@ import { LIMITS } from "../config";
 import type { Env } from "../env";
 import { fail, type Result } from "../errors";
 import type { QueueDeclaration } from "../protocol/declarations";
-import {
-  type ConsumerFrame,
-  errorFrame,
-  FRAME,
-  parseConsumerFrame,
-  type ServerFrame,
-} from "../protocol/frames";
+import { errorFrame, FRAME, parseConsumerFrame, type ServerFrame } from "../protocol/frames";
 import type { PublishedMessage, StoredMessage } from "../protocol/message";
 import { describe } from "../protocol/names";
 import { fromJsonColumn, toJsonColumn } from "../storage/json-column";
