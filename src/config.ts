@@ -71,6 +71,11 @@ export const LIMITS = {
    * forgets at once.
    */
   accessCacheMs: 5000,
+  /**
+   * How long an isolate remembers that an Authorization header verified (its PBKDF2 result),
+   * valid only while the user's current password hash, re-read every accessCacheMs, is unchanged.
+   */
+  verifiedHeaderMs: 10 * 60_000,
   /** A producer connection refreshes its place in the vhost's connection count this often. */
   producerHeartbeatMs: 60_000,
   /** A producer connection not refreshed for this long is no longer counted. */
