@@ -957,7 +957,11 @@ function render({ started, m, results, checks }) {
   L.push("Reproduce:");
   L.push("");
   L.push("```sh");
-  L.push(SECONDS === 8 ? "npm run bench" : `BENCH_SECONDS=${SECONDS} npm run bench`);
+  const envs = ["BENCH_QUICK", "BENCH_SECONDS", "BENCH_ONLY", "BENCH_RUNNER"]
+    .filter((name) => process.env[name])
+    .map((name) => `${name}=${process.env[name]} `)
+    .join("");
+  L.push(envs === "" ? "npm run bench" : `${envs}node bench/run.mjs   # npm run bench runs it too`);
   L.push("```");
   L.push("");
   L.push(
