@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { LIMITS } from "../config";
 import { fieldTableSchema } from "./field-table";
+import { findIllFormed, illFormedReason } from "./unicode";
 
 export const FRAME = {
   // consumer -> queue
@@ -158,11 +159,16 @@ function parseJson(text: string, limit: number): FrameParse<unknown> {
   if (text.length > limit) {
     return { ok: false, code: "frame_too_large", reason: `frame is larger than ${limit} bytes` };
   }
+  let value: unknown;
   try {
-    return { ok: true, frame: JSON.parse(text) as unknown };
+    value = JSON.parse(text);
   } catch {
     return { ok: false, code: "bad_frame", reason: "frame is not valid JSON" };
   }
+  const illFormed = findIllFormed(text, value);
+  if (illFormed !== null)
+    return { ok: false, code: "bad_frame", reason: illFormedReason(illFormed) };
+  return { ok: true, frame: value };
 }
 
 function parseValue<T>(schema: z.ZodType<T>, value: unknown): FrameParse<T> {
