@@ -499,7 +499,7 @@ function render({ started, ours, rabbit, wallSeconds }) {
         .filter((x) => x?.http)
         .map(
           (x) =>
-            `${x.name} ${HTTP_CONCURRENCY.map((c) => `c=${c} ${fmt(x.http[c]?.p50 ?? null, 2)} / ${fmt(x.http[c]?.p99 ?? null, 2)}`).join(", ")}`,
+            `${x.name} ${HTTP_CONCURRENCY.map((c) => `c=${c} ${fmt(x.http?.[c]?.p50 ?? null, 2)} / ${fmt(x.http?.[c]?.p99 ?? null, 2)}`).join(", ")}`,
         )
         .join("; ") +
       ".",
@@ -517,7 +517,7 @@ function render({ started, ours, rabbit, wallSeconds }) {
   );
   L.push("");
   const roles = new Set();
-  const runs = [...ours, ...(rabbit?.suite ? [rabbit] : [])];
+  const runs = [...ours.filter((o) => o.suite), ...(rabbit?.suite ? [rabbit] : [])];
   for (const run of runs) {
     for (const r of run.suite.results)
       for (const k of Object.keys(r.cpu?.serverPctByRole ?? {})) roles.add(k);
@@ -628,6 +628,10 @@ function render({ started, ours, rabbit, wallSeconds }) {
 function checks(ours, rabbit) {
   const out = [];
   for (const o of ours) {
+    if (o.error) {
+      out.push({ what: `${o.name}: measured`, ok: false, detail: o.error });
+      continue;
+    }
     out.push(...o.suite.checks);
     for (const c of HTTP_CONCURRENCY) {
       const r = o.http[c];
@@ -680,7 +684,17 @@ async function main() {
     ({ ours, rabbit, wallSeconds } = last);
     when = new Date(last.started);
   } else {
-    for (const mode of RUNNERS) ours.push(await measureOurs(mode));
+    for (const mode of RUNNERS) {
+      try {
+        ours.push(await measureOurs(mode));
+      } catch (e) {
+        // One runner failing (it did not start, a scenario threw) still leaves the others'
+        // figures and a failed check in the report.
+        console.error(`${RUNNER_NAMES[mode]} failed: ${e?.stack ?? e}`);
+        const error = String(e?.message ?? e).split("\n")[0];
+        ours.push({ mode, name: RUNNER_NAMES[mode], error, http: null, suite: null, deep: null });
+      }
+    }
     rabbit = WITH_RABBITMQ ? await measureRabbitMQ() : { skipped: "BENCH_RABBITMQ=0" };
     wallSeconds = (Date.now() - started.getTime()) / 1000;
     fs.mkdirSync(path.dirname(LAST_RUN), { recursive: true });
