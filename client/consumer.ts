@@ -165,6 +165,7 @@ export class Consumer {
   private async deliver(frame: DeliveryFields): Promise<void> {
     const generation = this.generation;
     let settled = this.options.ack === "auto";
+    let body: Uint8Array | undefined;
     const settle = (type: "ack" | "nack", requeue: boolean) => {
       if (settled || generation !== this.generation) return;
       settled = true;
@@ -176,7 +177,11 @@ export class Consumer {
       properties: frame.properties,
       payload: frame.payload,
       payloadEncoding: frame.payload_encoding,
-      body: decodeBody(frame.payload, frame.payload_encoding),
+      // Decoded on first use: most handlers read `payload` and never pay for the bytes.
+      get body() {
+        body ??= decodeBody(frame.payload, frame.payload_encoding);
+        return body;
+      },
       redelivered: frame.redelivered,
       deliveryCount: frame.delivery_count,
       deliveryTag: frame.delivery_tag,
