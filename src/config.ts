@@ -52,6 +52,15 @@ export const LIMITS = {
   maxPullWaitMs: 20 * 1000,
   maxPullCount: 1000,
   maxNackDelayMs: 12 * 60 * 60 * 1000,
+  /** Delivery tags one ack/nack/reject frame may list (well inside maxConsumerFrameBytes). */
+  maxTagsPerFrame: 5000,
+  /**
+   * Payload bytes one batched deliver frame carries before the round starts another frame (at
+   * least one delivery per frame), so a consumer with a large prefetch never gets one huge frame.
+   */
+  maxDeliverFrameBytes: 1024 * 1024,
+  /** Largest publish frame carrying a list of messages (workerd accepts up to 32 MiB). */
+  maxPublishListFrameBytes: 16 * 1024 * 1024,
   /** Messages fetched per step while dispatching to consumers. */
   dispatchChunk: 100,
   /** Longest permission or topic-permission regex. */
@@ -72,6 +81,11 @@ export const LIMITS = {
    * forgets at once.
    */
   accessCacheMs: 5000,
+  /**
+   * How long an isolate remembers that an Authorization header verified (its PBKDF2 result),
+   * valid only while the user's current password hash, re-read every accessCacheMs, is unchanged.
+   */
+  verifiedHeaderMs: 10 * 60_000,
   /** A producer connection refreshes its place in the vhost's connection count this often. */
   producerHeartbeatMs: 60_000,
   /** A producer connection not refreshed for this long is no longer counted. */

@@ -10,13 +10,7 @@ import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
 import { fail, type Result } from "../errors";
 import type { QueueDeclaration } from "../protocol/declarations";
-import {
-  type ConsumerFrame,
-  errorFrame,
-  FRAME,
-  parseConsumerFrame,
-  type ServerFrame,
-} from "../protocol/frames";
+import { errorFrame, FRAME, parseConsumerFrame, type ServerFrame } from "../protocol/frames";
 import type { PublishedMessage, StoredMessage } from "../protocol/message";
 import { describe } from "../protocol/names";
 import { fromJsonColumn, toJsonColumn } from "../storage/json-column";
@@ -119,8 +113,12 @@ export class QueueObject extends DurableObject<Env> {
     return this.declaration ? { ok: true, stats: this.engine.stats() } : notFound();
   }
 
-  /** Stores a batch in order, atomically, then hands what it can to consumers and long polls. */
-  async enqueue(messages: readonly PublishedMessage[]): Promise<EnqueueResult> {
+  /**
+   * Stores a batch in order, atomically, then hands what it can to consumers and long polls.
+   * Nothing here waits for another object: dispatch delivers only to sockets whose access check
+   * is current and asks for the others to be checked off this path (src/objects/socket-access.ts).
+   */
+  enqueue(messages: readonly PublishedMessage[]): EnqueueResult {
     if (!this.declaration) return notFound();
     const now = Date.now();
     this.ctx.storage.transactionSync(() => this.engine.enqueue(messages, now));
