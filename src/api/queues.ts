@@ -4,7 +4,7 @@ import { z } from "zod";
 import { LIMITS } from "../config";
 import { BrokerError, unwrap } from "../errors";
 import type { QueueStats } from "../objects/queue-object";
-import { queueStub, vhostStub } from "../objects/stubs";
+import { queueStub, streamStub, vhostStub } from "../objects/stubs";
 import {
   checkQueueArguments,
   type QueueDeclaration,
@@ -12,6 +12,7 @@ import {
 } from "../protocol/declarations";
 import { isReservedName } from "../protocol/names";
 import { encodePayload } from "../protocol/payload";
+import { checkStreamArguments, isStreamDeclaration } from "../protocol/stream";
 import { parseBody } from "./body";
 import type { AppContext, AppEnv } from "./context";
 import { knownVhosts, requirePermission } from "./guards";
@@ -50,9 +51,13 @@ const DECLARATION_KEYS: ReadonlySet<string> = new Set([
 ]);
 
 async function present(c: AppContext, queue: QueueDeclaration): Promise<Record<string, unknown>> {
-  const answer = await queueStub(c.env, queue.vhost, queue.name).stats();
+  const stream = isStreamDeclaration(queue.arguments);
+  const answer = stream
+    ? await streamStub(c.env, queue.vhost, queue.name).stats()
+    : await queueStub(c.env, queue.vhost, queue.name).stats();
   const stats = answer.ok ? answer.stats : EMPTY_STATS;
-  const messageStats = answer.ok ? answer.messageStats : {};
+  // Streams keep offsets, not RabbitMQ's message_stats counters.
+  const messageStats = answer.ok && "messageStats" in answer ? answer.messageStats : {};
   return {
     name: queue.name,
     vhost: queue.vhost,
@@ -60,7 +65,7 @@ async function present(c: AppContext, queue: QueueDeclaration): Promise<Record<s
     auto_delete: queue.auto_delete,
     exclusive: queue.exclusive,
     arguments: queue.arguments,
-    type: "classic",
+    type: stream ? "stream" : "classic",
     state: "running",
     node: "workers",
     policy: null,
@@ -76,6 +81,25 @@ async function declaredQueues(c: AppContext, vhost: string): Promise<QueueDeclar
 
 function listQueues(c: AppContext, queues: QueueDeclaration[]) {
   return listPresented(c, queues, (queue) => present(c, queue), DECLARATION_KEYS);
+}
+
+/**
+ * A stream queue has no queue object: get and purge on it answer 400 with what to use instead
+ * (docs/streams.md), not 404.
+ */
+async function refuseStream<T extends { ok: boolean }>(
+  c: AppContext,
+  vhost: string,
+  name: string,
+  answer: T,
+): Promise<Extract<T, { ok: true }>> {
+  if (!answer.ok && (await streamStub(c.env, vhost, name).info()).ok) {
+    throw new BrokerError(
+      "bad_request",
+      `queue '${name}' in vhost '${vhost}' is a stream: read it with POST /api/streams/{vhost}/{name}/fetch or a stream reader`,
+    );
+  }
+  return unwrap(answer);
 }
 
 export function queueRoutes(app: Hono<AppEnv>): void {
@@ -111,8 +135,17 @@ export function queueRoutes(app: Hono<AppEnv>): void {
           `queue name '${name}' contains reserved prefix 'amq.*'`,
         );
       }
-      const badArgument = checkQueueArguments(body.arguments);
+      const badArgument =
+        checkQueueArguments(body.arguments) ??
+        (isStreamDeclaration(body.arguments) ? checkStreamArguments(body.arguments) : null);
       if (badArgument) throw BrokerError.from(badArgument);
+      if (isStreamDeclaration(body.arguments) && (!body.durable || body.auto_delete)) {
+        // RabbitMQ: streams are always durable and never auto-delete.
+        throw new BrokerError(
+          "bad_request",
+          "invalid property 'durable' or 'auto_delete' for a stream queue: streams are durable and not auto-delete",
+        );
+      }
       requirePermission(c, vhost, "configure", "queue", name);
       const deadLetter = body.arguments["x-dead-letter-exchange"];
       if (typeof deadLetter === "string") {
@@ -150,7 +183,7 @@ export function queueRoutes(app: Hono<AppEnv>): void {
       const vhost = vhostParam(c);
       const name = nameParam(c, "queue");
       requirePermission(c, vhost, "read", "queue", name);
-      unwrap(await queueStub(c.env, vhost, name).purge());
+      await refuseStream(c, vhost, name, await queueStub(c.env, vhost, name).purge());
       return c.body(null, 204);
     },
   });
@@ -161,9 +194,8 @@ export function queueRoutes(app: Hono<AppEnv>): void {
       const name = nameParam(c, "queue");
       const body = await parseBody(c, getBodySchema);
       requirePermission(c, vhost, "read", "queue", name);
-      const { messages } = unwrap(
-        await queueStub(c.env, vhost, name).get(body.count, body.ackmode),
-      );
+      const answer = await queueStub(c.env, vhost, name).get(body.count, body.ackmode);
+      const { messages } = await refuseStream(c, vhost, name, answer);
       return c.json(
         messages.map((message) => {
           const bytes =
