@@ -163,7 +163,7 @@ test("walks the vhost article: guest adds a vhost and user1, user1 declares, pub
   const vhosts = await p.locator('select[name="vhost"] option').allTextContents();
   assert.deepEqual(vhosts, ["All", "new-virtual-host"]);
   const menu = await p.locator("header nav a").allTextContents();
-  assert.deepEqual(menu, ["Overview", "Exchanges", "Queues", "Notifications"]);
+  assert.deepEqual(menu, ["Overview", "Exchanges", "Queues", "Topics", "Notifications"]);
   await p.locator('select[name="vhost"]').selectOption("new-virtual-host");
 
   // Declare a queue there.
@@ -334,10 +334,13 @@ test("every page renders for an administrator", { skip, timeout: 120_000 }, asyn
   await logIn(page, "guest", "guest");
   await api("PUT", "/api/exchanges/%2F/shots", { type: "topic" });
   await api("PUT", "/api/notification-users/%2F/7", { name: "Ada" });
+  assert.equal((await api("PUT", "/api/topics/%2F/shots-topic", { partitions: 2 })).status, 201);
   for (const [hash, heading, name] of [
     ["#/exchanges", "Exchanges", "exchanges"],
     ["#/exchanges/%2F/shots", "Exchange shots", "exchange"],
     ["#/queues", "Queues", "queues"],
+    ["#/topics", "Topics", "topics"],
+    ["#/topics/%2F/shots-topic", "Topic shots-topic", "topic"],
     ["#/definitions", "Definitions", "definitions"],
     ["#/notifications", "Notifications", "notifications"],
     ["#/notifications/7", "Notifications", "inbox"],

@@ -10,6 +10,7 @@ import { NotificationsPage } from "./notifications";
 import { OverviewPage } from "./overview";
 import { QueuePage } from "./queue";
 import { QueuesPage } from "./queues";
+import { TopicPage, TopicsPage } from "./topics";
 import { UserPage, UsersPage } from "./users";
 import { VhostsPage } from "./vhosts";
 
@@ -37,6 +38,7 @@ export const PAGES: readonly PageDef[] = [
     detail: ExchangePage,
   },
   { path: "queues", title: "Queues", admin: false, list: QueuesPage, detail: QueuePage },
+  { path: "topics", title: "Topics", admin: false, list: TopicsPage, detail: TopicPage },
   { path: "users", title: "Users", admin: true, list: UsersPage, detail: UserPage },
   { path: "vhosts", title: "Virtual hosts", admin: true, list: VhostsPage },
   { path: "definitions", title: "Definitions", admin: true, list: DefinitionsPage },
