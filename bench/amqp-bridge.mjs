@@ -6,7 +6,8 @@
 //   BENCH_AMQP_MESSAGES=20000 npm run bench:amqp
 //   BENCH_RABBITMQ=0 npm run bench:amqp      # without the RabbitMQ comparison
 //
-// Starts its own broker (test/support/wrangler-dev.mjs: wrangler dev, fresh state, free port),
+// Starts its own broker (test/support/wrangler-dev.mjs: as `npm start` runs it, or through
+// `wrangler dev` with BROKER_RUNNER=dev; fresh state, free port),
 // the bridge in this process on a free port, and a private RabbitMQ node when rabbitmq-server is
 // installed (bench/rabbitmq.mjs), then stops exactly those. Messages are 256 bytes, persistent;
 // publishing keeps up to 1,000 unconfirmed; consuming runs at prefetch 100 and acks each

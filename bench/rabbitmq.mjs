@@ -106,13 +106,18 @@ function runCtl(n, args) {
   return { ok: r.status === 0, out: `${r.stdout ?? ""}${r.stderr ?? ""}`.trim() };
 }
 
-export async function startRabbitMQ({ server, ctl }) {
+/**
+ * Starts a private node. `management: true` also enables the management plugin (its HTTP API
+ * on a free port of 127.0.0.1, answered as `node.httpPort`), to compare HTTP publishing.
+ */
+export async function startRabbitMQ({ server, ctl }, { management = false } = {}) {
   const amqp = (await import("amqplib")).default;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rabbitmq-bench-"));
   const port = await freePort();
   const distPort = await freePort();
   const epmdPort = await freePort();
   const ctlPorts = await freePortBlock(10);
+  const httpPort = management ? await freePort() : null;
   const file = (name, text) => {
     const p = path.join(dir, name);
     fs.writeFileSync(p, text);
@@ -130,11 +135,15 @@ export async function startRabbitMQ({ server, ctl }) {
         "loopback_users.guest = true",
         "log.console = false",
         "log.file.level = warning",
+        ...(management ? [`management.tcp.port = ${httpPort}`, `management.tcp.ip = ${HOST}`] : []),
         "",
       ].join("\n"),
     ),
     RABBITMQ_ADVANCED_CONFIG_FILE: path.join(dir, "advanced.config"),
-    RABBITMQ_ENABLED_PLUGINS_FILE: file("enabled_plugins", "[].\n"),
+    RABBITMQ_ENABLED_PLUGINS_FILE: file(
+      "enabled_plugins",
+      management ? "[rabbitmq_management].\n" : "[].\n",
+    ),
     RABBITMQ_MNESIA_BASE: path.join(dir, "mnesia"),
     RABBITMQ_LOG_BASE: path.join(dir, "log"),
     RABBITMQ_PID_FILE: path.join(dir, "rabbitmq.pid"),
@@ -173,6 +182,7 @@ export async function startRabbitMQ({ server, ctl }) {
     env,
     ctl,
     port,
+    httpPort,
     epmdPort,
     logPath,
     url: `amqp://guest:guest@${HOST}:${port}/%2F`,
@@ -188,6 +198,13 @@ export async function startRabbitMQ({ server, ctl }) {
       const conn = await withTimeout(node.amqp.connect(node.url), 5000, "AMQP connect");
       node.version = String(conn.connection.serverProperties?.version ?? "unknown");
       await conn.close();
+      if (httpPort !== null) {
+        const r = await fetch(`http://${HOST}:${httpPort}/api/overview`, {
+          headers: { Authorization: `Basic ${Buffer.from("guest:guest").toString("base64")}` },
+          signal: AbortSignal.timeout(5000),
+        });
+        if (r.status !== 200) throw new Error(`management API answered ${r.status}`);
+      }
       remember(node);
       return { node, startupMs: Date.now() - t0 };
     } catch (e) {

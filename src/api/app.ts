@@ -12,6 +12,8 @@ import type { AppEnv } from "./context";
 import { credentialRoutes } from "./credentials";
 import { definitionRoutes } from "./definitions";
 import { exchangeRoutes } from "./exchanges";
+import { groupSocketRoutes } from "./group-session";
+import { groupRoutes } from "./groups";
 import { loadVhosts } from "./guards";
 import { inboxRoutes } from "./inbox";
 import { inboxPageRoutes } from "./inbox-page";
@@ -24,6 +26,11 @@ import { publishRoutes } from "./publish";
 import { pullRoutes } from "./pull";
 import { queueRoutes } from "./queues";
 import { socketRoutes } from "./sockets";
+import { streamSocketRoutes } from "./stream-socket";
+import { streamRoutes } from "./streams";
+import { topicProducerRoutes } from "./topic-producer";
+import { topicRoutes } from "./topics";
+import { uiPageRoutes } from "./ui-page";
 import { userRoutes } from "./users";
 import { vhostLimitRoutes } from "./vhost-limits";
 import { vhostRoutes } from "./vhosts";
@@ -37,6 +44,7 @@ export function createApp(): Hono<AppEnv> {
   });
 
   app.get("/health", (c) => c.json({ status: "ok" }));
+  uiPageRoutes(app);
 
   // The notification app (docs/notifications.md): the article's routes and the inbox API answer
   // errors as the article does, and local development seeds the article's users first.
@@ -56,6 +64,9 @@ export function createApp(): Hono<AppEnv> {
   // WebSocket upgrades log in themselves (Basic or a connection ticket) and are client
   // operations, so they come before the management login and tag gate.
   socketRoutes(app);
+  streamSocketRoutes(app);
+  groupSocketRoutes(app);
+  topicProducerRoutes(app);
   app.use("/api/*", requireLogin, requireManagementTag, loadVhosts);
   overviewRoutes(app);
   userRoutes(app);
@@ -70,6 +81,9 @@ export function createApp(): Hono<AppEnv> {
   pullRoutes(app);
   bindingRoutes(app);
   notificationUserRoutes(app);
+  streamRoutes(app);
+  topicRoutes(app);
+  groupRoutes(app);
 
   app.notFound((c) => c.json(errorBody("not_found", "Not Found"), 404));
 

@@ -23,7 +23,7 @@ import { ProducerSession } from "./producer-session";
 import { resource } from "./routes";
 
 /** Logs the upgrade in (Basic or ticket) and answers the vhost it connects to. */
-async function connect(c: AppContext): Promise<string> {
+export async function connect(c: AppContext): Promise<string> {
   const ticket = c.req.query("ticket");
   if (ticket !== undefined) {
     const redeemed = unwrap(await redeemTicket(c.env, ticket, c.req.param("vhost") ?? ""));
@@ -55,6 +55,7 @@ export function socketRoutes(app: Hono<AppEnv>): void {
       unwrap(await catalog.openConnection(vhost, connection, name));
       const headers = new Headers(c.req.raw.headers);
       headers.set("X-Broker-User", c.get("principal").name);
+      headers.set("X-Broker-Identity", c.get("principal").identity);
       headers.set("X-Broker-Connection", connection);
       const response = await queueStub(c.env, vhost, name).fetch(
         new Request(c.req.raw, { headers }),
@@ -88,7 +89,7 @@ export function socketRoutes(app: Hono<AppEnv>): void {
         server,
         c.env,
         vhost,
-        c.get("principal").name,
+        c.get("principal"),
         c.get("config"),
       );
       server.addEventListener("message", (event) => session.receive(event.data));

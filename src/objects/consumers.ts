@@ -13,6 +13,8 @@ export interface Consumer {
   readonly autoAck: boolean;
   readonly exclusive: boolean;
   readonly ackTimeoutMs: number;
+  /** Gets a dispatch round's deliveries as one frame. */
+  readonly batch: boolean;
   readonly registered: number;
   unacked: number;
 }
@@ -24,8 +26,13 @@ interface ConsumerRow extends Record<string, SqlStorageValue> {
   auto_ack: number;
   exclusive: number;
   ack_timeout_ms: number;
+  batch: number;
   registered: number;
 }
+
+/** Whether a connection may receive now (its access is current); see src/objects/socket-access.ts. */
+type Eligible = (connection: string) => boolean;
+const always: Eligible = () => true;
 
 export class ConsumerSet {
   private consumers: Consumer[] = [];
@@ -44,6 +51,7 @@ export class ConsumerSet {
         autoAck: row.auto_ack === 1,
         exclusive: row.exclusive === 1,
         ackTimeoutMs: row.ack_timeout_ms,
+        batch: row.batch === 1,
         registered: row.registered,
         unacked: 0,
       }));
@@ -75,13 +83,14 @@ export class ConsumerSet {
     const last = this.consumers[this.consumers.length - 1]?.registered ?? 0;
     const added: Consumer = { ...consumer, registered: Math.max(now, last + 1), unacked: 0 };
     this.sql.exec(
-      "INSERT INTO consumers (connection, tag, prefetch, auto_ack, exclusive, ack_timeout_ms, registered) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      "INSERT INTO consumers (connection, tag, prefetch, auto_ack, exclusive, ack_timeout_ms, batch, registered) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
       added.connection,
       added.tag,
       added.prefetch,
       added.autoAck ? 1 : 0,
       added.exclusive ? 1 : 0,
       added.ackTimeoutMs,
+      added.batch ? 1 : 0,
       added.registered,
     );
     this.consumers.push(added);
@@ -137,25 +146,31 @@ export class ConsumerSet {
   }
 
   /** How many more deliveries the consumers can take now (Infinity with an unlimited one). */
-  capacity(singleActive: boolean): number {
+  capacity(singleActive: boolean, eligible: Eligible = always): number {
     const candidates = singleActive ? this.consumers.slice(0, 1) : this.consumers;
     let room = 0;
     for (const c of candidates) {
+      if (!eligible(c.connection)) continue;
       room += c.prefetch === 0 ? Number.POSITIVE_INFINITY : Math.max(0, c.prefetch - c.unacked);
     }
     return room;
   }
 
   /**
-   * The consumer whose turn it is and who may take one more delivery, or null. With a single
+   * The consumer whose turn it is and who may take one more delivery (and whose connection is
+   * eligible), or null. With a single
    * active consumer (x-single-active-consumer) only the earliest registered consumer receives.
    */
-  next(singleActive: boolean): Consumer | null {
+  next(singleActive: boolean, eligible: Eligible = always): Consumer | null {
     const candidates = singleActive ? this.consumers.slice(0, 1) : this.consumers;
     for (let i = 0; i < candidates.length; i++) {
       const index = (this.turn + i) % candidates.length;
       const consumer = candidates[index];
-      if (consumer && (consumer.prefetch === 0 || consumer.unacked < consumer.prefetch)) {
+      if (
+        consumer &&
+        (consumer.prefetch === 0 || consumer.unacked < consumer.prefetch) &&
+        eligible(consumer.connection)
+      ) {
         this.turn = index + 1;
         return consumer;
       }
