@@ -96,9 +96,10 @@ const notes = [];
 const broker = await startWranglerDev({ prefix: "bench-amqp-" });
 const bridge = await startBridge({ broker: broker.url, port: 0 });
 try {
+  const how = broker.mode === "dev" ? "wrangler dev" : "as npm start runs it";
   rows.push(
     await measure(
-      "amqplib -> bridge -> broker (wrangler dev)",
+      `amqplib -> bridge -> broker (${how})`,
       `amqp://guest:guest@127.0.0.1:${bridge.port}`,
     ),
   );
