@@ -31,6 +31,9 @@ type Unacked =
   | { readonly kind: "delivery"; readonly link: Link; readonly delivery: Delivery }
   | { readonly kind: "lease"; readonly queue: string; readonly lease: string };
 
+/** How long a consumer's acks wait for more before leaving in one broker frame. */
+const ACK_LINGER_MS = 3;
+
 /** How long basic.consume and basic.cancel wait for the broker's answer. */
 const CONSUME_TIMEOUT_MS = 30_000;
 
@@ -108,10 +111,15 @@ export class Deliveries {
       f.arguments !== null && typeof f.arguments === "object"
         ? (f.arguments as Record<string, unknown>)
         : {};
+    const prefetch = noAck ? 0 : this.brokerPrefetch();
     const consumer = session.consume(queue, (delivery) => this.onDelivery(link, delivery, nowait), {
       tag,
-      prefetch: noAck ? 0 : this.brokerPrefetch(),
+      prefetch,
       ack: noAck ? "auto" : "manual",
+      // AMQP clients ack one delivery per frame, a few per TCP read: acks wait up to ACK_LINGER_MS
+      // to share a broker frame (Kafka's linger.ms), else each frame carries about one ack and
+      // the broker's per-frame cost bounds the rate. At prefetch 1 nothing else could join.
+      lingerMs: prefetch === 1 ? 0 : ACK_LINGER_MS,
       exclusive: f.exclusive === true,
       ...(Object.keys(args).length > 0 ? { arguments: args } : {}),
     });
