@@ -88,17 +88,31 @@ function project(items: Item[], columns: string | undefined): Item[] {
  * The list query over records that need an RPC each to present (a queue's counts live in its own
  * object): when the page can be chosen from the records alone (no sort, or a sort on one of
  * `recordKeys`), only the page's records are presented, so a page of 10,000 queues costs one
- * page of calls, not 10,000. A sort on a presented column (messages, rates) presents them all.
+ * page of calls, not 10,000. A sort on a presented column (messages, rates) needs every record's
+ * figures: with `fromSnapshot` (rows in record order from a snapshot kept elsewhere, such as the
+ * vhost's latest queue reports) the sort runs on the snapshot and only the page's rows are
+ * presented fresh; without it, every record is presented, up to LIMITS.maxFanOut.
  */
 export async function listPresented<T extends object>(
   c: AppContext,
   records: readonly T[],
   present: (record: T) => Promise<Item>,
   recordKeys: ReadonlySet<string>,
+  fromSnapshot?: (records: readonly T[]) => Promise<Item[]>,
 ): Promise<Item[] | Paged<Item>> {
   const sort = c.req.query("sort");
   const cheap = sort === undefined || sort === "" || recordKeys.has(sort.split(".")[0] ?? "");
-  if (!cheap || c.req.query("page") === undefined) {
+  const paged = c.req.query("page") !== undefined;
+  if (fromSnapshot && (!cheap || (!paged && records.length > LIMITS.maxFanOut))) {
+    const rows = await fromSnapshot(records);
+    if (!paged) return listAnswer(c, rows);
+    const recordOf = new Map(rows.map((row, index) => [row, records[index] as T]));
+    const page = listAnswer(c, rows, false) as Paged<Item>;
+    // The order is the snapshot's; the rows shown are fresh (one call per row of the page).
+    const fresh = await Promise.all(page.items.map((row) => present(recordOf.get(row) as T)));
+    return { ...page, items: project(fresh, c.req.query("columns")) };
+  }
+  if (!cheap || !paged) {
     if (records.length > LIMITS.maxFanOut) {
       throw new BrokerError(
         "bad_request",
@@ -108,9 +122,9 @@ export async function listPresented<T extends object>(
     return listAnswer(c, await mapLimited(records, LIMITS.fanOutConcurrency, present));
   }
   // Records are plain objects: the query reads their fields by name, as it does presented items.
-  const paged = listAnswer(c, records as unknown as Item[], false) as Paged<Item>;
-  const presented = await Promise.all(paged.items.map((record) => present(record as T)));
-  return { ...paged, items: project(presented, c.req.query("columns")) };
+  const page = listAnswer(c, records as unknown as Item[], false) as Paged<Item>;
+  const presented = await Promise.all(page.items.map((record) => present(record as T)));
+  return { ...page, items: project(presented, c.req.query("columns")) };
 }
 
 /** Applies the list query to `items` (already in default order) and shapes the answer. */

@@ -3,6 +3,7 @@ import type { Hono } from "hono";
 import { z } from "zod";
 import { LIMITS } from "../config";
 import { BrokerError, unwrap } from "../errors";
+import type { MessageStatsSnapshot } from "../objects/message-stats";
 import type { QueueStats } from "../objects/queue-object";
 import { queueStub, streamStub, vhostStub } from "../objects/stubs";
 import {
@@ -58,6 +59,36 @@ async function present(c: AppContext, queue: QueueDeclaration): Promise<Record<s
   const stats = answer.ok ? answer.stats : EMPTY_STATS;
   // Streams keep offsets, not RabbitMQ's message_stats counters.
   const messageStats = answer.ok && "messageStats" in answer ? answer.messageStats : {};
+  return row(queue, stats, messageStats);
+}
+
+/**
+ * Every queue's row from its vhost's snapshot (the queues' latest reports, at most about a
+ * second old): one call per vhost. Streams report nothing there and show zeros until presented.
+ */
+async function fromSnapshot(
+  c: AppContext,
+  queues: readonly QueueDeclaration[],
+): Promise<Record<string, unknown>[]> {
+  const vhosts = [...new Set(queues.map((queue) => queue.vhost))];
+  const answers = await Promise.all(
+    vhosts.map(async (vhost) => unwrap(await vhostStub(c.env, vhost).queueReports(vhost)).reports),
+  );
+  const reports = new Map(vhosts.map((vhost, index) => [vhost, answers[index] ?? {}]));
+  return queues.map((queue) => {
+    const report = reports.get(queue.vhost)?.[queue.name];
+    if (!report) return row(queue, EMPTY_STATS, {});
+    const { message_stats, ...stats } = report;
+    return row(queue, stats, message_stats);
+  });
+}
+
+function row(
+  queue: QueueDeclaration,
+  stats: QueueStats,
+  messageStats: MessageStatsSnapshot,
+): Record<string, unknown> {
+  const stream = isStreamDeclaration(queue.arguments);
   return {
     name: queue.name,
     vhost: queue.vhost,
@@ -80,7 +111,13 @@ async function declaredQueues(c: AppContext, vhost: string): Promise<QueueDeclar
 }
 
 function listQueues(c: AppContext, queues: QueueDeclaration[]) {
-  return listPresented(c, queues, (queue) => present(c, queue), DECLARATION_KEYS);
+  return listPresented(
+    c,
+    queues,
+    (queue) => present(c, queue),
+    DECLARATION_KEYS,
+    (all) => fromSnapshot(c, all),
+  );
 }
 
 /**

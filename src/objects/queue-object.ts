@@ -25,6 +25,7 @@ import {
   type QueueStats,
   type Settlement,
 } from "./queue-engine";
+import { type QueueReport, QueueReporter } from "./queue-report";
 import { SocketAccess } from "./socket-access";
 import { vhostStub } from "./stubs";
 
@@ -80,6 +81,8 @@ export class QueueObject extends DurableObject<Env> {
   private frames: Promise<void> = Promise.resolve();
   private accessCheckQueued = false;
   private resumeQueued = false;
+  /** Reports the counts to the vhost's catalog, throttled, off every message path. */
+  readonly reports: QueueReporter;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -98,6 +101,13 @@ export class QueueObject extends DurableObject<Env> {
         mayDeliver: (connection) => this.mayDeliver(connection),
         resumeLater: () => this.resumeLater(),
       },
+    );
+    this.reports = new QueueReporter(
+      () => {
+        const stats = this.stats();
+        return stats.ok ? { ...stats.stats, message_stats: stats.messageStats } : null;
+      },
+      (report) => this.sendReport(report),
     );
     // Keep-alive pings are answered without waking the object.
     ctx.setWebSocketAutoResponse(
@@ -158,6 +168,7 @@ export class QueueObject extends DurableObject<Env> {
     this.ctx.storage.transactionSync(() => this.engine.enqueue(messages, now));
     this.wakeWaiters(now);
     if (this.engine.consumers.size > 0) this.schedule();
+    this.reports.changed();
     return { ok: true, stored: messages.length };
   }
 
@@ -165,6 +176,7 @@ export class QueueObject extends DurableObject<Env> {
     if (!this.declaration) return notFound();
     const requeue = ackmode === "ack_requeue_true" || ackmode === "reject_requeue_true";
     const messages = this.engine.get(count, requeue, Date.now());
+    this.reports.changed();
     return { ok: true, messages };
   }
 
@@ -200,7 +212,9 @@ export class QueueObject extends DurableObject<Env> {
 
   purge(): Result<{ purged: number }> {
     if (!this.declaration) return notFound();
-    return { ok: true, purged: this.engine.purge() };
+    const purged = this.engine.purge();
+    this.reports.changed();
+    return { ok: true, purged };
   }
 
   /** Deletes the queue and its messages; consumers get a cancel frame and their sockets close. */
@@ -229,6 +243,7 @@ export class QueueObject extends DurableObject<Env> {
       this.sql.exec("DELETE FROM meta");
     });
     this.declaration = null;
+    this.reports.stop();
     void this.ctx.storage.deleteAlarm();
     this.alarmAt = null;
     return { ok: true, removed: stats.messages };
@@ -453,6 +468,19 @@ export class QueueObject extends DurableObject<Env> {
     );
   }
 
+  private sendReport(report: QueueReport): Promise<unknown> {
+    const declaration = this.declaration;
+    if (!declaration) return Promise.resolve();
+    const sent = vhostStub(this.env, declaration.vhost).reportQueue(declaration.name, report);
+    this.ctx.waitUntil(
+      sent.then(
+        () => undefined,
+        () => undefined,
+      ),
+    );
+    return sent;
+  }
+
   /** Hands ready messages to long polls, oldest waiter first. */
   private wakeWaiters(now: number): void {
     while (this.waiters.length > 0 && this.engine.stats().messages_ready > 0) {
@@ -476,6 +504,8 @@ export class QueueObject extends DurableObject<Env> {
 
   /** Sets the alarm for the earliest ack deadline, lease expiry or delayed message. */
   private schedule(): void {
+    // Every path that changes counts (deliveries, acks, leases, closes) ends here.
+    this.reports.changed();
     const next = this.engine.nextWakeup(Date.now());
     if (next === null) return;
     if (this.alarmAt === null || next < this.alarmAt) {

@@ -32,6 +32,7 @@ import {
 import { ConnectionStore } from "../storage/connection-store";
 import { migrate } from "../storage/migrations";
 import { notificationsExchange } from "./notification-exchange";
+import { type QueueReport, sumReports } from "./queue-report";
 import { exchangeStub, inboxStub, queueStub, streamStub } from "./stubs";
 import { checkTopology, type Topology } from "./topology-check";
 
@@ -54,6 +55,8 @@ const NOT_FOUND = (): Failure => fail("not_found", "Not Found");
 export class VhostObject extends DurableObject<Env> {
   private readonly store: CatalogStore;
   private readonly connections: ConnectionStore;
+  /** Each queue's latest report (src/objects/queue-report.ts), loaded from storage on first use. */
+  private reports: Map<string, QueueReport> | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -198,6 +201,7 @@ export class VhostObject extends DurableObject<Env> {
       });
       await this.removeBindings(vhost, bindings);
       this.store.deleteQueue(name);
+      this.dropReport(name);
       return { ok: true };
     });
   }
@@ -435,6 +439,7 @@ export class VhostObject extends DurableObject<Env> {
             .map((name) => exchangeStub(this.env, vhost, name).destroy()),
         );
       }
+      this.reports = null;
       this.ctx.storage.transactionSync(() => {
         this.store.clear();
         // The default vhost is created on first use; once deleted it must stay deleted.
@@ -509,6 +514,54 @@ export class VhostObject extends DurableObject<Env> {
       this.connections.add(id, holder, now);
       return { ok: true };
     });
+  }
+
+  /**
+   * A queue object reports its counts (at most once a second, only when they changed). A report
+   * from a queue the catalog no longer has (one sent just before its deletion) is dropped.
+   */
+  reportQueue(name: string, report: QueueReport): Result<object> {
+    if (!this.store.getQueue(name)) return NOT_FOUND();
+    this.loadedReports().set(name, report);
+    // One upsert per report: a restarted catalog answers with what the queues last said.
+    this.ctx.storage.sql.exec(
+      "INSERT INTO queue_reports (name, report) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET report = excluded.report",
+      name,
+      JSON.stringify(report),
+    );
+    return { ok: true };
+  }
+
+  /** The vhost's queue totals from the queues' latest reports: exact for any number of queues. */
+  async queueTotals(vhost: string): Promise<Result<{ queues: number; totals: QueueReport }>> {
+    return this.exclusive(vhost, async () => ({
+      ok: true,
+      queues: this.store.countQueues(),
+      totals: sumReports(this.loadedReports().values()),
+    }));
+  }
+
+  /** Every queue's latest report, by name (a list sorted by a count or a rate). */
+  async queueReports(vhost: string): Promise<Result<{ reports: Record<string, QueueReport> }>> {
+    return this.exclusive(vhost, async () => ({
+      ok: true,
+      reports: Object.fromEntries(this.loadedReports()),
+    }));
+  }
+
+  private loadedReports(): Map<string, QueueReport> {
+    if (this.reports === null) {
+      const rows = this.ctx.storage.sql
+        .exec<{ name: string; report: string }>("SELECT name, report FROM queue_reports")
+        .toArray();
+      this.reports = new Map(rows.map((row) => [row.name, JSON.parse(row.report) as QueueReport]));
+    }
+    return this.reports;
+  }
+
+  private dropReport(name: string): void {
+    this.reports?.delete(name);
+    this.ctx.storage.sql.exec("DELETE FROM queue_reports WHERE name = ?", name);
   }
 
   /** Open WebSocket connections counted against max-connections (the overview's total). */

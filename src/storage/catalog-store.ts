@@ -37,6 +37,9 @@ export const CATALOG_MIGRATIONS: readonly Migration[] = [
   ],
   // Issue 5: the notification app's users, one inbox each (docs/notifications.md).
   ["CREATE TABLE inboxes (id INTEGER PRIMARY KEY, name TEXT NOT NULL)"],
+  // Issue 14: each queue's latest report of its counts (src/objects/queue-report.ts), kept so a
+  // restarted catalog does not show zeros for queues too idle to report again.
+  ["CREATE TABLE queue_reports (name TEXT PRIMARY KEY, report TEXT NOT NULL)"],
 ];
 
 interface BindingRow extends Record<string, SqlStorageValue> {
@@ -194,6 +197,7 @@ export class CatalogStore extends MetaStore {
 
   /** Empties the catalog (vhost deletion); the caller has destroyed the objects already. */
   clear(): void {
+    this.sql.exec("DELETE FROM queue_reports");
     this.sql.exec("DELETE FROM connections");
     this.sql.exec("DELETE FROM bindings");
     this.sql.exec("DELETE FROM queues");

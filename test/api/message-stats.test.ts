@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { bindQueue, call, declareExchange, declareQueue, json, publish } from "../support/api";
+import { flushReports } from "../support/reports";
 import { deliveries, isType, openConsumer } from "../support/socket";
 
 type Stats = Record<string, number | { rate: number }>;
@@ -83,6 +84,7 @@ describe("message_stats", () => {
     await publish("", "ms.total.a", "2");
     await publish("", "ms.total.b", "3");
     await get("ms.total.b", "ack_requeue_false");
+    await flushReports("/", "ms.total.a", "ms.total.b");
     const after = await json<Overview>(await call("GET", "/api/overview"));
     expect(after.object_totals.queues - before.object_totals.queues).toBe(2);
     expect(after.queue_totals.messages_ready - before.queue_totals.messages_ready).toBe(2);
@@ -96,6 +98,7 @@ describe("message_stats", () => {
   it("pages a queue list sorted by name asking only the page's queues, with their stats", async () => {
     for (const name of ["ms.page.c", "ms.page.a", "ms.page.b"]) await declareQueue(name);
     await publish("", "ms.page.a", "hello");
+    await flushReports("/", "ms.page.a");
     const page = await json<{
       items: (WithStats & { name: string; messages_ready: number })[];
       filtered_count: number;

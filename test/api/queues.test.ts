@@ -8,6 +8,7 @@ import {
   publish,
   routed,
 } from "../support/api";
+import { flushReports } from "../support/reports";
 
 interface QueueInfo {
   name: string;
@@ -74,6 +75,7 @@ describe("queue declaration", () => {
     await declareQueue("list.q.1");
     await declareQueue("list.q.2");
     await publish("", "list.q.2", "one");
+    await flushReports("/", "list.q.2");
     const plain = await json<QueueInfo[]>(await call("GET", "/api/queues/%2F?name=list.q"));
     expect(plain.map((q) => [q.name, q.messages])).toEqual([
       ["list.q.1", 0],

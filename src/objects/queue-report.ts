@@ -1,0 +1,108 @@
+/**
+ * A queue object's counts as it reports them to its vhost's catalog object (VhostObject), which
+ * keeps the latest report per queue: the overview and lists sorted by a count or a rate then ask
+ * one object per vhost instead of one per queue, however many queues there are.
+ *
+ * Reports are throttled: at most one per REPORT_INTERVAL_MS per queue, and only when the report
+ * differs from the last one sent. They go out from a timer, never from the enqueue, dispatch or
+ * ack path (nothing on that path calls another object). While any rate is above zero the queue
+ * keeps reporting each interval, so a rate that decays after a burst reaches 0 in the snapshot too.
+ */
+import { type MessageStatsSnapshot, sumMessageStats } from "./message-stats";
+import type { QueueStats } from "./queue-engine";
+
+export interface QueueReport extends QueueStats {
+  readonly message_stats: MessageStatsSnapshot;
+}
+
+/** The snapshot the vhost keeps is at most this old, plus one RPC. */
+export const REPORT_INTERVAL_MS = 1000;
+
+export interface ReportTimers {
+  readonly set: (run: () => void, ms: number) => unknown;
+  readonly clear: (timer: unknown) => void;
+}
+
+const RUNTIME_TIMERS: ReportTimers = {
+  set: (run, ms) => setTimeout(run, ms),
+  clear: (timer) => clearTimeout(timer as ReturnType<typeof setTimeout>),
+};
+
+export class QueueReporter {
+  private timer: unknown = null;
+  private lastKey = "";
+  private lastSentAt = Number.NEGATIVE_INFINITY;
+  private sending: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    /** The current report, or null once the queue is deleted. */
+    private readonly read: () => QueueReport | null,
+    private readonly send: (report: QueueReport) => Promise<unknown>,
+    private readonly clock: () => number = Date.now,
+    private readonly timers: ReportTimers = RUNTIME_TIMERS,
+  ) {}
+
+  /** Something may have changed: a report goes out within the interval if it did. */
+  changed(): void {
+    if (this.timer !== null) return;
+    const wait = Math.max(0, this.lastSentAt + REPORT_INTERVAL_MS - this.clock());
+    this.timer = this.timers.set(() => {
+      this.timer = null;
+      this.tick();
+    }, wait);
+  }
+
+  /** Sends the current report now if it differs from the last one; resolves once it arrived. */
+  async flush(): Promise<void> {
+    this.stop();
+    this.tick();
+    await this.sending;
+  }
+
+  /** The queue is gone: nothing more to report (the vhost drops its report itself). */
+  stop(): void {
+    if (this.timer !== null) this.timers.clear(this.timer);
+    this.timer = null;
+  }
+
+  private tick(): void {
+    const report = this.read();
+    if (report === null) return;
+    const key = JSON.stringify(report);
+    if (key !== this.lastKey) {
+      this.lastKey = key;
+      this.lastSentAt = this.clock();
+      this.sending = this.send(report).catch((error: unknown) => {
+        // The vhost did not take it: send again at the next chance.
+        this.lastKey = "";
+        console.error("reporting a queue's counts failed", error);
+      });
+    }
+    if (hasRate(report.message_stats)) this.changed();
+  }
+}
+
+function hasRate(stats: MessageStatsSnapshot): boolean {
+  return Object.values(stats).some((value) => typeof value === "object" && value.rate > 0);
+}
+
+/** A vhost's totals: the reports' counts and message_stats added up (rates add too). */
+export function sumReports(reports: Iterable<QueueReport>): QueueReport {
+  const totals = {
+    messages: 0,
+    messages_ready: 0,
+    messages_unacknowledged: 0,
+    consumers: 0,
+    message_bytes: 0,
+  };
+  const stats: MessageStatsSnapshot[] = [];
+  for (const report of reports) {
+    totals.messages += report.messages;
+    totals.messages_ready += report.messages_ready;
+    totals.messages_unacknowledged += report.messages_unacknowledged;
+    totals.consumers += report.consumers;
+    totals.message_bytes += report.message_bytes;
+    stats.push(report.message_stats);
+  }
+  return { ...totals, message_stats: sumMessageStats(stats) };
+}
