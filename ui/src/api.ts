@@ -118,8 +118,6 @@ export interface Overview {
   object_totals: Record<string, number>;
   queue_totals: Record<string, number>;
   message_stats: MessageStats;
-  /** An extension: how many queues queue_totals and message_stats cover. */
-  queues_counted?: number;
 }
 
 export const count = (stats: MessageStats | undefined, event: string): number => {

@@ -64,12 +64,6 @@ export function OverviewPage() {
           </div>
         ))}
       </dl>
-      {data?.queues_counted !== undefined && data.queues_counted < (totals.queues ?? 0) && (
-        <p class="notice ok" data-testid="partial-totals">
-          Message totals and rates cover {formatCount(data.queues_counted)} of{" "}
-          {formatCount(totals.queues)} queues (the first 2,000 of each virtual host).
-        </p>
-      )}
       <RateChart title="Message rates" series={RATE_SERIES} samples={rates} testId="rates-chart" />
       <RateChart
         title="Queued messages"

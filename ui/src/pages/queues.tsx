@@ -14,12 +14,6 @@ import { href } from "../router";
 import { useSelectedVhost } from "../state";
 
 export const QUEUE_PAGE_SIZE = 100;
-/**
- * Sorting by a count or a rate makes the API ask every queue's object (names and declarations
- * come from the catalog at once): offered up to this many queues, so the page stays fast with
- * 10,000 (BENCHMARKS.md, "Management UI").
- */
-export const STATS_SORT_LIMIT = 2000;
 const POLL_MS = 5000;
 const COLUMNS_QUERY = [
   "name",
@@ -65,13 +59,6 @@ export function QueuesPage() {
     POLL_MS,
   );
 
-  const statsSortable = (data?.filtered_count ?? 0) <= STATS_SORT_LIMIT;
-  const statsSort = (key: string) => (statsSortable ? key : undefined);
-  useEffect(() => {
-    if (!statsSortable && sort.key !== "name" && sort.key !== "vhost") {
-      setSort({ key: "name", reverse: false });
-    }
-  }, [statsSortable, sort.key]);
   const columns: Column<QueueInfo>[] = [
     ...(vhost === ""
       ? [{ label: "Virtual host", sort: "vhost", cell: (q: QueueInfo) => q.vhost }]
@@ -88,43 +75,43 @@ export function QueuesPage() {
     { label: "Features", cell: features },
     {
       label: "Ready",
-      sort: statsSort("messages_ready"),
+      sort: "messages_ready",
       numeric: true,
       cell: (q) => formatCount(q.messages_ready),
     },
     {
       label: "Unacked",
-      sort: statsSort("messages_unacknowledged"),
+      sort: "messages_unacknowledged",
       numeric: true,
       cell: (q) => formatCount(q.messages_unacknowledged),
     },
     {
       label: "Total",
-      sort: statsSort("messages"),
+      sort: "messages",
       numeric: true,
       cell: (q) => formatCount(q.messages),
     },
     {
       label: "Consumers",
-      sort: statsSort("consumers"),
+      sort: "consumers",
       numeric: true,
       cell: (q) => formatCount(q.consumers),
     },
     {
       label: "Incoming",
-      sort: statsSort("message_stats.publish_details.rate"),
+      sort: "message_stats.publish_details.rate",
       numeric: true,
       cell: (q) => formatRate(rate(q.message_stats, "publish")),
     },
     {
       label: "Deliver / get",
-      sort: statsSort("message_stats.deliver_get_details.rate"),
+      sort: "message_stats.deliver_get_details.rate",
       numeric: true,
       cell: (q) => formatRate(rate(q.message_stats, "deliver_get")),
     },
     {
       label: "Ack",
-      sort: statsSort("message_stats.ack_details.rate"),
+      sort: "message_stats.ack_details.rate",
       numeric: true,
       cell: (q) => formatRate(rate(q.message_stats, "ack")),
     },
