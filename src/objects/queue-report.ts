@@ -54,15 +54,21 @@ export class QueueReporter {
 
   /** Sends the current report now if it differs from the last one; resolves once it arrived. */
   async flush(): Promise<void> {
-    this.stop();
+    if (this.timer !== null) this.timers.clear(this.timer);
+    this.timer = null;
     this.tick();
     await this.sending;
   }
 
-  /** The queue is gone: nothing more to report (the vhost drops its report itself). */
+  /**
+   * The queue is gone: nothing more to report (the vhost drops its report itself). A queue
+   * declared again under the name starts with no report at the vhost, so its first one goes out
+   * even if it equals the last one sent.
+   */
   stop(): void {
     if (this.timer !== null) this.timers.clear(this.timer);
     this.timer = null;
+    this.lastKey = "";
   }
 
   private tick(): void {
