@@ -21,7 +21,7 @@ export type ExchangeEvent = (typeof EXCHANGE_EVENTS)[number];
 /** `{ publish: 12, publish_details: { rate: 2.4 }, ... }`, RabbitMQ's shape. */
 export type MessageStatsSnapshot = Record<string, number | { rate: number }>;
 
-const RATE_WINDOW_SECONDS = 5;
+export const RATE_WINDOW_SECONDS = 5;
 /** One bucket per second of the window, plus the second in progress. */
 const BUCKETS = RATE_WINDOW_SECONDS + 1;
 

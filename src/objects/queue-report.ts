@@ -5,10 +5,10 @@
  *
  * Reports are throttled: at most one per REPORT_INTERVAL_MS per queue, and only when the report
  * differs from the last one sent. They go out from a timer, never from the enqueue, dispatch or
- * ack path (nothing on that path calls another object). While any rate is above zero the queue
- * keeps reporting each interval, so a rate that decays after a burst reaches 0 in the snapshot too.
+ * ack path (nothing on that path calls another object). A rate decays after its last event
+ * without a further report: the vhost ages it (`aged`).
  */
-import { type MessageStatsSnapshot, sumMessageStats } from "./message-stats";
+import { type MessageStatsSnapshot, RATE_WINDOW_SECONDS, sumMessageStats } from "./message-stats";
 import type { QueueStats } from "./queue-engine";
 
 export interface QueueReport extends QueueStats {
@@ -84,12 +84,25 @@ export class QueueReporter {
         console.error("reporting a queue's counts failed", error);
       });
     }
-    if (hasRate(report.message_stats)) this.changed();
   }
 }
 
-function hasRate(stats: MessageStatsSnapshot): boolean {
-  return Object.values(stats).some((value) => typeof value === "object" && value.rate > 0);
+/**
+ * A report's rates `ageMs` after it arrived. No newer report means no event since (any event
+ * brings a report within the interval), so each rate falls to 0 over the rate window, as the
+ * queue's own would: linearly from the reported value, an estimate exact at both ends. The queue
+ * does not keep a timer running to report the decay itself: a pending timer keeps an object in
+ * memory (and out of hibernation).
+ */
+export function aged(report: QueueReport, ageMs: number): QueueReport {
+  if (ageMs <= 0) return report;
+  const factor = Math.max(0, 1 - ageMs / (RATE_WINDOW_SECONDS * 1000));
+  const stats: MessageStatsSnapshot = {};
+  for (const [key, value] of Object.entries(report.message_stats)) {
+    stats[key] =
+      typeof value === "number" ? value : { rate: Math.round(value.rate * factor * 100) / 100 };
+  }
+  return { ...report, message_stats: stats };
 }
 
 /** A vhost's totals: the reports' counts and message_stats added up (rates add too). */

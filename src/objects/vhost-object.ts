@@ -32,7 +32,7 @@ import {
 import { ConnectionStore } from "../storage/connection-store";
 import { migrate } from "../storage/migrations";
 import { notificationsExchange } from "./notification-exchange";
-import { type QueueReport, sumReports } from "./queue-report";
+import { aged, type QueueReport, sumReports } from "./queue-report";
 import { exchangeStub, inboxStub, queueStub, streamStub } from "./stubs";
 import { checkTopology, type Topology } from "./topology-check";
 
@@ -56,7 +56,7 @@ export class VhostObject extends DurableObject<Env> {
   private readonly store: CatalogStore;
   private readonly connections: ConnectionStore;
   /** Each queue's latest report (src/objects/queue-report.ts), loaded from storage on first use. */
-  private reports: Map<string, QueueReport> | null = null;
+  private reports: Map<string, { report: QueueReport; at: number }> | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -522,12 +522,14 @@ export class VhostObject extends DurableObject<Env> {
    */
   reportQueue(name: string, report: QueueReport): Result<object> {
     if (!this.store.getQueue(name)) return NOT_FOUND();
-    this.loadedReports().set(name, report);
+    const at = Date.now();
+    this.loadedReports().set(name, { report, at });
     // One upsert per report: a restarted catalog answers with what the queues last said.
     this.ctx.storage.sql.exec(
-      "INSERT INTO queue_reports (name, report) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET report = excluded.report",
+      "INSERT INTO queue_reports (name, report, at) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET report = excluded.report, at = excluded.at",
       name,
       JSON.stringify(report),
+      at,
     );
     return { ok: true };
   }
@@ -537,7 +539,7 @@ export class VhostObject extends DurableObject<Env> {
     return this.exclusive(vhost, async () => ({
       ok: true,
       queues: this.store.countQueues(),
-      totals: sumReports(this.loadedReports().values()),
+      totals: sumReports(this.currentReports().values()),
     }));
   }
 
@@ -545,18 +547,34 @@ export class VhostObject extends DurableObject<Env> {
   async queueReports(vhost: string): Promise<Result<{ reports: Record<string, QueueReport> }>> {
     return this.exclusive(vhost, async () => ({
       ok: true,
-      reports: Object.fromEntries(this.loadedReports()),
+      reports: Object.fromEntries(this.currentReports()),
     }));
   }
 
-  private loadedReports(): Map<string, QueueReport> {
+  private loadedReports(): Map<string, { report: QueueReport; at: number }> {
     if (this.reports === null) {
       const rows = this.ctx.storage.sql
-        .exec<{ name: string; report: string }>("SELECT name, report FROM queue_reports")
+        .exec<{ name: string; report: string; at: number }>(
+          "SELECT name, report, at FROM queue_reports",
+        )
         .toArray();
-      this.reports = new Map(rows.map((row) => [row.name, JSON.parse(row.report) as QueueReport]));
+      this.reports = new Map(
+        rows.map((row) => [
+          row.name,
+          { report: JSON.parse(row.report) as QueueReport, at: row.at },
+        ]),
+      );
     }
     return this.reports;
+  }
+
+  /** The reports with their rates aged to now (a quiet queue's rates fall to 0). */
+  private currentReports(): Map<string, QueueReport> {
+    const now = Date.now();
+    const out = new Map<string, QueueReport>();
+    for (const [name, { report, at }] of this.loadedReports())
+      out.set(name, aged(report, now - at));
+    return out;
   }
 
   private dropReport(name: string): void {

@@ -39,7 +39,7 @@ export const CATALOG_MIGRATIONS: readonly Migration[] = [
   ["CREATE TABLE inboxes (id INTEGER PRIMARY KEY, name TEXT NOT NULL)"],
   // Issue 14: each queue's latest report of its counts (src/objects/queue-report.ts), kept so a
   // restarted catalog does not show zeros for queues too idle to report again.
-  ["CREATE TABLE queue_reports (name TEXT PRIMARY KEY, report TEXT NOT NULL)"],
+  ["CREATE TABLE queue_reports (name TEXT PRIMARY KEY, report TEXT NOT NULL, at INTEGER NOT NULL)"],
 ];
 
 interface BindingRow extends Record<string, SqlStorageValue> {

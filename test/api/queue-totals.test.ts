@@ -6,6 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { LIMITS } from "../../src/config";
 import {
+  aged,
   type QueueReport,
   QueueReporter,
   REPORT_INTERVAL_MS,
@@ -99,26 +100,24 @@ describe("a queue's reports to its vhost", () => {
     expect(manual.pending).toHaveLength(0);
   });
 
-  it("keeps reporting while a rate is above zero, until it reaches zero", async () => {
+  it("keeps no timer running while rates decay: the vhost ages them", async () => {
     const manual = manualTimers();
-    const rates = [4, 2, 0.4, 0];
-    let current = report(1, rates[0]);
     const sent: QueueReport[] = [];
     const reporter = new QueueReporter(
-      () => current,
+      () => report(1, 4),
       async (r) => sent.push(r),
       manual.clock,
       manual.timers,
     );
     reporter.changed();
-    for (const rate of rates) {
-      current = report(1, rate);
-      expect(manual.fireNext()).toBe(true);
-    }
-    expect(sent.map((r) => r.message_stats.publish_details)).toEqual(
-      rates.map((rate) => ({ rate })),
-    );
+    manual.fireNext();
+    expect(sent).toHaveLength(1);
     expect(manual.pending).toHaveLength(0);
+    const rate = (r: QueueReport) => r.message_stats.publish_details;
+    expect(rate(aged(report(1, 4), 0))).toEqual({ rate: 4 });
+    expect(rate(aged(report(1, 4), 2500))).toEqual({ rate: 2 });
+    expect(rate(aged(report(1, 4), 60_000))).toEqual({ rate: 0 });
+    expect(aged(report(1, 4), 60_000).message_stats.publish).toBe(1);
   });
 
   it("sends nothing once the queue is gone", async () => {
