@@ -29,6 +29,8 @@ export interface QueuePolicy {
   readonly singleActiveConsumer: boolean;
   /** Returns allowed before a message is dropped (x-delivery-limit); undefined = unlimited. */
   readonly deliveryLimit: number | undefined;
+  /** x-message-ttl in milliseconds; undefined = messages live until consumed. */
+  readonly messageTtl: number | undefined;
 }
 
 export interface Leased extends StoredMessage {
@@ -79,6 +81,8 @@ export class QueueEngine {
   private readyBytes = 0;
   private unacked = 0;
   private unackedBytes = 0;
+  /** When the earliest ready message expires: the sweep costs nothing until then. */
+  private nextExpiry: number | null;
 
   constructor(
     sql: SqlStorage,
@@ -89,12 +93,18 @@ export class QueueEngine {
     this.store = new MessageStore(sql);
     this.consumers = new ConsumerSet(sql);
     this.recount();
+    this.nextExpiry = this.store.nextExpiry();
     for (const { owner, consumer_tag, n } of this.store.ownedCounts()) {
       const consumer = this.consumers
         .all()
         .find((c) => connectionOwner(c.connection) === owner && c.tag === consumer_tag);
       if (consumer) consumer.unacked = n;
     }
+  }
+
+  /** When the earliest ready message expires (null: none will). */
+  get expiryDue(): number | null {
+    return this.nextExpiry;
   }
 
   stats(): QueueStats {
@@ -108,10 +118,31 @@ export class QueueEngine {
   }
 
   enqueue(messages: readonly PublishedMessage[], now: number): void {
-    this.readyBytes += this.store.insert(messages);
+    this.sweepExpired(now);
+    const { messageTtl } = this.policy();
+    this.readyBytes += this.store.insert(messages, (message) => {
+      const at = expiresAt(message, messageTtl, now);
+      if (at !== null && (this.nextExpiry === null || at < this.nextExpiry)) this.nextExpiry = at;
+      return at;
+    });
     this.ready += messages.length;
     this.rates.add("publish", messages.length);
-    this.dispatch(now);
+    // A message with TTL 0 still goes to a consumer that can take it at once (RabbitMQ's rule),
+    // so this pass counts messages expiring now as alive.
+    this.deliverReady(now, now - 1);
+  }
+
+  /**
+   * Deletes the ready messages whose TTL has passed, wherever they are in the queue, at most
+   * LIMITS.expiryChunk per call (the alarm comes back at once for the rest). Answers how many.
+   */
+  sweepExpired(now: number): number {
+    if (this.nextExpiry === null || this.nextExpiry > now) return 0;
+    const sizes = this.store.deleteExpired(now, LIMITS.expiryChunk);
+    for (const bytes of sizes) this.readyBytes -= bytes;
+    this.ready -= sizes.length;
+    this.nextExpiry = this.store.nextExpiry();
+    return sizes.length;
   }
 
   /**
@@ -121,6 +152,11 @@ export class QueueEngine {
    * (cut at LIMITS.maxDeliverFrameBytes).
    */
   dispatch(now: number): void {
+    this.sweepExpired(now);
+    this.deliverReady(now, now);
+  }
+
+  private deliverReady(now: number, liveAfter: number): void {
     const { singleActiveConsumer } = this.policy();
     const round = new Map<Consumer, RoundShare>();
     const { mayDeliver } = this.gate;
@@ -130,7 +166,7 @@ export class QueueEngine {
       // must not cost a read of a whole chunk of bodies.
       const room = this.consumers.capacity(singleActiveConsumer, mayDeliver);
       if (room === 0) break;
-      const rows = this.store.ready(Math.min(room, LIMITS.dispatchChunk), now);
+      const rows = this.store.ready(Math.min(room, LIMITS.dispatchChunk), now, liveAfter);
       if (rows.length === 0) break;
       let delivered = 0;
       const removed: number[] = [];
@@ -199,6 +235,7 @@ export class QueueEngine {
 
   /** The management API's get: a look (requeue modes) or a take, at most `count` messages. */
   get(count: number, requeue: boolean, now: number): (StoredMessage & { remaining: number })[] {
+    this.sweepExpired(now);
     const rows = this.withinBudget(this.store.ready(count, now), LIMITS.maxGetBytes);
     const before = this.ready;
     this.countHandedOut(rows);
@@ -292,6 +329,7 @@ export class QueueEngine {
   /** Leases up to `count` ready messages to a pull consumer for `visibilityMs`. */
   pull(count: number, visibilityMs: number, now: number): Leased[] {
     const leased: Leased[] = [];
+    this.sweepExpired(now);
     // Only what fits one answer is leased: a lease nobody received would hold its message
     // until the visibility timeout.
     const rows = this.withinBudget(this.store.ready(count, now), LIMITS.maxPullBytes);
@@ -326,7 +364,7 @@ export class QueueEngine {
   expire(now: number): number {
     const rows = this.store.expired(now);
     this.giveBack(rows, 0);
-    if (rows.length > 0) this.dispatch(now);
+    this.dispatch(now);
     return rows.length;
   }
 
@@ -348,6 +386,7 @@ export class QueueEngine {
     this.store.purgeReady();
     this.ready = 0;
     this.readyBytes = 0;
+    this.nextExpiry = null;
     return purged;
   }
 
@@ -356,10 +395,14 @@ export class QueueEngine {
     for (const connection of this.consumers.connections())
       this.consumers.closeConnection(connection);
     this.recount();
+    this.nextExpiry = null;
   }
 
+  /** The earliest time something must happen: a deadline, a delayed message or an expiry. */
   nextWakeup(now: number): number | null {
-    return this.store.nextWakeup(now);
+    const next = this.store.nextWakeup(now);
+    if (this.nextExpiry === null) return next;
+    return next === null ? this.nextExpiry : Math.min(next, this.nextExpiry);
   }
 
   /** The leading rows that fit `limit` bytes of answer (at least one). */
@@ -411,6 +454,13 @@ export class QueueEngine {
         back.push(row.seq);
         this.ready++;
         this.readyBytes += row.bytes;
+        // A returned message keeps its expiry (RabbitMQ): it may be due already.
+        if (
+          row.expires_at !== null &&
+          (this.nextExpiry === null || row.expires_at < this.nextExpiry)
+        ) {
+          this.nextExpiry = row.expires_at;
+        }
       }
     }
     this.store.removeMany(dropped);
@@ -425,6 +475,21 @@ export class QueueEngine {
       if (consumer) consumer.unacked--;
     }
   }
+}
+
+/**
+ * When a message published `now` expires: the lower of the queue's x-message-ttl and the
+ * message's `expiration` property (milliseconds, as a string), as in RabbitMQ; null = never.
+ */
+export function expiresAt(
+  message: PublishedMessage,
+  queueTtl: number | undefined,
+  now: number,
+): number | null {
+  const expiration = message.properties.expiration;
+  const own = expiration === undefined ? undefined : Number(expiration);
+  const ttl = own === undefined ? queueTtl : queueTtl === undefined ? own : Math.min(own, queueTtl);
+  return ttl === undefined ? null : now + ttl;
 }
 
 /** A delivery as the consumer sees it; a redelivery carries x-delivery-count in its headers. */

@@ -122,6 +122,8 @@ export class QueueObject extends DurableObject<Env> {
 
   stats(): Result<{ stats: QueueStats; messageStats: MessageStatsSnapshot }> {
     if (!this.declaration) return notFound();
+    // Counts never include a message that has expired, even before its alarm has run.
+    this.engine.sweepExpired(Date.now());
     return { ok: true, stats: this.engine.stats(), messageStats: this.engine.rates.snapshot() };
   }
 
@@ -157,7 +159,11 @@ export class QueueObject extends DurableObject<Env> {
     const now = Date.now();
     this.ctx.storage.transactionSync(() => this.engine.enqueue(messages, now));
     this.wakeWaiters(now);
-    if (this.engine.consumers.size > 0) this.schedule();
+    // Without consumers, only an expiry earlier than the alarm set needs an alarm (a publish
+    // then costs no query for the next wake-up).
+    const expiry = this.engine.expiryDue;
+    const expiresSooner = expiry !== null && (this.alarmAt === null || expiry < this.alarmAt);
+    if (this.engine.consumers.size > 0 || expiresSooner) this.schedule();
     return { ok: true, stored: messages.length };
   }
 
@@ -474,7 +480,7 @@ export class QueueObject extends DurableObject<Env> {
     }
   }
 
-  /** Sets the alarm for the earliest ack deadline, lease expiry or delayed message. */
+  /** Sets the alarm for the earliest ack deadline, lease expiry, delayed message or expiry. */
   private schedule(): void {
     const next = this.engine.nextWakeup(Date.now());
     if (next === null) return;
@@ -487,7 +493,9 @@ export class QueueObject extends DurableObject<Env> {
   private policy(): QueuePolicy {
     const args = this.declaration?.arguments ?? {};
     const limit = args["x-delivery-limit"];
+    const ttl = args["x-message-ttl"];
     return {
+      messageTtl: typeof ttl === "number" ? ttl : undefined,
       singleActiveConsumer: args["x-single-active-consumer"] === true,
       deliveryLimit: typeof limit === "number" ? limit : undefined,
     };

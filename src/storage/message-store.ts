@@ -25,18 +25,19 @@ export interface OwnedRow {
   delivery_tag: number | null;
   delivery_count: number;
   bytes: number;
+  expires_at: number | null;
 }
 
 const COLUMNS = "seq, exchange, routing_key, properties, body, redelivered, delivery_count";
 
-/** Rows per INSERT: 4 bound parameters each, within SQLite's 100 per statement on Workers. */
-const INSERT_ROWS = 25;
+/** Rows per INSERT: 5 bound parameters each, within SQLite's 100 per statement on Workers. */
+const INSERT_ROWS = 20;
 const insertStatements = new Map<number, string>();
 
 function insertStatement(rows: number): string {
   let statement = insertStatements.get(rows);
   if (statement === undefined) {
-    statement = `INSERT INTO messages (exchange, routing_key, properties, body) VALUES ${Array(rows).fill("(?, ?, ?, ?)").join(", ")}`;
+    statement = `INSERT INTO messages (exchange, routing_key, properties, body, expires_at) VALUES ${Array(rows).fill("(?, ?, ?, ?, ?)").join(", ")}`;
     insertStatements.set(rows, statement);
   }
   return statement;
@@ -57,8 +58,14 @@ export function toStored(row: MessageRow): StoredMessage {
 export class MessageStore {
   constructor(private readonly sql: SqlStorage) {}
 
-  /** Appends messages in order; multi-row INSERTs, since each exec has a fixed cost. */
-  insert(messages: readonly PublishedMessage[]): number {
+  /**
+   * Appends messages in order; multi-row INSERTs, since each exec has a fixed cost. `expiresAt`
+   * gives each message's expiry time (null: never), computed by the caller's TTL rule.
+   */
+  insert(
+    messages: readonly PublishedMessage[],
+    expiresAt: (message: PublishedMessage) => number | null,
+  ): number {
     let bytes = 0;
     for (let start = 0; start < messages.length; start += INSERT_ROWS) {
       const chunk = messages.slice(start, start + INSERT_ROWS);
@@ -69,6 +76,7 @@ export class MessageStore {
           message.routingKey,
           toJsonColumn(message.properties),
           message.body,
+          expiresAt(message),
         );
         bytes += message.body.byteLength;
       }
@@ -77,15 +85,47 @@ export class MessageStore {
     return bytes;
   }
 
-  /** Ready messages available now, in queue order. */
-  ready(limit: number, now: number): MessageRow[] {
+  /**
+   * Ready messages available now and alive after `liveAfter` (an expired message is never
+   * handed out, even before the sweep deletes it), in queue order.
+   */
+  ready(limit: number, now: number, liveAfter = now): MessageRow[] {
     return this.sql
       .exec<MessageRow>(
-        `SELECT ${COLUMNS} FROM messages WHERE owner IS NULL AND available_at <= ? ORDER BY seq LIMIT ?`,
+        `SELECT ${COLUMNS} FROM messages WHERE owner IS NULL AND available_at <= ?
+           AND (expires_at IS NULL OR expires_at > ?) ORDER BY seq LIMIT ?`,
         now,
+        liveAfter,
         limit,
       )
       .toArray();
+  }
+
+  /**
+   * Deletes up to `limit` ready messages expired at `now` (wherever they are in the queue, by the
+   * expiry index), answering their sizes.
+   */
+  deleteExpired(now: number, limit: number): number[] {
+    return this.sql
+      .exec<{ bytes: number }>(
+        `DELETE FROM messages WHERE seq IN (
+           SELECT seq FROM messages WHERE owner IS NULL AND expires_at IS NOT NULL AND expires_at <= ?
+           ORDER BY expires_at LIMIT ?)
+         RETURNING LENGTH(body) AS bytes`,
+        now,
+        limit,
+      )
+      .toArray()
+      .map((row) => row.bytes);
+  }
+
+  /** When the earliest ready message expires (null: none has a TTL). */
+  nextExpiry(): number | null {
+    return this.sql
+      .exec<{ at: number | null }>(
+        "SELECT MIN(expires_at) AS at FROM messages WHERE owner IS NULL AND expires_at IS NOT NULL",
+      )
+      .one().at;
   }
 
   /** Marks a message delivered to `owner`; its delivery count grows by one. */
@@ -134,7 +174,7 @@ export class MessageStore {
   ownedTags(owner: string, deliveryTags: readonly number[]): OwnedRow[] {
     return this.sql
       .exec<OwnedRow & Record<string, SqlStorageValue>>(
-        `SELECT seq, owner, consumer_tag, delivery_tag, delivery_count, LENGTH(body) AS bytes
+        `SELECT seq, owner, consumer_tag, delivery_tag, delivery_count, LENGTH(body) AS bytes, expires_at
          FROM messages WHERE owner = ? AND delivery_tag IN (SELECT value FROM json_each(?))
          ORDER BY seq`,
         owner,
@@ -170,7 +210,7 @@ export class MessageStore {
   /** Messages owned by `owner`: one delivery tag, all up to it (`multiple`), or all of them. */
   owned(owner: string, deliveryTag?: number, multiple = false): OwnedRow[] {
     const base =
-      "SELECT seq, owner, consumer_tag, delivery_tag, delivery_count, LENGTH(body) AS bytes FROM messages WHERE owner = ?";
+      "SELECT seq, owner, consumer_tag, delivery_tag, delivery_count, LENGTH(body) AS bytes, expires_at FROM messages WHERE owner = ?";
     const cursor =
       deliveryTag === undefined
         ? this.sql.exec<OwnedRow & Record<string, SqlStorageValue>>(`${base} ORDER BY seq`, owner)
@@ -192,7 +232,7 @@ export class MessageStore {
   expired(now: number): OwnedRow[] {
     return this.sql
       .exec<OwnedRow & Record<string, SqlStorageValue>>(
-        "SELECT seq, owner, consumer_tag, delivery_tag, delivery_count, LENGTH(body) AS bytes FROM messages WHERE owner IS NOT NULL AND deadline <= ? ORDER BY seq",
+        "SELECT seq, owner, consumer_tag, delivery_tag, delivery_count, LENGTH(body) AS bytes, expires_at FROM messages WHERE owner IS NOT NULL AND deadline <= ? ORDER BY seq",
         now,
       )
       .toArray();
