@@ -76,6 +76,8 @@ export const LIMITS = {
    * removed over several alarms, each well within a request's CPU budget.
    */
   expiryChunk: 5000,
+  /** Messages a queue publishes to its dead-letter exchange per call. */
+  deadLetterChunk: 500,
   /** Longest permission or topic-permission regex. */
   maxPermissionRegexLength: 4096,
   /** Longest `name` filter regex of a list call (`use_regex=true`). */

@@ -9,6 +9,7 @@
  */
 import { LIMITS } from "../config";
 import { type Failure, fail } from "../errors";
+import type { DeadLetterReason, DeadLetterTarget } from "../protocol/dead-letter";
 import type { BatchedDelivery, DeliverBatchFrame, DeliverFrame } from "../protocol/frames";
 import type { PublishedMessage, StoredMessage } from "../protocol/message";
 import { encodePayload } from "../protocol/payload";
@@ -31,6 +32,8 @@ export interface QueuePolicy {
   readonly deliveryLimit: number | undefined;
   /** x-message-ttl in milliseconds; undefined = messages live until consumed. */
   readonly messageTtl: number | undefined;
+  /** x-dead-letter-exchange (and routing key); undefined = dropped messages are discarded. */
+  readonly deadLetter: DeadLetterTarget | undefined;
 }
 
 export interface Leased extends StoredMessage {
@@ -83,6 +86,8 @@ export class QueueEngine {
   private unackedBytes = 0;
   /** When the earliest ready message expires: the sweep costs nothing until then. */
   private nextExpiry: number | null;
+  /** Messages are set aside for the dead-letter exchange: the queue object sends them. */
+  deadLettersPending: boolean;
 
   constructor(
     sql: SqlStorage,
@@ -94,6 +99,7 @@ export class QueueEngine {
     this.consumers = new ConsumerSet(sql);
     this.recount();
     this.nextExpiry = this.store.nextExpiry();
+    this.deadLettersPending = this.store.deadLetters(1).length > 0;
     for (const { owner, consumer_tag, n } of this.store.ownedCounts()) {
       const consumer = this.consumers
         .all()
@@ -138,7 +144,11 @@ export class QueueEngine {
    */
   sweepExpired(now: number): number {
     if (this.nextExpiry === null || this.nextExpiry > now) return 0;
-    const sizes = this.store.deleteExpired(now, LIMITS.expiryChunk);
+    const deadLetter = this.policy().deadLetter !== undefined;
+    const sizes = deadLetter
+      ? this.store.markExpired(now, LIMITS.expiryChunk)
+      : this.store.deleteExpired(now, LIMITS.expiryChunk);
+    if (deadLetter && sizes.length > 0) this.deadLettersPending = true;
     for (const bytes of sizes) this.readyBytes -= bytes;
     this.ready -= sizes.length;
     this.nextExpiry = this.store.nextExpiry();
@@ -233,22 +243,32 @@ export class QueueEngine {
     share.bytes = 0;
   }
 
-  /** The management API's get: a look (requeue modes) or a take, at most `count` messages. */
-  get(count: number, requeue: boolean, now: number): (StoredMessage & { remaining: number })[] {
+  /**
+   * The management API's get: a look (requeue modes) or a take, at most `count` messages; a take
+   * with `reject` (reject_requeue_false) dead-letters them with reason `rejected`.
+   */
+  get(
+    count: number,
+    requeue: boolean,
+    now: number,
+    reject = false,
+  ): (StoredMessage & { remaining: number })[] {
     this.sweepExpired(now);
     const rows = this.withinBudget(this.store.ready(count, now), LIMITS.maxGetBytes);
     const before = this.ready;
     this.countHandedOut(rows);
+    const taken: number[] = [];
     for (const row of rows) {
       if (requeue) {
         this.store.markRedelivered(row.seq);
       } else {
-        // reject_requeue_false dead-letters in RabbitMQ: the dead-letter hook goes here.
-        this.store.remove(row.seq);
+        taken.push(row.seq);
         this.ready--;
         this.readyBytes -= row.body.byteLength;
       }
     }
+    if (reject) this.retire(taken, "rejected");
+    else this.store.removeMany(taken);
     return rows.map((row, index) => ({ ...toStored(row), remaining: before - index - 1 }));
   }
 
@@ -306,9 +326,8 @@ export class QueueEngine {
     if (rows.size === 0) return unknown;
     const settled = [...rows.values()];
     if (outcome === "ack") this.rates.add("ack", settled.length);
-    // nack without requeue drops the message: the dead-letter hook goes there.
     if (outcome === "requeue") this.giveBack(settled, 0);
-    else this.drop(settled);
+    else this.drop(settled, outcome === "drop" ? "rejected" : null);
     this.dispatch(now);
     return unknown;
   }
@@ -355,7 +374,7 @@ export class QueueEngine {
     const [row] = this.store.owned(leaseOwner(lease));
     if (!row) return { lease, ok: false, reason: "unknown or expired lease" };
     if (outcome === "requeue") this.giveBack([row], delayMs > 0 ? now + delayMs : 0);
-    else this.drop([row]);
+    else this.drop([row], outcome === "drop" ? "rejected" : null);
     if (outcome === "ack") this.rates.add("ack");
     return { lease, ok: true };
   }
@@ -432,10 +451,47 @@ export class QueueEngine {
     this.rates.add("redeliver", redelivered);
   }
 
-  /** Acked, or dropped by a nack/reject without requeue: one statement for them all. */
-  private drop(rows: readonly OwnedRow[]): void {
-    this.store.removeMany(rows.map((row) => row.seq));
+  /**
+   * Acked (reason null), or rejected by a nack/reject without requeue: one statement for them
+   * all.
+   */
+  private drop(rows: readonly OwnedRow[], reason: DeadLetterReason | null): void {
+    const seqs = rows.map((row) => row.seq);
+    if (reason === null) this.store.removeMany(seqs);
+    else this.retire(seqs, reason);
     for (const row of rows) this.forgetDelivery(row);
+  }
+
+  /**
+   * Messages leaving the queue for `reason`: set aside for the dead-letter exchange when the
+   * queue has one (they go once their copy is stored: src/objects/queue-object.ts), else deleted.
+   */
+  private retire(seqs: readonly number[], reason: DeadLetterReason): void {
+    if (seqs.length === 0) return;
+    if (this.policy().deadLetter === undefined) {
+      this.store.removeMany(seqs);
+      return;
+    }
+    this.store.markDeadLetter(seqs, reason);
+    this.deadLettersPending = true;
+  }
+
+  /** The next messages waiting for the dead-letter exchange, with their reasons. */
+  pendingDeadLetters(
+    limit: number,
+  ): { seq: number; reason: DeadLetterReason; message: StoredMessage }[] {
+    const rows = this.store.deadLetters(limit);
+    if (rows.length === 0) this.deadLettersPending = false;
+    return rows.map((row) => ({
+      seq: row.seq,
+      reason: row.owner.slice(2) as DeadLetterReason,
+      message: toStored(row),
+    }));
+  }
+
+  /** Their copies are stored (or have nowhere to go): the originals leave. */
+  forgetDeadLetters(seqs: readonly number[]): void {
+    this.store.removeMany(seqs);
   }
 
   /** Returns deliveries to their places, except those returned more than x-delivery-limit. */
@@ -447,8 +503,7 @@ export class QueueEngine {
     for (const row of rows) {
       this.forgetDelivery(row);
       if (deliveryLimit !== undefined && row.delivery_count > deliveryLimit) {
-        // Dropped as RabbitMQ's quorum queues do; dead-lettering (x-dead-letter-exchange) will
-        // route it here once queue features arrive.
+        // Dropped, or dead-lettered, as RabbitMQ's quorum queues do.
         dropped.push(row.seq);
       } else {
         back.push(row.seq);
@@ -463,7 +518,7 @@ export class QueueEngine {
         }
       }
     }
-    this.store.removeMany(dropped);
+    this.retire(dropped, "delivery_limit");
     this.store.releaseMany(back, availableAt);
   }
 

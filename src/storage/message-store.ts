@@ -1,3 +1,10 @@
+/** Rows waiting to be dead-lettered are owned by "x:<reason>" (neither ready nor delivered). */
+const DEAD_LETTER_OWNER = "x:";
+
+export interface DeadLetterRow extends MessageRow {
+  owner: string;
+}
+
 /**
  * The queue's messages in SQLite: typed helpers over the `messages` table. A message is ready
  * (owner NULL) or owned by a delivery (a consumer connection or a pull lease) until it is
@@ -117,6 +124,46 @@ export class MessageStore {
       )
       .toArray()
       .map((row) => row.bytes);
+  }
+
+  /**
+   * Like deleteExpired, but the expired messages wait to be dead-lettered (owner "x:expired")
+   * instead of going at once: they leave only once their copy is stored elsewhere.
+   */
+  markExpired(now: number, limit: number): number[] {
+    return this.sql
+      .exec<{ bytes: number }>(
+        `UPDATE messages SET owner = 'x:expired', available_at = 0 WHERE seq IN (
+           SELECT seq FROM messages WHERE owner IS NULL AND expires_at IS NOT NULL AND expires_at <= ?
+           ORDER BY expires_at LIMIT ?)
+         RETURNING LENGTH(body) AS bytes`,
+        now,
+        limit,
+      )
+      .toArray()
+      .map((row) => row.bytes);
+  }
+
+  /** Sets messages aside for dead-lettering with `reason`, in one statement. */
+  markDeadLetter(seqs: readonly number[], reason: string): void {
+    if (seqs.length === 0) return;
+    this.sql.exec(
+      `UPDATE messages SET owner = ?, consumer_tag = NULL, delivery_tag = NULL, deadline = NULL,
+         available_at = 0 WHERE seq IN (SELECT value FROM json_each(?))`,
+      DEAD_LETTER_OWNER + reason,
+      JSON.stringify(seqs),
+    );
+  }
+
+  /** Messages waiting to be dead-lettered, oldest first (by the owner index). */
+  deadLetters(limit: number): DeadLetterRow[] {
+    return this.sql
+      .exec<DeadLetterRow>(
+        `SELECT ${COLUMNS}, owner FROM messages WHERE owner >= 'x:' AND owner < 'x;'
+         ORDER BY seq LIMIT ?`,
+        limit,
+      )
+      .toArray();
   }
 
   /** When the earliest ready message expires (null: none has a TTL). */
@@ -282,8 +329,8 @@ export class MessageStore {
       .exec<{ ready: number; ready_bytes: number; unacked: number; unacked_bytes: number }>(
         `SELECT COALESCE(SUM(owner IS NULL), 0) AS ready,
                 COALESCE(SUM(CASE WHEN owner IS NULL THEN LENGTH(body) ELSE 0 END), 0) AS ready_bytes,
-                COALESCE(SUM(owner IS NOT NULL), 0) AS unacked,
-                COALESCE(SUM(CASE WHEN owner IS NOT NULL THEN LENGTH(body) ELSE 0 END), 0) AS unacked_bytes
+                COALESCE(SUM(owner IS NOT NULL AND owner NOT LIKE 'x:%'), 0) AS unacked,
+                COALESCE(SUM(CASE WHEN owner IS NOT NULL AND owner NOT LIKE 'x:%' THEN LENGTH(body) ELSE 0 END), 0) AS unacked_bytes
          FROM messages`,
       )
       .one();

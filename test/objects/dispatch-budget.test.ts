@@ -16,6 +16,7 @@ const policy = () => ({
   singleActiveConsumer: false,
   deliveryLimit: undefined,
   messageTtl: undefined,
+  deadLetter: undefined,
 });
 
 function messages(n: number, bytes: number): PublishedMessage[] {
