@@ -37,14 +37,32 @@ const publish = (api, exchange, key, payload, properties = {}) =>
 const get = async (api, queue, ackmode = "ack_requeue_true") =>
   (await api("POST", `/queues/%2F/${queue}/get`, { count: 10, ackmode, encoding: "auto" })).body;
 
-/** What a get shows, without what legitimately differs (x-death's clock time). */
+/** Keys sorted at every level: RabbitMQ sorts x-death entries' fields, JSON order is no meaning. */
+function canonical(value) {
+  if (Array.isArray(value)) return value.map(canonical);
+  if (value === null || typeof value !== "object") return value;
+  return Object.fromEntries(
+    Object.keys(value)
+      .sort()
+      .map((key) => [key, canonical(value[key])]),
+  );
+}
+
+/**
+ * What a get shows, without what legitimately differs: x-death's clock time, and RabbitMQ's
+ * empty properties, which its management API prints as [] (an empty Erlang list), not {}.
+ */
 function shown(messages) {
   return messages.map((m) => ({
     payload: m.payload,
     exchange: m.exchange,
     routing_key: m.routing_key,
-    properties: JSON.parse(
-      JSON.stringify(m.properties ?? {}, (key, value) => (key === "time" ? "<time>" : value)),
+    properties: canonical(
+      JSON.parse(
+        JSON.stringify(Array.isArray(m.properties) ? {} : (m.properties ?? {}), (key, value) =>
+          key === "time" ? "<time>" : value,
+        ),
+      ),
     ),
   }));
 }

@@ -34,6 +34,9 @@ export interface QueuePolicy {
   readonly messageTtl: number | undefined;
   /** x-dead-letter-exchange (and routing key); undefined = dropped messages are discarded. */
   readonly deadLetter: DeadLetterTarget | undefined;
+  /** x-max-length / x-max-length-bytes over ready messages, with x-overflow drop-head. */
+  readonly maxLength: number | undefined;
+  readonly maxLengthBytes: number | undefined;
 }
 
 export interface Leased extends StoredMessage {
@@ -136,6 +139,33 @@ export class QueueEngine {
     // A message with TTL 0 still goes to a consumer that can take it at once (RabbitMQ's rule),
     // so this pass counts messages expiring now as alive.
     this.deliverReady(now, now - 1);
+    this.dropHead();
+  }
+
+  /**
+   * x-overflow drop-head (RabbitMQ's default): while the ready messages exceed x-max-length or
+   * x-max-length-bytes, the oldest go (dead-lettered with reason `maxlen` when the queue has a
+   * dead-letter exchange), in one statement per chunk. Runs after dispatch, so what a consumer
+   * took at once does not count.
+   */
+  private dropHead(): void {
+    const { maxLength, maxLengthBytes } = this.policy();
+    if (maxLength === undefined && maxLengthBytes === undefined) return;
+    const over = () =>
+      (maxLength !== undefined && this.ready > maxLength) ||
+      (maxLengthBytes !== undefined && this.readyBytes > maxLengthBytes);
+    while (over()) {
+      const head = this.store.head(LIMITS.expiryChunk);
+      if (head.length === 0) break;
+      const dropped: number[] = [];
+      for (const row of head) {
+        if (!over()) break;
+        dropped.push(row.seq);
+        this.ready--;
+        this.readyBytes -= row.bytes;
+      }
+      this.retire(dropped, "maxlen");
+    }
   }
 
   /**
@@ -520,6 +550,8 @@ export class QueueEngine {
     }
     this.retire(dropped, "delivery_limit");
     this.store.releaseMany(back, availableAt);
+    // Returned messages count again: over the limit, the head goes (RabbitMQ's requeue_and_run).
+    if (back.length > 0) this.dropHead();
   }
 
   private forgetDelivery(row: OwnedRow): void {

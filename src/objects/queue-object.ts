@@ -561,7 +561,14 @@ export class QueueObject extends DurableObject<Env> {
     const ttl = args["x-message-ttl"];
     const dlx = args["x-dead-letter-exchange"];
     const dlrk = args["x-dead-letter-routing-key"];
+    const maxLength = args["x-max-length"];
+    const maxLengthBytes = args["x-max-length-bytes"];
+    // reject-publish and reject-publish-dlx are not applied yet (docs/queue-features.md): their
+    // queues take no length limit rather than silently dropping from the head.
+    const dropHead = (args["x-overflow"] ?? "drop-head") === "drop-head";
     return {
+      maxLength: dropHead && typeof maxLength === "number" ? maxLength : undefined,
+      maxLengthBytes: dropHead && typeof maxLengthBytes === "number" ? maxLengthBytes : undefined,
       deadLetter:
         typeof dlx === "string"
           ? { exchange: dlx, routingKey: typeof dlrk === "string" ? dlrk : undefined }

@@ -166,6 +166,16 @@ export class MessageStore {
       .toArray();
   }
 
+  /** The first ready messages in queue order, with their sizes (drop-head's candidates). */
+  head(limit: number): { seq: number; bytes: number }[] {
+    return this.sql
+      .exec<{ seq: number; bytes: number }>(
+        "SELECT seq, LENGTH(body) AS bytes FROM messages WHERE owner IS NULL ORDER BY seq LIMIT ?",
+        limit,
+      )
+      .toArray();
+  }
+
   /** When the earliest ready message expires (null: none has a TTL). */
   nextExpiry(): number | null {
     return this.sql

@@ -17,6 +17,8 @@ const policy = () => ({
   deliveryLimit: undefined,
   messageTtl: undefined,
   deadLetter: undefined,
+  maxLength: undefined,
+  maxLengthBytes: undefined,
 });
 
 function messages(n: number, bytes: number): PublishedMessage[] {
