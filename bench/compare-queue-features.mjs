@@ -70,7 +70,7 @@ function shown(messages) {
 async function sequences(api) {
   const out = {};
   // Message TTL, and expiry behind a message that does not expire.
-  await api("PUT", "/queues/%2F/cmp.ttl", { arguments: { "x-message-ttl": 100 } });
+  await api("PUT", "/queues/%2F/cmp.ttl", { arguments: { "x-message-ttl": 5000 } });
   await publish(api, "", "cmp.ttl", "queue-ttl");
   await publish(api, "", "cmp.ttl", "own-ttl", { expiration: "20" });
   await api("PUT", "/queues/%2F/cmp.middle", {});
@@ -78,7 +78,7 @@ async function sequences(api) {
   await publish(api, "", "cmp.middle", "middle", { expiration: "20" });
   await publish(api, "", "cmp.middle", "tail");
   await sleep(50);
-  out["ttl: get after 50 ms (own expiration 20 ms lower than x-message-ttl 100)"] = shown(
+  out["ttl: get after 50 ms (own expiration 20 ms lower than x-message-ttl 5000)"] = shown(
     await get(api, "cmp.ttl"),
   );
   out["ttl: messages counted with one expired in the middle"] = (
