@@ -173,7 +173,7 @@ export function queueRoutes(app: Hono<AppEnv>): void {
         );
       }
       const badArgument =
-        checkQueueArguments(body.arguments) ??
+        checkQueueArguments(body.arguments, name, vhost) ??
         (isStreamDeclaration(body.arguments) ? checkStreamArguments(body.arguments) : null);
       if (badArgument) throw BrokerError.from(badArgument);
       if (isStreamDeclaration(body.arguments) && (!body.durable || body.auto_delete)) {
