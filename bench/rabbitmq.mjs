@@ -106,10 +106,12 @@ function runCtl(n, args) {
   return { ok: r.status === 0, out: `${r.stdout ?? ""}${r.stderr ?? ""}`.trim() };
 }
 
-export async function startRabbitMQ({ server, ctl }) {
+export async function startRabbitMQ({ server, ctl }, { management = false } = {}) {
   const amqp = (await import("amqplib")).default;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rabbitmq-bench-"));
   const port = await freePort();
+  // The management plugin (HTTP API, /cli/rabbitmqadmin) only when asked: it costs startup time.
+  const managementPort = management ? await freePort() : null;
   const distPort = await freePort();
   const epmdPort = await freePort();
   const ctlPorts = await freePortBlock(10);
@@ -130,11 +132,17 @@ export async function startRabbitMQ({ server, ctl }) {
         "loopback_users.guest = true",
         "log.console = false",
         "log.file.level = warning",
+        ...(managementPort
+          ? [`management.tcp.ip = ${HOST}`, `management.tcp.port = ${managementPort}`]
+          : []),
         "",
       ].join("\n"),
     ),
     RABBITMQ_ADVANCED_CONFIG_FILE: path.join(dir, "advanced.config"),
-    RABBITMQ_ENABLED_PLUGINS_FILE: file("enabled_plugins", "[].\n"),
+    RABBITMQ_ENABLED_PLUGINS_FILE: file(
+      "enabled_plugins",
+      managementPort ? "[rabbitmq_management].\n" : "[].\n",
+    ),
     RABBITMQ_MNESIA_BASE: path.join(dir, "mnesia"),
     RABBITMQ_LOG_BASE: path.join(dir, "log"),
     RABBITMQ_PID_FILE: path.join(dir, "rabbitmq.pid"),
@@ -176,6 +184,7 @@ export async function startRabbitMQ({ server, ctl }) {
     epmdPort,
     logPath,
     url: `amqp://guest:guest@${HOST}:${port}/%2F`,
+    managementUrl: managementPort ? `http://${HOST}:${managementPort}` : null,
     amqp,
   };
   remember(node);
@@ -188,6 +197,10 @@ export async function startRabbitMQ({ server, ctl }) {
       const conn = await withTimeout(node.amqp.connect(node.url), 5000, "AMQP connect");
       node.version = String(conn.connection.serverProperties?.version ?? "unknown");
       await conn.close();
+      if (managementPort && !(await managementReady(node.managementUrl))) {
+        last = "management API not answering yet";
+        continue;
+      }
       remember(node);
       return { node, startupMs: Date.now() - t0 };
     } catch (e) {
@@ -201,6 +214,22 @@ export async function startRabbitMQ({ server, ctl }) {
       (exit ? ` (exited: ${JSON.stringify(exit)})` : ` (last: ${last})`) +
       `\n--- rabbitmq-server output ---\n${tail}`,
   );
+}
+
+async function managementReady(url) {
+  try {
+    const res = await withTimeout(
+      fetch(`${url}/api/overview`, {
+        headers: { authorization: `Basic ${Buffer.from("guest:guest").toString("base64")}` },
+      }),
+      5000,
+      "management API",
+    );
+    await res.arrayBuffer();
+    return res.ok;
+  } catch {
+    return false;
+  }
 }
 
 /** Stops the node started here: rabbitmqctl stop, then any process of it left, by pid. */

@@ -10,6 +10,7 @@ import {
   bindingBodySchema,
   type DestinationType,
   quotePlus,
+  unquotePlus,
 } from "../protocol/bindings";
 import { checkRoutingKey } from "../protocol/names";
 import { parseUserId } from "../protocol/notification";
@@ -117,16 +118,12 @@ function destinationRoutes(
   resource(app, `${base}/:props`, {
     GET: async (c) => {
       const { vhost, source, destination } = endpoints(c);
-      const filter = {
-        source,
-        destinationType: type,
-        destination,
-        propertiesKey: c.req.param("props"),
-      };
-      const [binding] = await bindingsOf(c, vhost, filter);
-      if (!binding || binding.properties_key !== filter.propertiesKey) {
-        throw new BrokerError("not_found", "Not Found");
-      }
+      const between = { source, destinationType: type, destination };
+      const binding = findByPropertiesKey(
+        await bindingsOf(c, vhost, between),
+        c.req.param("props"),
+      );
+      if (!binding) throw new BrokerError("not_found", "Not Found");
       return c.json(binding);
     },
     DELETE: async (c) => {
@@ -134,13 +131,9 @@ function destinationRoutes(
       if (source === "") {
         throw new BrokerError("access_refused", "operation not permitted on the default exchange");
       }
-      const propertiesKey = c.req.param("props") ?? "";
-      const [binding] = await bindingsOf(c, vhost, {
-        source,
-        destinationType: type,
-        destination,
-        propertiesKey,
-      });
+      const between = { source, destinationType: type, destination };
+      const typed = c.req.param("props") ?? "";
+      const binding = findByPropertiesKey(await bindingsOf(c, vhost, between), typed);
       await requireBindingPermissions(
         c,
         vhost,
@@ -151,15 +144,26 @@ function destinationRoutes(
       );
       unwrap(
         await vhostStub(c.env, vhost).unbind(vhost, {
-          source,
-          destinationType: type,
-          destination,
-          propertiesKey,
+          ...between,
+          propertiesKey: binding?.properties_key ?? typed,
         }),
       );
       return c.body(null, 204);
     },
   });
+}
+
+/**
+ * The binding a path's properties_key names. RabbitMQ accepts it as listed (`f.%2A`, which
+ * arrives %-encoded once more in the URL) and as typed (`f.*`, as rabbitmqadmin sends a key the
+ * user wrote unencoded): an exact match first, then one after undoing the quoting on both sides.
+ */
+function findByPropertiesKey(bindings: Binding[], key: string | undefined): Binding | undefined {
+  if (key === undefined) return undefined;
+  const exact = bindings.find((b) => b.properties_key === key);
+  if (exact) return exact;
+  const wanted = unquotePlus(key);
+  return bindings.find((b) => unquotePlus(b.properties_key) === wanted);
 }
 
 /** Listing the bindings between two objects answers 404 when either does not exist. */

@@ -7,6 +7,7 @@
 import type { Hono } from "hono";
 import { z } from "zod";
 import { LIMITS } from "../config";
+import { BrokerError } from "../errors";
 import { publishMessages } from "../objects/publish";
 import { parseWith, readJson } from "./body";
 import type { AppEnv } from "./context";
@@ -19,6 +20,27 @@ const batchBodySchema = z.object({
   messages: z.array(z.unknown()).min(1).max(LIMITS.maxBatchMessages),
 });
 
+/**
+ * RabbitMQ's management API relays a publish to a missing exchange as the channel error it is:
+ * `400 {"error":"bad_request","reason":"404 NOT_FOUND - no exchange 'x' in vhost '/'"}`.
+ */
+async function publishOverHttp(
+  ...args: Parameters<typeof publishMessages>
+): ReturnType<typeof publishMessages> {
+  try {
+    return await publishMessages(...args);
+  } catch (error) {
+    if (
+      error instanceof BrokerError &&
+      error.code === "not_found" &&
+      error.reason !== "Not Found"
+    ) {
+      throw new BrokerError("bad_request", `404 NOT_FOUND - ${error.reason}`);
+    }
+    throw error;
+  }
+}
+
 export function publishRoutes(app: Hono<AppEnv>): void {
   resource(app, "/api/exchanges/:vhost/:name/publish", {
     POST: async (c) => {
@@ -29,7 +51,7 @@ export function publishRoutes(app: Hono<AppEnv>): void {
       const json = await readJson(c, config.maxMessageBytes * 2 + 64 * 1024);
       const message = toMessage(exchange, json, config);
       await requirePublish(c, vhost, exchange, [message]);
-      const [routed] = await publishMessages(c.env, vhost, exchange, [message]);
+      const [routed] = await publishOverHttp(c.env, vhost, exchange, [message]);
       return c.json({ routed: routed === true });
     },
   });
@@ -42,7 +64,7 @@ export function publishRoutes(app: Hono<AppEnv>): void {
       const { messages } = parseWith(batchBodySchema, await readJson(c));
       const parsed = messages.map((raw, i) => toMessage(exchange, raw, config, `messages.${i}`));
       await requirePublish(c, vhost, exchange, parsed);
-      const routed = await publishMessages(c.env, vhost, exchange, parsed);
+      const routed = await publishOverHttp(c.env, vhost, exchange, parsed);
       return c.json({ results: routed.map((r) => ({ routed: r })) });
     },
   });

@@ -5,6 +5,7 @@ import { LIMITS } from "../config";
 import { BrokerError, unwrap } from "../errors";
 import type { QueueStats } from "../objects/queue-object";
 import { queueStub, vhostStub } from "../objects/stubs";
+import { integer } from "../protocol/coerce";
 import {
   checkQueueArguments,
   type QueueDeclaration,
@@ -19,8 +20,8 @@ import { listAnswer } from "./pagination";
 import { flagQuery, nameParam, vhostParam } from "./params";
 import { resource } from "./routes";
 
-const getBodySchema = z.object({
-  count: z.number().int().min(1).max(LIMITS.maxGetCount),
+export const getBodySchema = z.object({
+  count: integer({ min: 1, max: LIMITS.maxGetCount }),
   ackmode: z.enum([
     "ack_requeue_true",
     "reject_requeue_true",
@@ -28,7 +29,7 @@ const getBodySchema = z.object({
     "reject_requeue_false",
   ]),
   encoding: z.enum(["auto", "base64"]),
-  truncate: z.number().int().nonnegative().optional(),
+  truncate: integer({ min: 0 }).optional(),
 });
 
 const EMPTY_STATS: QueueStats = {

@@ -10,6 +10,7 @@ import { parseTags } from "../access/tags";
 import { BrokerError, unwrap } from "../errors";
 import { forgetAccess } from "../objects/access-cache";
 import { registryStub, vhostStub } from "../objects/stubs";
+import { flag } from "../protocol/coerce";
 import type { VhostRecord } from "../protocol/registry-records";
 import { parseBody } from "./body";
 import type { AppEnv } from "./context";
@@ -22,6 +23,8 @@ const vhostBodySchema = z.object({
   description: z.string().max(4096).default(""),
   tags: z.union([z.string(), z.array(z.string())]).default([]),
   default_queue_type: z.enum(["classic", "quorum", "stream"]).default("classic"),
+  // rabbitmqadmin sends "tracing"; this broker has no firehose tracer, so it is accepted and off.
+  tracing: flag.optional(),
 });
 
 export function presentVhost(record: VhostRecord): Record<string, unknown> {
