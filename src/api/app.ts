@@ -8,6 +8,7 @@ import { loadConfig } from "../config";
 import { BrokerError, errorBody, statusOf, styledErrorBody } from "../errors";
 import { requireLogin, requireManagementTag } from "./auth";
 import { bindingRoutes } from "./bindings";
+import { connectionRoutes } from "./connections";
 import type { AppEnv } from "./context";
 import { credentialRoutes } from "./credentials";
 import { definitionRoutes } from "./definitions";
@@ -16,9 +17,11 @@ import { loadVhosts } from "./guards";
 import { inboxRoutes } from "./inbox";
 import { inboxPageRoutes } from "./inbox-page";
 import { seedLocalDevUsers } from "./local-dev-seed";
+import { nodeRoutes } from "./node";
 import { notificationUserRoutes } from "./notification-users";
 import { notificationRoutes } from "./notifications";
 import { overviewRoutes } from "./overview";
+import { parameterRoutes } from "./parameters";
 import { permissionRoutes } from "./permissions";
 import { publishRoutes } from "./publish";
 import { pullRoutes } from "./pull";
@@ -70,6 +73,9 @@ export function createApp(): Hono<AppEnv> {
   pullRoutes(app);
   bindingRoutes(app);
   notificationUserRoutes(app);
+  connectionRoutes(app);
+  nodeRoutes(app);
+  parameterRoutes(app);
 
   app.notFound((c) => c.json(errorBody("not_found", "Not Found"), 404));
 

@@ -44,7 +44,7 @@ function limitParam(c: AppContext): VhostLimitName {
 }
 
 /** The registry merges the change (it is the truth); the catalog gets the result to enforce. */
-async function storeLimit(
+export async function storeLimit(
   c: AppContext,
   vhost: string,
   limit: VhostLimitName,

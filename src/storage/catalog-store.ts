@@ -37,6 +37,14 @@ export const CATALOG_MIGRATIONS: readonly Migration[] = [
   ],
   // Issue 5: the notification app's users, one inbox each (docs/notifications.md).
   ["CREATE TABLE inboxes (id INTEGER PRIMARY KEY, name TEXT NOT NULL)"],
+  // Issue 13: who opened each connection, from where and when, for /api/connections; `closing`
+  // asks a producer connection's Worker to close it at its next heartbeat.
+  [
+    "ALTER TABLE connections ADD COLUMN user TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE connections ADD COLUMN peer TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE connections ADD COLUMN opened INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE connections ADD COLUMN closing INTEGER NOT NULL DEFAULT 0",
+  ],
 ];
 
 interface BindingRow extends Record<string, SqlStorageValue> {
