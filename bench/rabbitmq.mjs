@@ -106,12 +106,20 @@ function runCtl(n, args) {
   return { ok: r.status === 0, out: `${r.stdout ?? ""}${r.stderr ?? ""}`.trim() };
 }
 
-export async function startRabbitMQ({ server, ctl }, { management = false } = {}) {
+export async function startRabbitMQ(
+  { server, ctl },
+  { management = false, prometheus = false } = {},
+) {
   const amqp = (await import("amqplib")).default;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rabbitmq-bench-"));
   const port = await freePort();
   // The management plugin (HTTP API, /cli/rabbitmqadmin) only when asked: it costs startup time.
   const managementPort = management ? await freePort() : null;
+  const prometheusPort = prometheus ? await freePort() : null;
+  const plugins = [
+    ...(managementPort ? ["rabbitmq_management"] : []),
+    ...(prometheusPort ? ["rabbitmq_prometheus"] : []),
+  ];
   const distPort = await freePort();
   const epmdPort = await freePort();
   const ctlPorts = await freePortBlock(10);
@@ -135,14 +143,18 @@ export async function startRabbitMQ({ server, ctl }, { management = false } = {}
         ...(managementPort
           ? [`management.tcp.ip = ${HOST}`, `management.tcp.port = ${managementPort}`]
           : []),
+        ...(prometheusPort
+          ? [
+              `prometheus.tcp.ip = ${HOST}`,
+              `prometheus.tcp.port = ${prometheusPort}`,
+              "prometheus.return_per_object_metrics = true",
+            ]
+          : []),
         "",
       ].join("\n"),
     ),
     RABBITMQ_ADVANCED_CONFIG_FILE: path.join(dir, "advanced.config"),
-    RABBITMQ_ENABLED_PLUGINS_FILE: file(
-      "enabled_plugins",
-      managementPort ? "[rabbitmq_management].\n" : "[].\n",
-    ),
+    RABBITMQ_ENABLED_PLUGINS_FILE: file("enabled_plugins", `[${plugins.join(",")}].\n`),
     RABBITMQ_MNESIA_BASE: path.join(dir, "mnesia"),
     RABBITMQ_LOG_BASE: path.join(dir, "log"),
     RABBITMQ_PID_FILE: path.join(dir, "rabbitmq.pid"),
@@ -185,6 +197,7 @@ export async function startRabbitMQ({ server, ctl }, { management = false } = {}
     logPath,
     url: `amqp://guest:guest@${HOST}:${port}/%2F`,
     managementUrl: managementPort ? `http://${HOST}:${managementPort}` : null,
+    prometheusUrl: prometheusPort ? `http://${HOST}:${prometheusPort}` : null,
     amqp,
   };
   remember(node);

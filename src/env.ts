@@ -26,4 +26,10 @@ export interface Env {
   NOTIFICATION_TOKEN_SECRET?: string;
   INBOX_MAX_NOTIFICATIONS?: string;
   INBOX_MAX_AGE_DAYS?: string;
+  /** "open" lets anyone scrape /metrics; anything else needs credentials (src/config.ts). */
+  METRICS_AUTH?: string;
+  /** A secret: a bearer token Prometheus may scrape /metrics with (16 characters or more). */
+  METRICS_TOKEN?: string;
+  /** The API reference page's files (the swagger-ui-dist package; src/api/openapi.ts). */
+  ASSETS: Fetcher;
 }

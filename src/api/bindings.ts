@@ -80,40 +80,51 @@ function destinationRoutes(
     destination: destinationParam(c, type),
   });
 
-  resource(app, base, {
-    GET: async (c) => {
-      const { vhost, source, destination } = endpoints(c);
-      await requireEndpoints(c, vhost, source, type, destination);
-      return c.json(
-        listAnswer(
-          c,
-          asItems(await bindingsOf(c, vhost, { source, destinationType: type, destination })),
-        ),
-      );
+  resource(
+    app,
+    base,
+    {
+      GET: async (c) => {
+        const { vhost, source, destination } = endpoints(c);
+        await requireEndpoints(c, vhost, source, type, destination);
+        return c.json(
+          listAnswer(
+            c,
+            asItems(await bindingsOf(c, vhost, { source, destinationType: type, destination })),
+          ),
+        );
+      },
+      POST: async (c) => {
+        const { vhost, source, destination } = endpoints(c);
+        const body = await parseBody(c, bindingBodySchema);
+        const badKey = checkRoutingKey(body.routing_key);
+        if (badKey) throw BrokerError.from(badKey);
+        await requireBindingPermissions(c, vhost, source, type, destination, body.routing_key);
+        const { binding } = unwrap(
+          await vhostStub(c.env, vhost).bind(vhost, {
+            source,
+            destinationType: type,
+            destination,
+            routingKey: body.routing_key,
+            arguments: body.arguments,
+          }),
+        );
+        // Relative to this URL, as RabbitMQ answers: "<destination>/<properties_key>".
+        c.header(
+          "Location",
+          `${encodeURIComponent(destination)}/${encodeURIComponent(binding.properties_key)}`,
+        );
+        return c.body(null, 201);
+      },
     },
-    POST: async (c) => {
-      const { vhost, source, destination } = endpoints(c);
-      const body = await parseBody(c, bindingBodySchema);
-      const badKey = checkRoutingKey(body.routing_key);
-      if (badKey) throw BrokerError.from(badKey);
-      await requireBindingPermissions(c, vhost, source, type, destination, body.routing_key);
-      const { binding } = unwrap(
-        await vhostStub(c.env, vhost).bind(vhost, {
-          source,
-          destinationType: type,
-          destination,
-          routingKey: body.routing_key,
-          arguments: body.arguments,
-        }),
-      );
-      // Relative to this URL, as RabbitMQ answers: "<destination>/<properties_key>".
-      c.header(
-        "Location",
-        `${encodeURIComponent(destination)}/${encodeURIComponent(binding.properties_key)}`,
-      );
-      return c.body(null, 201);
+    {
+      GET: { summary: "Bindings between two objects" },
+      POST: {
+        summary: "Bind; Location names the binding's properties_key",
+        body: bindingBodySchema,
+      },
     },
-  });
+  );
 
   resource(app, `${base}/:props`, {
     GET: async (c) => {

@@ -12,7 +12,7 @@ import { unwrap } from "../errors";
 import { registryStub, vhostStub } from "../objects/stubs";
 import type { Binding } from "../protocol/bindings";
 import { isBuiltinExchange } from "../protocol/builtin-exchanges";
-import { VHOST_LIMITS_COMPONENT } from "../protocol/definitions";
+import { definitionsSchema, VHOST_LIMITS_COMPONENT } from "../protocol/definitions";
 import type { AppContext, AppEnv } from "./context";
 import { importDefinitions } from "./definitions-import";
 import { requireAdministrator, vhostRecord } from "./guards";
@@ -140,26 +140,42 @@ export async function exportDefinitions(c: AppContext): Promise<Record<string, u
 }
 
 export function definitionRoutes(app: Hono<AppEnv>): void {
-  resource(app, "/api/definitions", {
-    GET: async (c) => {
-      requireAdministrator(c);
-      return c.json(await exportDefinitions(c));
+  resource(
+    app,
+    "/api/definitions",
+    {
+      GET: async (c) => {
+        requireAdministrator(c);
+        return c.json(await exportDefinitions(c));
+      },
+      POST: async (c) => {
+        requireAdministrator(c);
+        await importDefinitions(c);
+        return c.body(null, 204);
+      },
     },
-    POST: async (c) => {
-      requireAdministrator(c);
-      await importDefinitions(c);
-      return c.body(null, 204);
+    {
+      GET: { summary: "Export all definitions" },
+      POST: { summary: "Import definitions, all or nothing", body: definitionsSchema },
     },
-  });
-  resource(app, "/api/definitions/:vhost", {
-    GET: async (c) => {
-      requireAdministrator(c);
-      return c.json(await exportVhost(c, vhostParam(c)));
+  );
+  resource(
+    app,
+    "/api/definitions/:vhost",
+    {
+      GET: async (c) => {
+        requireAdministrator(c);
+        return c.json(await exportVhost(c, vhostParam(c)));
+      },
+      POST: async (c) => {
+        requireAdministrator(c);
+        await importDefinitions(c, vhostParam(c));
+        return c.body(null, 204);
+      },
     },
-    POST: async (c) => {
-      requireAdministrator(c);
-      await importDefinitions(c, vhostParam(c));
-      return c.body(null, 204);
+    {
+      GET: { summary: "Export one vhost's definitions" },
+      POST: { summary: "Import definitions into one vhost", body: definitionsSchema },
     },
-  });
+  );
 }

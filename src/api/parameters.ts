@@ -72,39 +72,44 @@ export function parameterRoutes(app: Hono<AppEnv>): void {
   resource(app, "/api/parameters/:component/:vhost", {
     GET: (c) => c.json(listAnswer(c, parametersIn(c, [vhostParam(c)], c.req.param("component")))),
   });
-  resource(app, "/api/parameters/:component/:vhost/:name", {
-    GET: (c) => {
-      const [parameter] = parametersIn(c, [vhostParam(c)], c.req.param("component"));
-      if (!parameter || c.req.param("name") !== LIMITS_NAME) {
-        throw new BrokerError("not_found", "Not Found");
-      }
-      return c.json(parameter);
+  resource(
+    app,
+    "/api/parameters/:component/:vhost/:name",
+    {
+      GET: (c) => {
+        const [parameter] = parametersIn(c, [vhostParam(c)], c.req.param("component"));
+        if (!parameter || c.req.param("name") !== LIMITS_NAME) {
+          throw new BrokerError("not_found", "Not Found");
+        }
+        return c.json(parameter);
+      },
+      PUT: async (c) => {
+        requireAdministrator(c);
+        const vhost = vhostParam(c);
+        requireComponent(c);
+        const { value } = await parseBody(c, parameterBodySchema);
+        const current = vhostRecord(c, vhost)?.limits ?? {};
+        for (const name of VHOST_LIMIT_NAMES) {
+          const wanted = value[name];
+          if (wanted !== undefined) await storeLimit(c, vhost, name, wanted);
+          else if (current[name] !== undefined) await storeLimit(c, vhost, name, null);
+        }
+        return c.body(null, 201);
+      },
+      DELETE: async (c) => {
+        requireAdministrator(c);
+        const vhost = vhostParam(c);
+        const [parameter] = parametersIn(c, [vhost], c.req.param("component"));
+        if (!parameter || c.req.param("name") !== LIMITS_NAME) {
+          throw new BrokerError("not_found", "Not Found");
+        }
+        const current = vhostRecord(c, vhost)?.limits ?? {};
+        for (const name of Object.keys(current) as VhostLimitName[]) {
+          await storeLimit(c, vhost, name, null);
+        }
+        return c.body(null, 204);
+      },
     },
-    PUT: async (c) => {
-      requireAdministrator(c);
-      const vhost = vhostParam(c);
-      requireComponent(c);
-      const { value } = await parseBody(c, parameterBodySchema);
-      const current = vhostRecord(c, vhost)?.limits ?? {};
-      for (const name of VHOST_LIMIT_NAMES) {
-        const wanted = value[name];
-        if (wanted !== undefined) await storeLimit(c, vhost, name, wanted);
-        else if (current[name] !== undefined) await storeLimit(c, vhost, name, null);
-      }
-      return c.body(null, 201);
-    },
-    DELETE: async (c) => {
-      requireAdministrator(c);
-      const vhost = vhostParam(c);
-      const [parameter] = parametersIn(c, [vhost], c.req.param("component"));
-      if (!parameter || c.req.param("name") !== LIMITS_NAME) {
-        throw new BrokerError("not_found", "Not Found");
-      }
-      const current = vhostRecord(c, vhost)?.limits ?? {};
-      for (const name of Object.keys(current) as VhostLimitName[]) {
-        await storeLimit(c, vhost, name, null);
-      }
-      return c.body(null, 204);
-    },
-  });
+    { PUT: { summary: "Set a runtime parameter (vhost-limits only)", body: parameterBodySchema } },
+  );
 }

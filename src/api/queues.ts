@@ -76,93 +76,112 @@ export function queueRoutes(app: Hono<AppEnv>): void {
     GET: async (c) => c.json(listAnswer(c, await queuesOf(c, vhostParam(c)))),
   });
 
-  resource(app, "/api/queues/:vhost/:name", {
-    GET: async (c) => {
-      const vhost = vhostParam(c);
-      const name = nameParam(c, "queue");
-      const { queue } = unwrap(await vhostStub(c.env, vhost).getQueue(vhost, name));
-      return c.json(await present(c, queue));
-    },
-    PUT: async (c) => {
-      const vhost = vhostParam(c);
-      const name = nameParam(c, "queue");
-      const body = await parseBody(c, queueBodySchema);
-      if (isReservedName(name)) {
-        throw new BrokerError(
-          "access_refused",
-          `queue name '${name}' contains reserved prefix 'amq.*'`,
+  resource(
+    app,
+    "/api/queues/:vhost/:name",
+    {
+      GET: async (c) => {
+        const vhost = vhostParam(c);
+        const name = nameParam(c, "queue");
+        const { queue } = unwrap(await vhostStub(c.env, vhost).getQueue(vhost, name));
+        return c.json(await present(c, queue));
+      },
+      PUT: async (c) => {
+        const vhost = vhostParam(c);
+        const name = nameParam(c, "queue");
+        const body = await parseBody(c, queueBodySchema);
+        if (isReservedName(name)) {
+          throw new BrokerError(
+            "access_refused",
+            `queue name '${name}' contains reserved prefix 'amq.*'`,
+          );
+        }
+        const badArgument = checkQueueArguments(body.arguments);
+        if (badArgument) throw BrokerError.from(badArgument);
+        requirePermission(c, vhost, "configure", "queue", name);
+        const deadLetter = body.arguments["x-dead-letter-exchange"];
+        if (typeof deadLetter === "string") {
+          // RabbitMQ's table: declaring with a DLX needs write on the DLX and read on the queue.
+          requirePermission(c, vhost, "write", "exchange", deadLetter);
+          requirePermission(c, vhost, "read", "queue", name);
+        }
+        const declaration: QueueDeclaration = {
+          name,
+          vhost,
+          durable: body.durable,
+          auto_delete: body.auto_delete,
+          exclusive: false,
+          arguments: body.arguments,
+        };
+        const { created } = unwrap(await vhostStub(c.env, vhost).declareQueue(declaration));
+        return c.body(null, created ? 201 : 204);
+      },
+      DELETE: async (c) => {
+        const vhost = vhostParam(c);
+        const name = nameParam(c, "queue");
+        requirePermission(c, vhost, "configure", "queue", name);
+        unwrap(
+          await vhostStub(c.env, vhost).deleteQueue(vhost, name, {
+            ifEmpty: flagQuery(c, "if-empty"),
+            ifUnused: flagQuery(c, "if-unused"),
+          }),
         );
-      }
-      const badArgument = checkQueueArguments(body.arguments);
-      if (badArgument) throw BrokerError.from(badArgument);
-      requirePermission(c, vhost, "configure", "queue", name);
-      const deadLetter = body.arguments["x-dead-letter-exchange"];
-      if (typeof deadLetter === "string") {
-        // RabbitMQ's table: declaring with a DLX needs write on the DLX and read on the queue.
-        requirePermission(c, vhost, "write", "exchange", deadLetter);
+        return c.body(null, 204);
+      },
+    },
+    {
+      GET: { summary: "A queue with its message counts" },
+      PUT: { summary: "Declare a queue", body: queueBodySchema },
+      DELETE: { summary: "Delete a queue (?if-empty=true, ?if-unused=true)" },
+    },
+  );
+
+  resource(
+    app,
+    "/api/queues/:vhost/:name/contents",
+    {
+      DELETE: async (c) => {
+        const vhost = vhostParam(c);
+        const name = nameParam(c, "queue");
         requirePermission(c, vhost, "read", "queue", name);
-      }
-      const declaration: QueueDeclaration = {
-        name,
-        vhost,
-        durable: body.durable,
-        auto_delete: body.auto_delete,
-        exclusive: false,
-        arguments: body.arguments,
-      };
-      const { created } = unwrap(await vhostStub(c.env, vhost).declareQueue(declaration));
-      return c.body(null, created ? 201 : 204);
+        unwrap(await queueStub(c.env, vhost, name).purge());
+        return c.body(null, 204);
+      },
     },
-    DELETE: async (c) => {
-      const vhost = vhostParam(c);
-      const name = nameParam(c, "queue");
-      requirePermission(c, vhost, "configure", "queue", name);
-      unwrap(
-        await vhostStub(c.env, vhost).deleteQueue(vhost, name, {
-          ifEmpty: flagQuery(c, "if-empty"),
-          ifUnused: flagQuery(c, "if-unused"),
-        }),
-      );
-      return c.body(null, 204);
-    },
-  });
+    { DELETE: { summary: "Purge a queue" } },
+  );
 
-  resource(app, "/api/queues/:vhost/:name/contents", {
-    DELETE: async (c) => {
-      const vhost = vhostParam(c);
-      const name = nameParam(c, "queue");
-      requirePermission(c, vhost, "read", "queue", name);
-      unwrap(await queueStub(c.env, vhost, name).purge());
-      return c.body(null, 204);
+  resource(
+    app,
+    "/api/queues/:vhost/:name/get",
+    {
+      POST: async (c) => {
+        const vhost = vhostParam(c);
+        const name = nameParam(c, "queue");
+        const body = await parseBody(c, getBodySchema);
+        requirePermission(c, vhost, "read", "queue", name);
+        const { messages } = unwrap(
+          await queueStub(c.env, vhost, name).get(body.count, body.ackmode),
+        );
+        return c.json(
+          messages.map((message) => {
+            const bytes =
+              body.truncate !== undefined && message.body.byteLength > body.truncate
+                ? message.body.subarray(0, body.truncate)
+                : message.body;
+            return {
+              payload_bytes: message.body.byteLength,
+              redelivered: message.redelivered,
+              exchange: message.exchange,
+              routing_key: message.routingKey,
+              message_count: message.remaining,
+              properties: message.properties,
+              ...encodePayload(bytes, body.encoding),
+            };
+          }),
+        );
+      },
     },
-  });
-
-  resource(app, "/api/queues/:vhost/:name/get", {
-    POST: async (c) => {
-      const vhost = vhostParam(c);
-      const name = nameParam(c, "queue");
-      const body = await parseBody(c, getBodySchema);
-      requirePermission(c, vhost, "read", "queue", name);
-      const { messages } = unwrap(
-        await queueStub(c.env, vhost, name).get(body.count, body.ackmode),
-      );
-      return c.json(
-        messages.map((message) => {
-          const bytes =
-            body.truncate !== undefined && message.body.byteLength > body.truncate
-              ? message.body.subarray(0, body.truncate)
-              : message.body;
-          return {
-            payload_bytes: message.body.byteLength,
-            redelivered: message.redelivered,
-            exchange: message.exchange,
-            routing_key: message.routingKey,
-            message_count: message.remaining,
-            properties: message.properties,
-            ...encodePayload(bytes, body.encoding),
-          };
-        }),
-      );
-    },
-  });
+    { POST: { summary: "Get messages", body: getBodySchema } },
+  );
 }

@@ -46,41 +46,46 @@ export function vhostRoutes(app: Hono<AppEnv>): void {
       return c.json(listAnswer(c, records.map(presentVhost)));
     },
   });
-  resource(app, "/api/vhosts/:vhost", {
-    GET: async (c) => {
-      const vhost = vhostParam(c);
-      return c.json(presentVhost(vhostRecord(c, vhost) as VhostRecord));
+  resource(
+    app,
+    "/api/vhosts/:vhost",
+    {
+      GET: async (c) => {
+        const vhost = vhostParam(c);
+        return c.json(presentVhost(vhostRecord(c, vhost) as VhostRecord));
+      },
+      PUT: async (c) => {
+        requireAdministrator(c);
+        const name = nameParam(c, "vhost", "vhost");
+        const body = await parseBody(c, vhostBodySchema);
+        const tags = parseTags(body.tags);
+        if (!Array.isArray(tags)) throw BrokerError.from(tags);
+        // The catalog first: a vhost the registry lists always has a catalog to answer for it.
+        unwrap(await vhostStub(c.env, name).createVhost(name));
+        const { created } = unwrap(
+          await registryStub(c.env).putVhost(
+            {
+              name,
+              description: body.description,
+              tags,
+              default_queue_type: body.default_queue_type,
+            },
+            c.get("principal").name,
+          ),
+        );
+        forgetAccess();
+        return c.body(null, created ? 201 : 204);
+      },
+      DELETE: async (c) => {
+        requireAdministrator(c);
+        const vhost = vhostParam(c);
+        // Contents first, then the record: an interrupted deletion can be repeated.
+        unwrap(await vhostStub(c.env, vhost).destroyVhost(vhost));
+        unwrap(await registryStub(c.env).deleteVhost(vhost));
+        forgetAccess();
+        return c.body(null, 204);
+      },
     },
-    PUT: async (c) => {
-      requireAdministrator(c);
-      const name = nameParam(c, "vhost", "vhost");
-      const body = await parseBody(c, vhostBodySchema);
-      const tags = parseTags(body.tags);
-      if (!Array.isArray(tags)) throw BrokerError.from(tags);
-      // The catalog first: a vhost the registry lists always has a catalog to answer for it.
-      unwrap(await vhostStub(c.env, name).createVhost(name));
-      const { created } = unwrap(
-        await registryStub(c.env).putVhost(
-          {
-            name,
-            description: body.description,
-            tags,
-            default_queue_type: body.default_queue_type,
-          },
-          c.get("principal").name,
-        ),
-      );
-      forgetAccess();
-      return c.body(null, created ? 201 : 204);
-    },
-    DELETE: async (c) => {
-      requireAdministrator(c);
-      const vhost = vhostParam(c);
-      // Contents first, then the record: an interrupted deletion can be repeated.
-      unwrap(await vhostStub(c.env, vhost).destroyVhost(vhost));
-      unwrap(await registryStub(c.env).deleteVhost(vhost));
-      forgetAccess();
-      return c.body(null, 204);
-    },
-  });
+    { PUT: { summary: "Create or update a vhost", body: vhostBodySchema } },
+  );
 }

@@ -14,6 +14,7 @@ import type { PublishedMessage, StoredMessage } from "../protocol/message";
 import { encodePayload } from "../protocol/payload";
 import { type MessageRow, MessageStore, type OwnedRow, toStored } from "../storage/message-store";
 import { type Consumer, ConsumerSet } from "./consumers";
+import { MessageCounters } from "./message-counters";
 
 export interface QueueStats {
   readonly messages: number;
@@ -47,6 +48,8 @@ const leaseOwner = (lease: string) => `l:${lease}`;
 export class QueueEngine {
   private readonly store: MessageStore;
   readonly consumers: ConsumerSet;
+  /** Published / delivered / acknowledged totals for /metrics (message-counters.ts). */
+  readonly counters: MessageCounters;
   private ready = 0;
   private readyBytes = 0;
   private unacked = 0;
@@ -59,6 +62,7 @@ export class QueueEngine {
   ) {
     this.store = new MessageStore(sql);
     this.consumers = new ConsumerSet(sql);
+    this.counters = new MessageCounters(sql);
     this.recount();
     for (const { owner, consumer_tag, n } of this.store.ownedCounts()) {
       const consumer = this.consumers
@@ -81,6 +85,7 @@ export class QueueEngine {
   enqueue(messages: readonly PublishedMessage[], now: number): void {
     this.readyBytes += this.store.insert(messages);
     this.ready += messages.length;
+    this.counters.published(messages.length);
     this.dispatch(now);
   }
 
@@ -104,6 +109,7 @@ export class QueueEngine {
       if (delivered < rows.length) break;
     }
     this.consumers.persistTags();
+    this.counters.flush();
   }
 
   private deliver(row: MessageRow, consumer: Consumer, now: number): void {
@@ -126,6 +132,7 @@ export class QueueEngine {
       this.unacked++;
       this.unackedBytes += bytes;
     }
+    this.counters.delivered(1, row.redelivered ? 1 : 0, false);
     this.send(consumer.connection, deliverFrame(toStored(row), consumer.tag, deliveryTag));
   }
 
@@ -150,6 +157,8 @@ export class QueueEngine {
         this.readyBytes -= row.body.byteLength;
       }
     }
+    this.counters.delivered(rows.length, rows.filter((row) => row.redelivered).length, true);
+    this.counters.flush();
     return rows.map((row, index) => ({ ...toStored(row), remaining: before - index - 1 }));
   }
 
@@ -189,6 +198,7 @@ export class QueueEngine {
   ): boolean {
     const rows = this.store.owned(connectionOwner(connection), deliveryTag, multiple);
     if (rows.length === 0) return false;
+    if (outcome === "ack") this.counters.acknowledged(rows.length);
     for (const row of rows) {
       if (outcome === "ack") this.drop(row);
       else if (outcome === "requeue") this.giveBack(row, 0);
@@ -223,6 +233,8 @@ export class QueueEngine {
       this.unackedBytes += row.body.byteLength;
       leased.push({ ...toStored(row), lease });
     }
+    this.counters.delivered(leased.length, leased.filter((m) => m.redelivered).length, true);
+    this.counters.flush();
     return leased;
   }
 
@@ -236,6 +248,10 @@ export class QueueEngine {
     if (!row) return { lease, ok: false, reason: "unknown or expired lease" };
     if (outcome === "requeue") this.giveBack(row, delayMs > 0 ? now + delayMs : 0);
     else this.drop(row);
+    if (outcome === "ack") {
+      this.counters.acknowledged(1);
+      this.counters.flush();
+    }
     return { lease, ok: true };
   }
 

@@ -24,6 +24,7 @@ import { migrate } from "../storage/migrations";
 import { QUEUE_MIGRATIONS } from "../storage/queue-schema";
 import { ConnectionAccess } from "./connection-access";
 import { handleConsumerFrame } from "./consumer-frames";
+import type { MessageCounts } from "./message-counters";
 import {
   type Leased,
   QueueEngine,
@@ -212,6 +213,12 @@ export class QueueObject extends DurableObject<Env> {
   liveConnections(ids: readonly string[]): string[] {
     const live = new Set(this.ctx.getWebSockets().map((ws) => attachmentOf(ws).connection));
     return ids.filter((id) => live.has(id));
+  }
+
+  /** Gauges and counters for /metrics: all kept as counters, nothing is scanned. */
+  metrics(): Result<{ stats: QueueStats; counts: MessageCounts }> {
+    if (!this.declaration) return notFound();
+    return { ok: true, stats: this.engine.stats(), counts: this.engine.counters.snapshot() };
   }
 
   /** This queue's consumers, for /api/consumers and /api/channels. */
