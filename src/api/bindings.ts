@@ -12,7 +12,7 @@ import {
   quotePlus,
   unquotePlus,
 } from "../protocol/bindings";
-import { checkRoutingKey } from "../protocol/names";
+import { checkRoutingKey, describe, type ObjectKind } from "../protocol/names";
 import { parseUserId } from "../protocol/notification";
 import type { BindingFilter } from "../storage/catalog-store";
 import { parseBody } from "./body";
@@ -100,15 +100,17 @@ function destinationRoutes(
         const badKey = checkRoutingKey(body.routing_key);
         if (badKey) throw BrokerError.from(badKey);
         await requireBindingPermissions(c, vhost, source, type, destination, body.routing_key);
-        const { binding } = unwrap(
-          await vhostStub(c.env, vhost).bind(vhost, {
-            source,
-            destinationType: type,
-            destination,
-            routingKey: body.routing_key,
-            arguments: body.arguments,
-          }),
-        );
+        const bound = await vhostStub(c.env, vhost).bind(vhost, {
+          source,
+          destinationType: type,
+          destination,
+          routingKey: body.routing_key,
+          arguments: body.arguments,
+        });
+        if (!bound.ok && bound.code === "not_found") {
+          await requireEndpoints(c, vhost, source, type, destination, true);
+        }
+        const { binding } = unwrap(bound);
         // Relative to this URL, as RabbitMQ answers: "<destination>/<properties_key>".
         c.header(
           "Location",
@@ -177,19 +179,28 @@ function findByPropertiesKey(bindings: Binding[], key: string | undefined): Bind
   return bindings.find((b) => unquotePlus(b.properties_key) === wanted);
 }
 
-/** Listing the bindings between two objects answers 404 when either does not exist. */
+/**
+ * Listing the bindings between two objects answers 404 when either does not exist; a binding to
+ * a missing end names it as RabbitMQ does (`named`): `no exchange 'x' in vhost '/'`.
+ */
 async function requireEndpoints(
   c: AppContext,
   vhost: string,
   source: string,
   type: DestinationType,
   destination: string,
+  named = false,
 ): Promise<void> {
   const catalog = vhostStub(c.env, vhost);
-  if (source !== "") unwrap(await catalog.getExchange(vhost, source));
-  if (type === "queue") unwrap(await catalog.getQueue(vhost, destination));
+  const check = (answer: { ok: boolean }, kind: ObjectKind, name: string) => {
+    if (!answer.ok && named)
+      throw new BrokerError("not_found", `no ${describe(kind, name, vhost)}`);
+    unwrap(answer);
+  };
+  if (source !== "") check(await catalog.getExchange(vhost, source), "exchange", source);
+  if (type === "queue") check(await catalog.getQueue(vhost, destination), "queue", destination);
   else if (type === "inbox") unwrap(await catalog.getInbox(vhost, Number(destination)));
-  else unwrap(await catalog.getExchange(vhost, destination));
+  else check(await catalog.getExchange(vhost, destination), "exchange", destination);
 }
 
 export function bindingRoutes(app: Hono<AppEnv>): void {

@@ -184,11 +184,14 @@ async function collect(c: AppContext, vhosts: readonly string[]) {
     vhosts.map(async (vhost) => {
       const catalog = vhostStub(c.env, vhost);
       const [queues, open] = await Promise.all([
-        catalog.listQueues(vhost).then(unwrap),
+        catalog.listQueues(vhost),
         catalog.listConnections().then(unwrap),
       ]);
+      // A vhost deleted since the vhost list was read has nothing to report: skip it rather
+      // than fail the whole scrape.
+      const listed = queues.ok ? queues.queues : [];
       const figures = await Promise.all(
-        queues.queues.map(async (queue): Promise<QueueFigures | null> => {
+        listed.map(async (queue): Promise<QueueFigures | null> => {
           const answer = await queueStub(c.env, vhost, queue.name).metrics();
           return answer.ok ? { vhost, queue: queue.name, ...answer } : null;
         }),

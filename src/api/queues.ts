@@ -11,7 +11,7 @@ import {
   type QueueDeclaration,
   queueBodySchema,
 } from "../protocol/declarations";
-import { isReservedName } from "../protocol/names";
+import { describe, isReservedName } from "../protocol/names";
 import { encodePayload } from "../protocol/payload";
 import { parseBody } from "./body";
 import type { AppContext, AppEnv } from "./context";
@@ -28,7 +28,9 @@ export const getBodySchema = z.object({
     "ack_requeue_false",
     "reject_requeue_false",
   ]),
-  encoding: z.enum(["auto", "base64"]),
+  encoding: z.enum(["auto", "base64"], {
+    error: "Unsupported encoding. Please use auto or base64.",
+  }),
   truncate: integer({ min: 0 }).optional(),
 });
 
@@ -97,7 +99,11 @@ export function queueRoutes(app: Hono<AppEnv>): void {
           );
         }
         const badArgument = checkQueueArguments(body.arguments);
-        if (badArgument) throw BrokerError.from(badArgument);
+        if (badArgument) {
+          // RabbitMQ names the queue: "invalid arg 'x-message-ttl' for queue 'q' in vhost '/': ..."
+          const where = `' for ${describe("queue", name, vhost)}:`;
+          throw new BrokerError(badArgument.code, badArgument.reason.replace("':", where));
+        }
         requirePermission(c, vhost, "configure", "queue", name);
         const deadLetter = body.arguments["x-dead-letter-exchange"];
         if (typeof deadLetter === "string") {
@@ -160,9 +166,12 @@ export function queueRoutes(app: Hono<AppEnv>): void {
         const name = nameParam(c, "queue");
         const body = await parseBody(c, getBodySchema);
         requirePermission(c, vhost, "read", "queue", name);
-        const { messages } = unwrap(
-          await queueStub(c.env, vhost, name).get(body.count, body.ackmode),
-        );
+        const got = await queueStub(c.env, vhost, name).get(body.count, body.ackmode);
+        if (!got.ok && got.code === "not_found") {
+          // RabbitMQ relays basic.get's channel error.
+          throw new BrokerError("not_found", `NOT_FOUND - no ${describe("queue", name, vhost)}`);
+        }
+        const { messages } = unwrap(got);
         return c.json(
           messages.map((message) => {
             const bytes =

@@ -100,6 +100,49 @@ describe("RabbitMQ's error reasons", () => {
     const body = await expectError(await publish("compat.nowhere", "k", "m"), 400, "bad_request");
     expect(body.reason).toBe("404 NOT_FOUND - no exchange 'compat.nowhere' in vhost '/'");
   });
+
+  // Each reason as RabbitMQ 3.10.8 answered the same request.
+  it("names the missing queue of a get, and the missing end of a binding", async () => {
+    const get = await expectError(
+      await call("POST", "/api/queues/%2F/compat.noq/get", {
+        body: { count: 1, ackmode: "ack_requeue_true", encoding: "auto" },
+      }),
+      404,
+    );
+    expect(get.reason).toBe("NOT_FOUND - no queue 'compat.noq' in vhost '/'");
+    await declareExchange("compat.bind.ex", "direct");
+    await declareQueue("compat.bind.q");
+    const noExchange = await expectError(
+      await call("POST", "/api/bindings/%2F/e/compat.noex/q/compat.bind.q", { body: {} }),
+      404,
+    );
+    expect(noExchange.reason).toBe("no exchange 'compat.noex' in vhost '/'");
+    const noQueue = await expectError(
+      await call("POST", "/api/bindings/%2F/e/compat.bind.ex/q/compat.noq", { body: {} }),
+      404,
+    );
+    expect(noQueue.reason).toBe("no queue 'compat.noq' in vhost '/'");
+  });
+
+  it("names the queue of an invalid argument and the unsupported encoding of a get", async () => {
+    const ttl = await expectError(
+      await call("PUT", "/api/queues/%2F/compat.ttl", {
+        body: { arguments: { "x-message-ttl": -1 } },
+      }),
+      400,
+    );
+    expect(ttl.reason).toMatch(
+      /^invalid arg 'x-message-ttl' for queue 'compat.ttl' in vhost '\/': /,
+    );
+    await declareQueue("compat.enc");
+    const encoding = await expectError(
+      await call("POST", "/api/queues/%2F/compat.enc/get", {
+        body: { count: 1, ackmode: "ack_requeue_true", encoding: "weird" },
+      }),
+      400,
+    );
+    expect(encoding.reason).toContain("Unsupported encoding. Please use auto or base64.");
+  });
 });
 
 describe("properties_key in both encodings", () => {
