@@ -21,14 +21,18 @@ export function overviewRoutes(app: Hono<AppEnv>): void {
     GET: async (c) => {
       let exchanges = 0;
       let queues = 0;
+      let connections = 0;
+      let consumers = 0;
       const totals = { messages: 0, messages_ready: 0, messages_unacknowledged: 0 };
       for (const vhost of knownVhosts(c)) {
         exchanges += (await exchangesOf(c, vhost)).length;
         const list = unwrap(await vhostStub(c.env, vhost).listQueues(vhost)).queues;
         queues += list.length;
         const stats = await Promise.all(list.map((q) => queueStub(c.env, vhost, q.name).stats()));
+        connections += unwrap(await vhostStub(c.env, vhost).listConnections()).connections.length;
         for (const answer of stats) {
           if (!answer.ok) continue;
+          consumers += answer.stats.consumers;
           totals.messages += answer.stats.messages;
           totals.messages_ready += answer.stats.messages_ready;
           totals.messages_unacknowledged += answer.stats.messages_unacknowledged;
@@ -46,7 +50,8 @@ export function overviewRoutes(app: Hono<AppEnv>): void {
           description: TYPE_DESCRIPTIONS[name],
           enabled: true,
         })),
-        object_totals: { connections: 0, channels: 0, consumers: 0, exchanges, queues },
+        // One channel per WebSocket connection (src/api/connections.ts).
+        object_totals: { connections, channels: connections, consumers, exchanges, queues },
         queue_totals: totals,
         message_stats: {},
       });

@@ -53,6 +53,9 @@ describe("/api/connections, /api/channels and /api/consumers", () => {
       channel_details: { connection_name: name, user: "guest" },
     });
     expect((await list("/api/consumers")).some((c) => c.consumer_tag === "listed-tag")).toBe(true);
+    const overview = await json<{ object_totals: Item }>(await call("GET", "/api/overview"));
+    expect(overview.object_totals.connections).toBeGreaterThanOrEqual(1);
+    expect(overview.object_totals.consumers).toBeGreaterThanOrEqual(1);
     socket.close();
   });
 
