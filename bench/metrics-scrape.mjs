@@ -18,7 +18,7 @@ import http from "node:http";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { startWranglerDev } from "../test/support/wrangler-dev.mjs";
-import { cpuDelta, fmt, groupCpu, groupPids, sleep, waitForQuiet } from "./lib.mjs";
+import { cpuDelta, fmt, groupCpu, sleep, waitForQuiet } from "./lib.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const AUTH = `Basic ${Buffer.from("guest:guest").toString("base64")}`;

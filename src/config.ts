@@ -25,6 +25,14 @@ export const LIMITS = {
   maxTableDepth: 32,
   /** Most payload bytes one get answers (at least one message), within RPC and response limits. */
   maxGetBytes: 16 * 1024 * 1024,
+  /** Most bytes of messages one pull answers, long polls included (at least one message). */
+  maxPullBytes: 16 * 1024 * 1024,
+  /**
+   * Most bytes of messages one dispatch pass sends to a queue's WebSocket consumers (at least
+   * one message); the rest follows in the next pass, a turn later. A deliver frame carrying
+   * several messages stays within it too.
+   */
+  maxDeliverBytes: 4 * 1024 * 1024,
   /** Messages one get may return. */
   maxGetCount: 1000,
   /** Pagination, as RabbitMQ's management API. */
@@ -48,6 +56,8 @@ export const LIMITS = {
   dispatchChunk: 100,
   /** Longest permission or topic-permission regex. */
   maxPermissionRegexLength: 4096,
+  /** Longest `name` filter regex of a list call (`use_regex=true`). */
+  maxFilterRegexLength: 1024,
   /** Most tags one user or vhost may carry. */
   maxTags: 32,
   /** Failed logins per user name before throttling starts (src/access/login-throttle.ts). */

@@ -34,6 +34,11 @@ export interface TopicPermission {
 
 export interface UserAccess {
   readonly name: string;
+  /**
+   * Which incarnation of the user this is: it changes when the user is deleted and created
+   * again, or its password is set. A connection is bound to the identity that logged in.
+   */
+  readonly identity: string;
   readonly tags: readonly string[];
   readonly permissions: readonly VhostPermission[];
   readonly topicPermissions: readonly TopicPermission[];

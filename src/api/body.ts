@@ -1,12 +1,14 @@
 /**
  * Reading a JSON request body against a zod schema. Every failure is a 4xx with a reason:
- * a body too large (413), not JSON (400), or JSON of the wrong shape (400, naming each missing
- * key the way RabbitMQ does, `[{key_missing,payload}]`, and each key of the wrong type with what
- * it should be and what it was, `[{not_boolean,durable,"yes"}]`).
+ * a body too large (413), not UTF-8 JSON or with a lone UTF-16 surrogate in a string (400), or
+ * JSON of the wrong shape (400, naming each missing key the way RabbitMQ does,
+ * `[{key_missing,payload}]`, and each key of the wrong type with what it should be and what it
+ * was, `[{not_boolean,durable,"yes"}]`).
  */
 import type { z } from "zod";
 import { LIMITS } from "../config";
 import { BrokerError } from "../errors";
+import { decodeUtf8, findIllFormed, illFormedReason } from "../protocol/unicode";
 import type { AppContext } from "./context";
 
 export async function readJson(
@@ -17,18 +19,24 @@ export async function readJson(
   if (declared > limit) {
     throw new BrokerError("payload_too_large", `request body is larger than ${limit} bytes`);
   }
-  const text = await c.req.text();
+  const text = decodeUtf8(await c.req.arrayBuffer());
+  if (text === null) throw new BrokerError("bad_request", "body is not UTF-8");
   if (text.length > limit) {
     throw new BrokerError("payload_too_large", `request body is larger than ${limit} bytes`);
   }
   if (text.trim() === "") {
     return {};
   }
+  let value: unknown;
   try {
-    return JSON.parse(text) as unknown;
+    value = JSON.parse(text) as unknown;
   } catch {
     throw new BrokerError("bad_request", "body is not valid JSON");
   }
+  // Names and keys must survive a restart unchanged: see src/protocol/unicode.ts.
+  const illFormed = findIllFormed(text, value);
+  if (illFormed !== null) throw new BrokerError("bad_request", illFormedReason(illFormed));
+  return value;
 }
 
 export function parseWith<S extends z.ZodType>(schema: S, value: unknown, where = ""): z.infer<S> {

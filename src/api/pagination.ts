@@ -3,6 +3,7 @@
  * `sort_reverse`, `columns`, and `page` + `page_size` (default 100, at most 500). With `page`
  * the answer is the paged envelope; without it, a plain array.
  */
+import { compileBoundedRegex, isRegexFailure } from "../access/bounded-regex";
 import { LIMITS } from "../config";
 import { BrokerError } from "../errors";
 import type { AppContext } from "./context";
@@ -46,12 +47,14 @@ function nameFilter(c: AppContext): ((name: string) => boolean) | null {
   const pattern = c.req.query("name");
   if (pattern === undefined || pattern === "") return null;
   if (c.req.query("use_regex") === "true") {
-    let regex: RegExp;
-    try {
-      regex = new RegExp(pattern, "i");
-    } catch {
-      throw new BrokerError("bad_request", `invalid regular expression '${pattern}'`);
-    }
+    // RE2 (linear time), the same engine as permission regexes: a caller's pattern cannot
+    // stall the isolate however it backtracks ("^(a+)+$" against a long name).
+    const regex = compileBoundedRegex(pattern, {
+      maxLength: LIMITS.maxFilterRegexLength,
+      caseInsensitive: true,
+      what: "regular expression",
+    });
+    if (isRegexFailure(regex)) throw new BrokerError(regex.code, regex.reason);
     return (name) => regex.test(name);
   }
   const needle = pattern.toLowerCase();

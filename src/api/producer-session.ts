@@ -8,7 +8,7 @@
  * frames gather into the next batch. Confirms leave in sequence order; a run of consecutive
  * confirms with the same verdict is sent as one frame with `multiple: true`.
  */
-import { hasVhostAccess } from "../access/user-access";
+import { hasVhostAccess, type UserAccess } from "../access/user-access";
 import type { BrokerConfig } from "../config";
 import { LIMITS } from "../config";
 import type { Env } from "../env";
@@ -47,7 +47,7 @@ export class ProducerSession {
     private readonly socket: WebSocket,
     private readonly env: Env,
     private readonly vhost: string,
-    private readonly user: string,
+    private readonly principal: UserAccess,
     private readonly config: BrokerConfig,
   ) {
     this.exchanges = new Coalescer((exchange, messages) =>
@@ -108,9 +108,16 @@ export class ProducerSession {
     exchange: string,
     message: PublishedMessage,
   ): Promise<void> {
-    const access = await currentAccess(this.env, this.user);
-    if (!access || !hasVhostAccess(access, this.vhost)) {
-      const reason = `user '${this.user}' no longer has access to vhost '${this.vhost}'`;
+    const user = this.principal.name;
+    const access = await currentAccess(this.env, user);
+    // Bound to the identity that logged in: a user deleted and created again, or whose
+    // password was set, is someone else for this connection.
+    if (
+      !access ||
+      access.identity !== this.principal.identity ||
+      !hasVhostAccess(access, this.vhost)
+    ) {
+      const reason = `user '${user}' no longer has access to vhost '${this.vhost}'`;
       entry.outcome = { code: "access_refused", reason };
       this.flush(); // before the socket closes
       this.send(errorFrame("access_refused", reason));

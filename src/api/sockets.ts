@@ -65,6 +65,7 @@ export function socketRoutes(app: Hono<AppEnv>): void {
         unwrap(await catalog.openConnection(vhost, connection, name, connectionInfo(c)));
         const headers = new Headers(c.req.raw.headers);
         headers.set("X-Broker-User", c.get("principal").name);
+        headers.set("X-Broker-Identity", c.get("principal").identity);
         headers.set("X-Broker-Connection", connection);
         const response = await queueStub(c.env, vhost, name).fetch(
           new Request(c.req.raw, { headers }),
@@ -108,7 +109,7 @@ export function socketRoutes(app: Hono<AppEnv>): void {
           server,
           c.env,
           vhost,
-          c.get("principal").name,
+          c.get("principal"),
           c.get("config"),
         );
         server.addEventListener("message", (event) => session.receive(event.data));

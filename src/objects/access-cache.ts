@@ -46,8 +46,20 @@ function remember<K, V>(map: Map<K, Timed<V>>, key: K, value: V): void {
   map.set(key, { value, until: Date.now() + LIMITS.accessCacheMs });
 }
 
+/**
+ * Counts the registry changes made from this isolate. Open sockets remember the version their
+ * access was last checked at (src/objects/socket-access.ts): a change here makes them check
+ * again before their next delivery, without the delivery path asking anything.
+ */
+let version = 0;
+
+export function accessVersion(): number {
+  return version;
+}
+
 /** Forgets everything cached in this isolate: call after any change to the registry. */
 export function forgetAccess(): void {
+  version++;
   credentials.clear();
   snapshots.clear();
   vhostList = null;
@@ -68,6 +80,13 @@ async function snapshotOf(env: Env, user: string): Promise<AccessSnapshot | null
  */
 export async function currentAccess(env: Env, user: string): Promise<UserAccess | null> {
   return (await snapshotOf(env, user))?.access ?? null;
+}
+
+/** A user's access read from the registry now, not from the cache (which it refreshes). */
+export async function freshAccess(env: Env, user: string): Promise<UserAccess | null> {
+  const { snapshot } = unwrap(await registryStub(env).access(user));
+  remember(snapshots, user, snapshot);
+  return snapshot?.access ?? null;
 }
 
 /** Every vhost, from the registry at most every 5 s. */

@@ -27,6 +27,10 @@ interface ConsumerRow extends Record<string, SqlStorageValue> {
   registered: number;
 }
 
+/** Whether a connection may receive now (its access is current); see src/objects/socket-access.ts. */
+type Eligible = (connection: string) => boolean;
+const always: Eligible = () => true;
+
 export class ConsumerSet {
   private consumers: Consumer[] = [];
   private turn = 0;
@@ -137,25 +141,31 @@ export class ConsumerSet {
   }
 
   /** How many more deliveries the consumers can take now (Infinity with an unlimited one). */
-  capacity(singleActive: boolean): number {
+  capacity(singleActive: boolean, eligible: Eligible = always): number {
     const candidates = singleActive ? this.consumers.slice(0, 1) : this.consumers;
     let room = 0;
     for (const c of candidates) {
+      if (!eligible(c.connection)) continue;
       room += c.prefetch === 0 ? Number.POSITIVE_INFINITY : Math.max(0, c.prefetch - c.unacked);
     }
     return room;
   }
 
   /**
-   * The consumer whose turn it is and who may take one more delivery, or null. With a single
+   * The consumer whose turn it is and who may take one more delivery (and whose connection is
+   * eligible), or null. With a single
    * active consumer (x-single-active-consumer) only the earliest registered consumer receives.
    */
-  next(singleActive: boolean): Consumer | null {
+  next(singleActive: boolean, eligible: Eligible = always): Consumer | null {
     const candidates = singleActive ? this.consumers.slice(0, 1) : this.consumers;
     for (let i = 0; i < candidates.length; i++) {
       const index = (this.turn + i) % candidates.length;
       const consumer = candidates[index];
-      if (consumer && (consumer.prefetch === 0 || consumer.unacked < consumer.prefetch)) {
+      if (
+        consumer &&
+        (consumer.prefetch === 0 || consumer.unacked < consumer.prefetch) &&
+        eligible(consumer.connection)
+      ) {
         this.turn = index + 1;
         return consumer;
       }

@@ -13,6 +13,7 @@ import type { DeliverFrame } from "../protocol/frames";
 import type { PublishedMessage, StoredMessage } from "../protocol/message";
 import { encodePayload } from "../protocol/payload";
 import { type MessageRow, MessageStore, type OwnedRow, toStored } from "../storage/message-store";
+import { answerBytes, ByteBudget } from "./byte-budget";
 import { type Consumer, ConsumerSet } from "./consumers";
 import { MessageCounters } from "./message-counters";
 
@@ -42,6 +43,16 @@ export interface Settlement {
 
 type Send = (connection: string, frame: DeliverFrame) => void;
 
+/** How dispatch consults its surroundings (src/objects/socket-access.ts, the queue object). */
+export interface DispatchGate {
+  /** Whether a connection's access is known to be current: checked per delivery, so cheap. */
+  readonly mayDeliver: (connection: string) => boolean;
+  /** A pass stopped at LIMITS.maxDeliverBytes with messages left: dispatch again soon. */
+  readonly resumeLater: () => void;
+}
+
+const OPEN_GATE: DispatchGate = { mayDeliver: () => true, resumeLater: () => undefined };
+
 const connectionOwner = (connection: string) => `c:${connection}`;
 const leaseOwner = (lease: string) => `l:${lease}`;
 
@@ -59,6 +70,7 @@ export class QueueEngine {
     sql: SqlStorage,
     private readonly policy: () => QueuePolicy,
     private readonly send: Send,
+    private readonly gate: DispatchGate = OPEN_GATE,
   ) {
     this.store = new MessageStore(sql);
     this.consumers = new ConsumerSet(sql);
@@ -92,16 +104,19 @@ export class QueueEngine {
   /** Delivers ready messages to consumers with room, in queue order, taking turns. */
   dispatch(now: number): void {
     const { singleActiveConsumer } = this.policy();
+    const { mayDeliver } = this.gate;
+    const budget = new ByteBudget(LIMITS.maxDeliverBytes);
     while (this.ready > 0 && this.consumers.size > 0) {
       // Read only as many messages as the consumers have room for: an ack frees one place, and
       // must not cost a read of a whole chunk of bodies.
-      const room = this.consumers.capacity(singleActiveConsumer);
+      const room = this.consumers.capacity(singleActiveConsumer, mayDeliver);
       if (room === 0) break;
       const rows = this.store.ready(Math.min(room, LIMITS.dispatchChunk), now);
       if (rows.length === 0) break;
       let delivered = 0;
       for (const row of rows) {
-        const consumer = this.consumers.next(singleActiveConsumer);
+        if (!budget.admit(answerBytes(row))) break;
+        const consumer = this.consumers.next(singleActiveConsumer, mayDeliver);
         if (!consumer) break;
         this.deliver(row, consumer, now);
         delivered++;
@@ -109,6 +124,7 @@ export class QueueEngine {
       if (delivered < rows.length) break;
     }
     this.consumers.persistTags();
+    if (budget.exhausted) this.gate.resumeLater();
     this.counters.flush();
   }
 
@@ -138,14 +154,7 @@ export class QueueEngine {
 
   /** The management API's get: a look (requeue modes) or a take, at most `count` messages. */
   get(count: number, requeue: boolean, now: number): (StoredMessage & { remaining: number })[] {
-    const rows: MessageRow[] = [];
-    let bytes = 0;
-    for (const row of this.store.ready(count, now)) {
-      bytes += row.body.byteLength;
-      // A byte budget (always at least one message) keeps one answer within RPC limits.
-      if (rows.length > 0 && bytes > LIMITS.maxGetBytes) break;
-      rows.push(row);
-    }
+    const rows = this.withinBudget(this.store.ready(count, now), LIMITS.maxGetBytes);
     const before = this.ready;
     for (const row of rows) {
       if (requeue) {
@@ -224,7 +233,9 @@ export class QueueEngine {
   /** Leases up to `count` ready messages to a pull consumer for `visibilityMs`. */
   pull(count: number, visibilityMs: number, now: number): Leased[] {
     const leased: Leased[] = [];
-    for (const row of this.store.ready(count, now)) {
+    // Only what fits one answer is leased: a lease nobody received would hold its message
+    // until the visibility timeout.
+    for (const row of this.withinBudget(this.store.ready(count, now), LIMITS.maxPullBytes)) {
       const lease = crypto.randomUUID();
       this.store.assign(row.seq, leaseOwner(lease), null, null, now + visibilityMs);
       this.ready--;
@@ -293,6 +304,17 @@ export class QueueEngine {
 
   nextWakeup(now: number): number | null {
     return this.store.nextWakeup(now);
+  }
+
+  /** The leading rows that fit `limit` bytes of answer (at least one). */
+  private withinBudget(rows: MessageRow[], limit: number): MessageRow[] {
+    const budget = new ByteBudget(limit);
+    const fitting: MessageRow[] = [];
+    for (const row of rows) {
+      if (!budget.admit(answerBytes(row))) break;
+      fitting.push(row);
+    }
+    return fitting;
   }
 
   private recount(): void {

@@ -22,7 +22,6 @@ import { describe } from "../protocol/names";
 import { fromJsonColumn, toJsonColumn } from "../storage/json-column";
 import { migrate } from "../storage/migrations";
 import { QUEUE_MIGRATIONS } from "../storage/queue-schema";
-import { ConnectionAccess } from "./connection-access";
 import { handleConsumerFrame } from "./consumer-frames";
 import type { MessageCounts } from "./message-counters";
 import {
@@ -32,6 +31,7 @@ import {
   type QueueStats,
   type Settlement,
 } from "./queue-engine";
+import { SocketAccess } from "./socket-access";
 import { vhostStub } from "./stubs";
 
 export type { QueueStats } from "./queue-engine";
@@ -68,6 +68,8 @@ export interface ConsumerInfo {
 interface SocketAttachment {
   readonly connection: string;
   readonly user: string;
+  /** The user's identity when it logged in (src/objects/socket-access.ts). */
+  readonly identity: string;
 }
 
 interface PullWaiter {
@@ -82,13 +84,15 @@ export class QueueObject extends DurableObject<Env> {
   private readonly engine: QueueEngine;
   private readonly waiters: PullWaiter[] = [];
   private alarmAt: number | null = null;
-  private readonly access: ConnectionAccess;
+  private readonly access: SocketAccess;
   private frames: Promise<void> = Promise.resolve();
+  private accessCheckQueued = false;
+  private resumeQueued = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
-    this.access = new ConnectionAccess(env);
+    this.access = new SocketAccess(env);
     migrate(ctx.storage, QUEUE_MIGRATIONS);
     const row = this.sql
       .exec<{ value: string }>("SELECT value FROM meta WHERE key = 'declaration'")
@@ -98,6 +102,10 @@ export class QueueObject extends DurableObject<Env> {
       this.sql,
       () => this.policy(),
       (connection, frame) => this.sendTo(connection, frame),
+      {
+        mayDeliver: (connection) => this.mayDeliver(connection),
+        resumeLater: () => this.resumeLater(),
+      },
     );
     // Keep-alive pings are answered without waking the object.
     ctx.setWebSocketAutoResponse(
@@ -126,8 +134,6 @@ export class QueueObject extends DurableObject<Env> {
 
   /** Stores a batch in order, atomically, then hands what it can to consumers and long polls. */
   async enqueue(messages: readonly PublishedMessage[]): Promise<EnqueueResult> {
-    if (!this.declaration) return notFound();
-    if (this.engine.consumers.size > 0) await this.expelRevoked();
     if (!this.declaration) return notFound();
     const now = Date.now();
     this.ctx.storage.transactionSync(() => this.engine.enqueue(messages, now));
@@ -274,8 +280,10 @@ export class QueueObject extends DurableObject<Env> {
     const attachment: SocketAttachment = {
       connection,
       user: request.headers.get("X-Broker-User") ?? "",
+      identity: request.headers.get("X-Broker-Identity") ?? "",
     };
     server.serializeAttachment(attachment);
+    this.access.admit(connection, Date.now());
     return new Response(null, { status: 101, webSocket: client });
   }
 
@@ -288,11 +296,20 @@ export class QueueObject extends DurableObject<Env> {
   }
 
   private async receive(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
-    const { connection, user } = attachmentOf(ws);
+    const { connection } = attachmentOf(ws);
     const declaration = this.declaration;
-    if (declaration && !(await this.access.mayRead(user, declaration.vhost, declaration.name))) {
-      this.expel(ws, user);
-      return;
+    if (declaration && !this.access.isCurrent(connection, Date.now())) {
+      let revoked: Set<string>;
+      try {
+        revoked = await this.checkSockets();
+        // A check already running when this socket went stale may not have covered it.
+        if (!this.access.isCurrent(connection, Date.now())) revoked = await this.checkSockets();
+      } catch (error) {
+        console.error("checking a consumer's access failed", error);
+        ws.send(JSON.stringify(errorFrame("unavailable", "access could not be checked: retry")));
+        return;
+      }
+      if (revoked.has(connection)) return;
     }
     if (typeof message !== "string") {
       ws.send(JSON.stringify(errorFrame("bad_frame", "frames are JSON text, not binary")));
@@ -343,7 +360,6 @@ export class QueueObject extends DurableObject<Env> {
   }
 
   override async alarm(): Promise<void> {
-    await this.expelRevoked();
     const now = Date.now();
     this.alarmAt = null;
     this.engine.expire(now);
@@ -351,21 +367,67 @@ export class QueueObject extends DurableObject<Env> {
     this.schedule();
   }
 
-  /** Ends the connections of users who may no longer read this queue. */
-  private async expelRevoked(): Promise<void> {
+  /**
+   * Dispatch asks this before each delivery: a map lookup while the socket's access check holds.
+   * A socket that is not current gets nothing now; its check runs, then dispatch runs again.
+   */
+  private mayDeliver(connection: string): boolean {
+    if (this.access.isCurrent(connection, Date.now())) return true;
+    this.requestAccessCheck();
+    return false;
+  }
+
+  private requestAccessCheck(): void {
+    if (this.accessCheckQueued) return;
+    this.accessCheckQueued = true;
+    void this.inTurn(async () => {
+      this.accessCheckQueued = false;
+      try {
+        await this.checkSockets();
+      } catch (error) {
+        // The registry did not answer: the sockets stay unchecked (no deliveries); try again.
+        console.error("checking consumers' access failed", error);
+        setTimeout(() => this.requestAccessCheck(), ACCESS_RETRY_MS);
+        return;
+      }
+      const now = Date.now();
+      this.engine.dispatch(now);
+      this.wakeWaiters(now);
+      this.schedule();
+    });
+  }
+
+  /** Checks the sockets whose access is not current; ends the revoked ones and answers them. */
+  private async checkSockets(): Promise<Set<string>> {
     const declaration = this.declaration;
-    if (!declaration) return;
+    if (!declaration) return new Set();
     const sockets = this.ctx.getWebSockets();
-    const users = sockets.map((ws) => attachmentOf(ws).user);
-    const gone = await this.access.revoked(users, declaration.vhost, declaration.name);
+    const revoked = await this.access.refresh(
+      sockets.map(attachmentOf),
+      declaration.vhost,
+      declaration.name,
+    );
     for (const ws of sockets) {
-      const { user } = attachmentOf(ws);
-      if (gone.has(user)) this.expel(ws, user);
+      const { connection, user } = attachmentOf(ws);
+      if (revoked.has(connection)) this.expel(ws, user);
     }
+    return revoked;
+  }
+
+  /** A dispatch pass stopped at its byte budget: the next one runs a turn later. */
+  private resumeLater(): void {
+    if (this.resumeQueued) return;
+    this.resumeQueued = true;
+    setTimeout(() => {
+      this.resumeQueued = false;
+      const now = Date.now();
+      this.engine.dispatch(now);
+      this.schedule();
+    }, 0);
   }
 
   private expel(ws: WebSocket, user: string): void {
-    const reason = `user '${user}' may no longer read this queue`;
+    const reason = `user '${user}' may no longer read this queue (deleted, password changed or permission revoked)`;
     try {
       ws.send(JSON.stringify(errorFrame("access_refused", reason)));
       ws.close(4003, "access refused");
@@ -377,6 +439,7 @@ export class QueueObject extends DurableObject<Env> {
 
   private closeConnection(ws: WebSocket): void {
     const { connection } = attachmentOf(ws);
+    this.access.forget(connection);
     this.forgetConnection(connection);
     const now = Date.now();
     const hadConsumers = this.engine.consumers.size > 0;
@@ -454,8 +517,17 @@ export class QueueObject extends DurableObject<Env> {
   }
 }
 
+/** After a failed access check (the registry did not answer), the next try. */
+const ACCESS_RETRY_MS = 1000;
+
 function attachmentOf(ws: WebSocket): SocketAttachment {
-  return (ws.deserializeAttachment() as SocketAttachment | null) ?? { connection: "", user: "" };
+  const attachment = ws.deserializeAttachment() as Partial<SocketAttachment> | null;
+  return {
+    connection: attachment?.connection ?? "",
+    user: attachment?.user ?? "",
+    // A socket accepted before identities existed matches none: it is closed at its next check.
+    identity: attachment?.identity ?? "",
+  };
 }
 
 function notFound() {

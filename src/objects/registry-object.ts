@@ -102,6 +102,7 @@ export class RegistryObject extends DurableObject<Env> {
     return {
       access: {
         name: user.name,
+        identity: this.store.userIdentity(name) ?? "",
         tags: user.tags,
         permissions: this.store.listPermissions({ user: name }),
         topicPermissions: this.store.listTopicPermissions({ user: name }),

@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { LIMITS } from "../config";
 import { fieldTableSchema } from "./field-table";
+import { findIllFormed, illFormedReason } from "./unicode";
 
 export const FRAME = {
   // consumer -> queue
@@ -91,6 +92,9 @@ export function parseFrame<T>(schema: z.ZodType<T>, text: string, limit: number)
   } catch {
     return { ok: false, code: "bad_frame", reason: "frame is not valid JSON" };
   }
+  const illFormed = findIllFormed(text, value);
+  if (illFormed !== null)
+    return { ok: false, code: "bad_frame", reason: illFormedReason(illFormed) };
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

@@ -34,6 +34,10 @@ export function checkName(kind: ObjectKind, name: string): Failure | null {
   if (byteLength(name) > LIMITS.maxNameBytes) {
     return fail("bad_request", `${kind} name is longer than ${LIMITS.maxNameBytes} bytes`);
   }
+  // SQLite would store a lone surrogate as U+FFFD: the name would change across a restart.
+  if (!name.isWellFormed()) {
+    return fail("bad_request", `${kind} name is not well-formed Unicode`);
+  }
   // Control characters cannot be typed into paths safely and RabbitMQ tools cannot show them.
   // biome-ignore lint/suspicious/noControlCharactersInRegex: that is the point of the check
   if (/[\u0000-\u001f\u007f]/.test(name)) {
@@ -45,6 +49,9 @@ export function checkName(kind: ObjectKind, name: string): Failure | null {
 export function checkRoutingKey(key: string): Failure | null {
   if (byteLength(key) > LIMITS.maxRoutingKeyBytes) {
     return fail("bad_request", `routing key is longer than ${LIMITS.maxRoutingKeyBytes} bytes`);
+  }
+  if (!key.isWellFormed()) {
+    return fail("bad_request", "routing key is not well-formed Unicode");
   }
   return null;
 }

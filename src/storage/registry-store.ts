@@ -53,6 +53,12 @@ export const REGISTRY_MIGRATIONS: readonly Migration[] = [
     )`,
     "CREATE INDEX tickets_by_expiry ON tickets (expires)",
   ],
+  [
+    // Who a login was: a new value whenever the user is created or its password hash is
+    // replaced (not when a login upgrades the hash). Open sockets compare it (docs/security.md).
+    "ALTER TABLE users ADD COLUMN identity TEXT NOT NULL DEFAULT ''",
+    "UPDATE users SET identity = lower(hex(randomblob(16)))",
+  ],
 ];
 
 interface UserRow extends Record<string, SqlStorageValue> {
@@ -122,17 +128,36 @@ export class RegistryStore extends MetaStore {
     return this.sql.exec<UserRow>("SELECT * FROM users ORDER BY name").toArray().map(toUser);
   }
 
+  /**
+   * Creates or updates a user. Its identity is new when the user is created or its password
+   * hash changes, so sockets logged in before are closed (same hash, same identity).
+   */
   putUser(user: UserRecord): void {
+    const before = this.userIdentity(user.name);
     this.sql.exec(
-      `INSERT INTO users (name, password_hash, hashing_algorithm, tags, limits) VALUES (?, ?, ?, ?, ?)
+      `INSERT INTO users (name, password_hash, hashing_algorithm, tags, limits, identity) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT(name) DO UPDATE SET password_hash = excluded.password_hash,
-         hashing_algorithm = excluded.hashing_algorithm, tags = excluded.tags, limits = excluded.limits`,
+         hashing_algorithm = excluded.hashing_algorithm, tags = excluded.tags, limits = excluded.limits,
+         identity = CASE WHEN users.password_hash = excluded.password_hash THEN users.identity
+                    ELSE excluded.identity END`,
       user.name,
       user.password_hash,
       user.hashing_algorithm,
       toJsonColumn(user.tags),
       toJsonColumn(user.limits),
+      crypto.randomUUID(),
     );
+    // A ticket issued to the previous identity must not open a socket for the new one.
+    if (before !== undefined && before !== this.userIdentity(user.name)) {
+      this.sql.exec("DELETE FROM tickets WHERE user = ?", user.name);
+    }
+  }
+
+  /** The user's current identity (see putUser), or undefined when there is no such user. */
+  userIdentity(name: string): string | undefined {
+    return this.sql
+      .exec<{ identity: string }>("SELECT identity FROM users WHERE name = ?", name)
+      .toArray()[0]?.identity;
   }
 
   /** Replaces the hash only if it is still `expected` (a concurrent password change wins). */

@@ -1,0 +1,95 @@
+/**
+ * Dispatch inside a queue object, driven directly: a pass sends at most LIMITS.maxDeliverBytes
+ * of messages (at least one) and asks to be resumed, and it delivers nothing to a connection
+ * whose access is not current.
+ */
+
+import { runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { LIMITS } from "../../src/config";
+import { QueueEngine } from "../../src/objects/queue-engine";
+import type { DeliverFrame } from "../../src/protocol/frames";
+import type { PublishedMessage } from "../../src/protocol/message";
+
+const policy = () => ({ singleActiveConsumer: false, deliveryLimit: undefined });
+
+function messages(n: number, bytes: number): PublishedMessage[] {
+  return Array.from({ length: n }, () => ({
+    exchange: "",
+    routingKey: "k",
+    properties: {},
+    body: new Uint8Array(bytes),
+  }));
+}
+
+const consumer = {
+  tag: "c",
+  prefetch: 0,
+  autoAck: false,
+  exclusive: false,
+  ackTimeoutMs: 60_000,
+};
+
+describe("a dispatch pass", () => {
+  it("sends at most its byte budget, asks to resume, and the next pass sends the rest", async () => {
+    const stub = env.QUEUES.getByName("dispatch-budget-1");
+    await runInDurableObject(stub, (_instance, state) => {
+      const sent: DeliverFrame[] = [];
+      let resumes = 0;
+      const engine = new QueueEngine(state.storage.sql, policy, (_c, frame) => sent.push(frame), {
+        mayDeliver: () => true,
+        resumeLater: () => resumes++,
+      });
+      const size = 256 * 1024;
+      const total = Math.ceil((LIMITS.maxDeliverBytes * 2.5) / size);
+      engine.consume("conn", consumer, Date.now(), "q");
+      engine.enqueue(messages(total, size), Date.now());
+      expect(sent.length).toBeGreaterThan(0);
+      expect(sent.length * size).toBeLessThanOrEqual(LIMITS.maxDeliverBytes);
+      expect(resumes).toBe(1);
+      let passes = 1;
+      while (sent.length < total && passes < 10) {
+        engine.dispatch(Date.now());
+        passes++;
+      }
+      expect(sent.length).toBe(total);
+      expect(passes).toBeGreaterThanOrEqual(3);
+      expect(engine.stats()).toMatchObject({ messages_ready: 0, messages_unacknowledged: total });
+    });
+  });
+
+  it("always sends one message, however large", async () => {
+    const stub = env.QUEUES.getByName("dispatch-budget-2");
+    await runInDurableObject(stub, (_instance, state) => {
+      const sent: DeliverFrame[] = [];
+      const engine = new QueueEngine(state.storage.sql, policy, (_c, frame) => sent.push(frame), {
+        mayDeliver: () => true,
+        resumeLater: () => undefined,
+      });
+      engine.consume("conn", consumer, Date.now(), "q");
+      engine.enqueue(messages(2, LIMITS.maxDeliverBytes + 1), Date.now());
+      expect(sent).toHaveLength(1);
+    });
+  });
+
+  it("delivers nothing to a connection whose access is not current, and the rest once it is", async () => {
+    const stub = env.QUEUES.getByName("dispatch-budget-3");
+    await runInDurableObject(stub, (_instance, state) => {
+      const sent: string[] = [];
+      const current = new Set(["checked"]);
+      const engine = new QueueEngine(state.storage.sql, policy, (c) => sent.push(c), {
+        mayDeliver: (connection) => current.has(connection),
+        resumeLater: () => undefined,
+      });
+      engine.consume("checked", { ...consumer, prefetch: 2 }, Date.now(), "q");
+      engine.consume("stale", { ...consumer, prefetch: 2 }, Date.now(), "q");
+      engine.enqueue(messages(6, 10), Date.now());
+      expect(sent).toEqual(["checked", "checked"]);
+      current.add("stale");
+      engine.dispatch(Date.now());
+      expect(sent).toEqual(["checked", "checked", "stale", "stale"]);
+      expect(engine.stats().messages_ready).toBe(2);
+    });
+  });
+});
