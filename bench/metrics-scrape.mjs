@@ -2,17 +2,21 @@
 // What scraping /metrics every second costs the broker's publish throughput.
 //
 //   npm run bench:metrics               # part of `npm run bench`
-//   BENCH_METRICS_ROUNDS=10 BENCH_METRICS_SECONDS=3 BENCH_METRICS_QUEUES=10 npm run bench:metrics
+//   BENCH_METRICS_ROUNDS=10 BENCH_METRICS_SECONDS=3 BENCH_METRICS_QUEUES=10 \
+//     BENCH_METRICS_CONCURRENCY=24 npm run bench:metrics
 //
 // Starts its own broker through `wrangler dev` (fresh state, free port on 127.0.0.1), declares
 // QUEUES queues (a scrape reads every one of them) with a message each, then runs confirmed
 // HTTP batch publishes into one of them (100 messages a request, CONCURRENCY requests in
 // flight, as fast as the broker confirms) in ROUNDS pairs of adjacent phases, without and with
 // one scrape of /metrics per second, the order alternating so that the machine's drift cancels
-// out. The throughput cost of scraping is the median of the paired differences (the < 1 %
-// target); also reported: the broker's CPU per scrape against a trivial request's. Printed and
-// written to BENCHMARKS.md (section "Scraping /metrics"). Exits non-zero if a request failed or
-// a scrape lacked the metric names. Every loop is bounded in count and time.
+// out. Two measures of the < 1 % target: the median of the paired throughput differences
+// (direct, but noisy on a shared machine: reported as not resolvable when its pairs scatter
+// more than 2 %), and the scrape's own CPU (a scrape's minus a trivial request's, both on an
+// otherwise idle broker) against the broker's CPU per second while publishing near its limit.
+// Printed and written to BENCHMARKS.md (section "Scraping /metrics"). Exits non-zero if a
+// request failed or a scrape lacked the metric names. Every loop is bounded in count and time.
+
 import fs from "node:fs";
 import http from "node:http";
 import path from "node:path";
@@ -36,9 +40,10 @@ const positive = (name, fallback, max) => {
 const ROUNDS = Math.round(positive("BENCH_METRICS_ROUNDS", 10, 40));
 const PHASE_MS = Math.round(positive("BENCH_METRICS_SECONDS", 3, 60) * 1000);
 const QUEUES = Math.round(positive("BENCH_METRICS_QUEUES", 10, 500));
-const CONCURRENCY = 8;
+const CONCURRENCY = Math.round(positive("BENCH_METRICS_CONCURRENCY", 24, 64));
 const BATCH = 100;
-const IDLE_SCRAPES = 20;
+// CPU time is read in 10 ms ticks: 100 requests resolve 0.1 ms per request.
+const IDLE_SCRAPES = 100;
 const MAX_REQUESTS_PER_PHASE = 100_000;
 const TARGET_PCT = 1;
 const NAMES = [
@@ -123,12 +128,16 @@ async function publishPhase(ms, scrape) {
       const next = Date.now() + 1000;
       await scrapeOnce();
       scrapes++;
-      await sleep(Math.max(0, next - Date.now()));
+      // Never past the phase's end: the phase's time is the publishers' time alone.
+      await sleep(Math.max(0, Math.min(next, until) - Date.now()));
     }
   };
   const t0 = performance.now();
-  await Promise.all([...Array.from({ length: CONCURRENCY }, worker), scraper()]);
-  return { perSec: messages / ((performance.now() - t0) / 1000), scrapes };
+  const scraping = scraper();
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  const elapsed = (performance.now() - t0) / 1000;
+  await scraping;
+  return { perSec: messages / elapsed, scrapes };
 }
 
 async function scrapeOnce() {
@@ -251,6 +260,7 @@ function report(r) {
   const ms = (v, digits = 1) => (v === null ? "n/a" : `${fmt(v, digits)} ms`);
   const own =
     r.scrapeCpuMs !== null && r.healthCpuMs !== null ? r.scrapeCpuMs - r.healthCpuMs : null;
+  const share = own !== null && r.busyCpuMsPerSec ? (own / r.busyCpuMsPerSec) * 100 : null;
   const lines = [
     "## Scraping /metrics",
     "",
@@ -268,12 +278,14 @@ function report(r) {
     `| one scrape of ${r.queues} queues: wall time | ${ms(r.scrapeWallMs)} |`,
     `| one scrape: broker CPU | ${ms(r.scrapeCpuMs)}, of which ${ms(r.healthCpuMs)} is what any request costs through wrangler dev (\`/health\`): ${ms(own)} is the scrape's own work |`,
     `| broker CPU while publishing | ${r.busyCpuMsPerSec === null ? "n/a" : `${fmt(r.busyCpuMsPerSec)} ms per second`} |`,
-    `| a 1/s scrape's own work against that | ${own === null || !r.busyCpuMsPerSec ? "n/a" : `${fmt((own / r.busyCpuMsPerSec) * 100, 2)} %`} |`,
+    `| **a 1/s scrape's own work against the broker's CPU while publishing** | ${share === null ? "n/a" : `**${fmt(share, 2)} %** (${share < TARGET_PCT ? `under ${TARGET_PCT} %: met` : `${TARGET_PCT} % or more: NOT met`})`} |`,
     "",
-    "A negative cost is noise (a shared 2-core machine). The scrape reads one counter set per",
-    "queue (one call to each queue object) and no message; locally all objects share one",
-    "workerd thread, on Cloudflare each queue object runs on its own, so a scrape adds one small",
-    "call per second to a busy queue's own thread.",
+    "The paired throughput difference is the direct measure, but on a shared 2-core machine its",
+    "pairs scatter far more than 1 %; the CPU share is the measure that resolves it: the broker",
+    "publishes near its CPU limit here, so what a scrape takes from the CPU is what it takes from",
+    "throughput. A scrape reads one counter set per queue (one call to each queue object) and",
+    "no message; locally all objects share one workerd thread, on Cloudflare each queue object",
+    "runs on its own, so a scrape adds one small call per second to a busy queue's thread.",
     "",
   ];
   const text = lines.join("\n");
