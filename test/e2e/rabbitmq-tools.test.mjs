@@ -3,8 +3,9 @@
 // is stopped, and the script runs against `wrangler dev` for declare / list / publish / get /
 // purge / delete / export / import / close of every object kind the broker has (exchange, queue,
 // binding, vhost, user, permission, vhost limit, runtime parameter, connection). Policies are
-// not there yet (README, Not there yet). Then the seed articles' examples run through their npm
-// scripts, on the project's pinned Node.
+// not there yet (README, Not there yet). Then the served OpenAPI document is validated against
+// the OpenAPI 3.1 JSON schema, and the seed articles' examples run through their npm scripts, on
+// the project's pinned Node.
 //
 // The rabbitmqadmin part skips, saying so, when rabbitmq-server or python3 is not installed.
 //
@@ -17,6 +18,7 @@ import os from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
+import { Validator } from "@seriousme/openapi-schema-validator";
 import { findRabbitMQ, startRabbitMQ, stopRabbitMQ } from "../../bench/rabbitmq.mjs";
 import { ROOT, startWranglerDev } from "../support/wrangler-dev.mjs";
 
@@ -232,6 +234,21 @@ describe("rabbitmqadmin (RabbitMQ 3.10) against the broker", { skip }, () => {
     const queue = (await list("list", "queues")).find((q) => q.name === "tools.consumed");
     assert.equal(queue.messages_ready, 1, "the unacked message is back in the queue");
     await admin("delete", "queue", "name=tools.consumed");
+  });
+});
+
+describe("the OpenAPI document", () => {
+  // Validated here, outside the Workers runtime: the validator compiles JSON schemas to code,
+  // which workerd does not allow.
+  test("is valid OpenAPI 3.1 (checked against the specification's JSON schema)", async () => {
+    const response = await fetch(`${broker.url}/api/openapi.json`, {
+      headers: { authorization: `Basic ${Buffer.from("guest:guest").toString("base64")}` },
+    });
+    assert.equal(response.status, 200);
+    const document = await response.json();
+    const result = await new Validator().validate(document);
+    assert.deepEqual(result.errors ?? [], [], JSON.stringify(result.errors)?.slice(0, 2000));
+    assert.equal(result.valid, true);
   });
 });
 
