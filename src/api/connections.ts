@@ -74,6 +74,15 @@ interface ConsumerView extends ConsumerInfo {
   readonly queue: { vhost: string; name: string };
 }
 
+/**
+ * The client's address when the platform reported one. Fields that are not known are left out,
+ * never null: rabbitmqadmin's table formatter fails on a null column. A WebSocket has no port
+ * the Worker can see.
+ */
+function peer(open: Open): { peer_host?: string } {
+  return open.peer ? { peer_host: open.peer } : {};
+}
+
 function presentConnection(open: Open): Record<string, unknown> {
   return {
     name: open.id,
@@ -85,10 +94,7 @@ function presentConnection(open: Open): Record<string, unknown> {
     state: open.closing ? "closing" : "running",
     channels: 1,
     connected_at: open.opened,
-    peer_host: open.peer || null,
-    peer_port: null,
-    host: null,
-    port: null,
+    ...peer(open),
     ssl: false,
     auth_mechanism: "PLAIN",
     client_properties: {},
@@ -108,7 +114,7 @@ function presentChannel(open: Open, consumers: readonly ConsumerView[]): Record<
     user: open.user,
     node: NODE_NAME,
     state: open.closing ? "closing" : "running",
-    connection_details: { name: open.id, peer_host: open.peer || null, peer_port: null },
+    connection_details: { name: open.id, ...peer(open) },
     consumer_count: consumers.length,
     prefetch_count: consumers[0]?.prefetch ?? 0,
     global_prefetch_count: 0,
@@ -131,8 +137,7 @@ function presentConsumer(open: Open, consumer: ConsumerView): Record<string, unk
       connection_name: open.id,
       number: 1,
       node: NODE_NAME,
-      peer_host: open.peer || null,
-      peer_port: null,
+      ...peer(open),
       user: open.user,
     },
     ack_required: consumer.ackRequired,

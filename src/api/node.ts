@@ -34,7 +34,8 @@ function presentNode(c: AppContext): Record<string, unknown> {
     running: true,
     uptime: uptimeMs(),
     rates_mode: "none",
-    mem_used: null,
+    // No mem_used: a Worker cannot read its isolate's memory use, and a field that is present
+    // must not be null (rabbitmqadmin's table formatter fails on null).
     mem_limit: ISOLATE_MEMORY_BYTES,
     mem_alarm: false,
     disk_free_alarm: false,
