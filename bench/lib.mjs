@@ -6,9 +6,12 @@ import net from "node:net";
 import os from "node:os";
 
 export const HOST = "127.0.0.1";
-export const QUIET_WAIT_MS = 30_000;
+// BENCH_QUICK=1: a short run (one attempt per scenario, a short wait for a quiet machine), for
+// trying the scripts out; the figures of a full run need the defaults.
+export const QUICK = process.env.BENCH_QUICK === "1";
+export const QUIET_WAIT_MS = QUICK ? 2_000 : 30_000;
 export const QUIET_BUSY_PCT = 25; // % of one core
-export const MAX_ATTEMPTS = 3;
+export const MAX_ATTEMPTS = QUICK ? 1 : 3;
 
 export function sleep(ms) {
   return new Promise((r) => setTimeout(r, ms));

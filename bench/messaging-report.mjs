@@ -139,7 +139,7 @@ export function renderMessaging({ ours, rabbit, seconds, warmupMs, cores }) {
   );
   L.push("");
   L.push(
-    "Same for both: durable queues, persistent messages (`delivery_mode` 2), 100-byte JSON " +
+    "Same for both: durable queues, persistent messages (`delivery_mode` 2), 256-byte JSON " +
       "payloads carrying an id and the send time, one connection (WebSocket or AMQP) per producer " +
       `and per consumer. Publishing keeps ${fmt(WINDOW)} messages unconfirmed (a confirm with ` +
       "`multiple` settles every earlier one), counts confirmed messages only, over the time from " +

@@ -20,7 +20,7 @@
 //          consume() resolves: they carry the handle)
 //   }
 //
-// Every message carries its id and its send time in a 100-byte JSON payload. A ledger records
+// Every message carries its id and its send time in a 256-byte JSON payload. A ledger records
 // what was confirmed and what was consumed, so the suite can check that every confirmed
 // message was consumed exactly once. Every loop is bounded in count and in time.
 
@@ -39,9 +39,9 @@ export const WINDOW = 1000; // unconfirmed messages in flight while publishing
 export { FILL_FACTOR, MAX_FILL };
 export const PREFETCHES = [1, 100, 1000];
 export const ACK_MULTIPLE_EVERY = 100;
-export const LATENCY_RATE = 200; // msgs/s
+export const LATENCY_RATE = 1000; // msgs/s (the issue's rate)
 export const LATENCY_PREFETCH = 100;
-const PAYLOAD_BYTES = 100;
+const PAYLOAD_BYTES = 256; // the issue's message size
 const MAX_MESSAGES_PER_PHASE = 2_000_000;
 const MAX_FILL = 400_000; // messages put in the queue before a consume phase, at most
 const FILL_FACTOR = 1.6; // times what the warm-up's rate would consume in the measured time
@@ -259,7 +259,7 @@ export async function pipelinedPublish(
 }
 
 /** Puts `count` confirmed messages in `queue` (the adapter's fast path, or windowed confirms). */
-async function fill(adapter, ledger, queue, count) {
+export async function fill(adapter, ledger, queue, count) {
   if (count <= 0) return;
   if (adapter.prefill) {
     await adapter.prefill(

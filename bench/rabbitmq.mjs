@@ -106,6 +106,12 @@ function runCtl(n, args) {
   return { ok: r.status === 0, out: `${r.stdout ?? ""}${r.stderr ?? ""}`.trim() };
 }
 
+/**
+ * Starts a private node. `management: true` also enables the management plugin (its HTTP API
+ * on a free port of 127.0.0.1, answered as `node.httpPort` and `node.managementUrl`), to compare
+ * HTTP publishing and to fetch rabbitmqadmin; `prometheus: true` the rabbitmq_prometheus plugin
+ * with per-object metrics (`node.prometheusUrl`), to compare metric names.
+ */
 export async function startRabbitMQ(
   { server, ctl },
   { management = false, prometheus = false } = {},
@@ -113,16 +119,15 @@ export async function startRabbitMQ(
   const amqp = (await import("amqplib")).default;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rabbitmq-bench-"));
   const port = await freePort();
-  // The management plugin (HTTP API, /cli/rabbitmqadmin) only when asked: it costs startup time.
-  const managementPort = management ? await freePort() : null;
-  const prometheusPort = prometheus ? await freePort() : null;
-  const plugins = [
-    ...(managementPort ? ["rabbitmq_management"] : []),
-    ...(prometheusPort ? ["rabbitmq_prometheus"] : []),
-  ];
   const distPort = await freePort();
   const epmdPort = await freePort();
   const ctlPorts = await freePortBlock(10);
+  const httpPort = management ? await freePort() : null;
+  const prometheusPort = prometheus ? await freePort() : null;
+  const plugins = [
+    ...(management ? ["rabbitmq_management"] : []),
+    ...(prometheus ? ["rabbitmq_prometheus"] : []),
+  ];
   const file = (name, text) => {
     const p = path.join(dir, name);
     fs.writeFileSync(p, text);
@@ -140,10 +145,8 @@ export async function startRabbitMQ(
         "loopback_users.guest = true",
         "log.console = false",
         "log.file.level = warning",
-        ...(managementPort
-          ? [`management.tcp.ip = ${HOST}`, `management.tcp.port = ${managementPort}`]
-          : []),
-        ...(prometheusPort
+        ...(management ? [`management.tcp.port = ${httpPort}`, `management.tcp.ip = ${HOST}`] : []),
+        ...(prometheus
           ? [
               `prometheus.tcp.ip = ${HOST}`,
               `prometheus.tcp.port = ${prometheusPort}`,
@@ -193,11 +196,12 @@ export async function startRabbitMQ(
     env,
     ctl,
     port,
+    httpPort,
+    managementUrl: httpPort === null ? null : `http://${HOST}:${httpPort}`,
+    prometheusUrl: prometheusPort === null ? null : `http://${HOST}:${prometheusPort}`,
     epmdPort,
     logPath,
     url: `amqp://guest:guest@${HOST}:${port}/%2F`,
-    managementUrl: managementPort ? `http://${HOST}:${managementPort}` : null,
-    prometheusUrl: prometheusPort ? `http://${HOST}:${prometheusPort}` : null,
     amqp,
   };
   remember(node);
@@ -210,9 +214,12 @@ export async function startRabbitMQ(
       const conn = await withTimeout(node.amqp.connect(node.url), 5000, "AMQP connect");
       node.version = String(conn.connection.serverProperties?.version ?? "unknown");
       await conn.close();
-      if (managementPort && !(await managementReady(node.managementUrl))) {
-        last = "management API not answering yet";
-        continue;
+      if (httpPort !== null) {
+        const r = await fetch(`http://${HOST}:${httpPort}/api/overview`, {
+          headers: { Authorization: `Basic ${Buffer.from("guest:guest").toString("base64")}` },
+          signal: AbortSignal.timeout(5000),
+        });
+        if (r.status !== 200) throw new Error(`management API answered ${r.status}`);
       }
       remember(node);
       return { node, startupMs: Date.now() - t0 };
@@ -227,22 +234,6 @@ export async function startRabbitMQ(
       (exit ? ` (exited: ${JSON.stringify(exit)})` : ` (last: ${last})`) +
       `\n--- rabbitmq-server output ---\n${tail}`,
   );
-}
-
-async function managementReady(url) {
-  try {
-    const res = await withTimeout(
-      fetch(`${url}/api/overview`, {
-        headers: { authorization: `Basic ${Buffer.from("guest:guest").toString("base64")}` },
-      }),
-      5000,
-      "management API",
-    );
-    await res.arrayBuffer();
-    return res.ok;
-  } catch {
-    return false;
-  }
 }
 
 /** Stops the node started here: rabbitmqctl stop, then any process of it left, by pid. */

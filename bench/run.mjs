@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Throughput and latency benchmark of the broker, end to end through `wrangler dev`.
+// Throughput and latency benchmark of the broker's HTTP API, end to end, the broker run as
+// `npm start` runs it (BENCH_RUNNER=dev: through `wrangler dev`).
 //
 //   npm run bench                      # ~8 s per scenario
 //   BENCH_SECONDS=5 npm run bench      # shorter
@@ -59,6 +60,12 @@ if (!["", "http", "messaging"].includes(ONLY)) {
   console.error(`BENCH_ONLY must be 'http' or 'messaging', got '${ONLY}'`);
   process.exit(2);
 }
+// BENCH_RUNNER=start (default: as `npm start` runs the broker) or dev (through `wrangler dev`).
+const RUNNER = process.env.BENCH_RUNNER || "start";
+if (!["start", "dev"].includes(RUNNER)) {
+  console.error(`BENCH_RUNNER must be 'start' or 'dev', got '${RUNNER}'`);
+  process.exit(2);
+}
 const OUTPUT = path.resolve(ROOT, process.env.BENCH_OUTPUT || "BENCHMARKS.md");
 const DURATION_MS = Math.round(SECONDS * 1000);
 const WARMUP_MS = Math.min(1000, Math.max(200, Math.round(DURATION_MS / 5)));
@@ -96,10 +103,12 @@ function processRole(pid) {
     const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
     const exe = path.basename(cmd[0] ?? "");
     if (exe === "workerd") {
-      role = cmd.some((a) => a.includes(`entry=${HOST}:${broker?.port}`))
-        ? "workerd (dev proxy on the port)"
-        : "workerd (Worker + Durable Objects)";
-    } else if (exe === "node" || cmd.some((a) => a.includes("wrangler"))) role = "wrangler (node)";
+      role =
+        RUNNER === "dev" && cmd.some((a) => a.includes(`entry=${HOST}:${broker?.port}`))
+          ? "workerd (dev proxy on the port)"
+          : "workerd (Worker + Durable Objects)";
+    } else if (RUNNER === "start" && exe === "node") role = "node (Miniflare host)";
+    else if (exe === "node" || cmd.some((a) => a.includes("wrangler"))) role = "wrangler (node)";
     else if (exe === "esbuild") role = "esbuild";
   } catch {}
   roles.set(pid, role);
@@ -218,8 +227,7 @@ async function startBroker() {
   const logPath = path.join(tempDir, "wrangler.log");
   const log = fs.openSync(logPath, "w");
   const bin = path.join(ROOT, "node_modules", ".bin");
-  const args = [
-    "dev",
+  const common = [
     "--config",
     path.join(app, "wrangler.jsonc"),
     "--ip",
@@ -228,13 +236,17 @@ async function startBroker() {
     String(port),
     "--persist-to",
     persist,
-    "--show-interactive-dev-session=false",
     "--var",
     "BROKER_ADMIN_USER:guest",
     "--var",
     "BROKER_ADMIN_PASSWORD:guest",
   ];
-  const child = spawn(path.join(bin, "wrangler"), args, {
+  // As `npm start` runs it (the Worker in Miniflare directly), or BENCH_RUNNER=dev: wrangler dev.
+  const [command, args] =
+    RUNNER === "start"
+      ? [path.join(bin, "node"), [path.join(ROOT, "scripts", "start.mjs"), ...common]]
+      : [path.join(bin, "wrangler"), ["dev", ...common, "--show-interactive-dev-session=false"]];
+  const child = spawn(command, args, {
     cwd: app,
     detached: true, // own process group: stopped as a group
     stdio: ["ignore", log, log],
@@ -322,7 +334,7 @@ async function api(method, urlPath, body, expect) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Messages: ~100-byte JSON payloads carrying a sequence number, to check exactly-once delivery.
+// Messages: 256-byte JSON payloads carrying a sequence number, to check exactly-once delivery.
 
 let nextSeq = 0;
 const confirmed = new Set(); // seqs answered routed:true into bench.inventory
@@ -337,7 +349,7 @@ function makeMessage(routingKey) {
     qty: 1 + (seq % 5),
     ts: 1764000000000 + seq,
   });
-  payload += " ".repeat(Math.max(0, 100 - Buffer.byteLength(payload)));
+  payload += " ".repeat(Math.max(0, 256 - Buffer.byteLength(payload)));
   return {
     seq,
     body: {
@@ -900,6 +912,7 @@ function printTable(results, checks) {
 
 const ROLE_ORDER = [
   "workerd (dev proxy on the port)",
+  "node (Miniflare host)",
   "workerd (Worker + Durable Objects)",
   "wrangler (node)",
   "esbuild",
@@ -918,7 +931,7 @@ function render({ started, m, results, checks }) {
   L.push("# Benchmarks");
   L.push("");
   L.push(
-    "End-to-end throughput and latency of the HTTP API through `wrangler dev` (local workerd, " +
+    `End-to-end throughput and latency of the HTTP API, the broker run ${RUNNER === "start" ? "as `npm start` runs it (the Worker in Miniflare directly" : "through `wrangler dev` (with its dev proxy"}, local workerd, ` +
       "SQLite-backed Durable Objects on local disk), with the load generator on the same machine; " +
       "then messaging over WebSocket (confirmed publishing, consuming with acks, latency) compared " +
       "with RabbitMQ on the same machine, in the last section. " +
@@ -938,18 +951,22 @@ function render({ started, m, results, checks }) {
   L.push(
     `- ${SECONDS} s per scenario after a ${WARMUP_MS} ms warm-up (gets: no warm-up; count=100 ` +
       "runs until the queue is drained or time is up); keep-alive connections, one per concurrent " +
-      "client; 100-byte JSON payloads, delivery_mode 2",
+      "client; 256-byte JSON payloads, delivery_mode 2",
   );
   L.push("");
   L.push("Reproduce:");
   L.push("");
   L.push("```sh");
-  L.push(SECONDS === 8 ? "npm run bench" : `BENCH_SECONDS=${SECONDS} npm run bench`);
+  const envs = ["BENCH_QUICK", "BENCH_SECONDS", "BENCH_ONLY", "BENCH_RUNNER"]
+    .filter((name) => process.env[name])
+    .map((name) => `${name}=${process.env[name]} `)
+    .join("");
+  L.push(envs === "" ? "npm run bench" : `${envs}node bench/run.mjs   # npm run bench runs it too`);
   L.push("```");
   L.push("");
   L.push(
     "`BENCH_SECONDS` sets the seconds per scenario (default 8). The script starts its own broker " +
-      "(`wrangler dev` on a free port of 127.0.0.1, fresh state in a temporary directory, " +
+      `(${RUNNER === "start" ? "`scripts/start.mjs`, as `npm start`" : "`wrangler dev`"} on a free port of 127.0.0.1, fresh state in a temporary directory, ` +
       "guest/guest) and stops it at the end. It exits non-zero when a request or a frame failed " +
       "or a check did not hold.",
   );
@@ -1015,7 +1032,12 @@ function render({ started, m, results, checks }) {
   L.push("| piece | computed as | ms per request (1 / throughput) | broker CPU ms per request |");
   L.push("|---|---|---:|---:|");
   const row = (piece, how, x, y) => L.push(`| ${piece} | ${how} | ${fmt(x, 2)} | ${fmt(y, 2)} |`);
-  row("Worker request through wrangler dev, no auth", "GET /health", inv(rate(h)), cpu(h));
+  row(
+    `Worker request (${RUNNER === "start" ? "Miniflare directly" : "through wrangler dev"}), no auth`,
+    "GET /health",
+    inv(rate(h)),
+    cpu(h),
+  );
   row(
     "Basic auth + /api routing",
     "whoami − health",

@@ -4,6 +4,7 @@
  * again; deliveries of the lost connection were returned to the queue by the broker and come
  * again flagged `redelivered`, so their old ack functions do nothing.
  */
+import { Batcher } from "./batcher.ts";
 import { openReconnecting, type ReconnectOptions, type SocketConstructor } from "./sockets.ts";
 
 export interface Delivery {
@@ -31,12 +32,13 @@ export interface ConsumeOptions {
   readonly exclusive?: boolean;
   readonly ackTimeoutMs?: number;
   readonly reconnect?: ReconnectOptions;
+  /** Wait this long for more acks before sending them (default 0: the end of the tick). */
+  readonly lingerMs?: number;
 }
 
 export type Handler = (delivery: Delivery) => void | Promise<void>;
 
-interface DeliverFrame {
-  type: "deliver";
+interface DeliveryFields {
   delivery_tag: number;
   redelivered: boolean;
   delivery_count: number;
@@ -46,6 +48,16 @@ interface DeliverFrame {
   payload: string;
   payload_encoding: "string" | "base64";
 }
+
+/** One settlement waiting to be sent; consecutive ones of the same kind share a frame. */
+interface Settlement {
+  readonly type: "ack" | "nack";
+  readonly requeue: boolean;
+  readonly tag: number;
+}
+
+/** Tags per settling frame, inside the broker's LIMITS.maxTagsPerFrame and frame size. */
+const MAX_TAGS_PER_FRAME = 4000;
 
 function decodeBody(payload: string, encoding: "string" | "base64"): Uint8Array {
   if (encoding === "string") return new TextEncoder().encode(payload);
@@ -57,6 +69,8 @@ export class Consumer {
   private readonly socket;
   private generation = 0;
   private markReady: () => void = () => {};
+  private markCancelled: () => void = () => {};
+  private cancelled = false;
   /** Resolves when the broker has accepted the subscription (consume_ok). */
   readonly ready: Promise<void>;
   /** Error frames from the broker (a refused consume, an unknown delivery tag, ...). */
@@ -64,6 +78,7 @@ export class Consumer {
 
   private readonly handlerRef: Handler;
   private readonly options: ConsumeOptions;
+  private readonly settlements: Batcher<Settlement>;
 
   constructor(url: string, Socket: SocketConstructor, handler: Handler, options: ConsumeOptions) {
     this.handlerRef = handler;
@@ -73,8 +88,18 @@ export class Consumer {
       this.markReady = resolve;
     });
     this.socket = openReconnecting(url, Socket, options.reconnect);
+    this.settlements = new Batcher<Settlement>(
+      (items) => this.sendSettlements(items),
+      () => 8,
+      MAX_TAGS_PER_FRAME,
+      { lingerMs: options.lingerMs ?? 0 },
+    );
+    // Acks of a lost connection are void: its deliveries come again, flagged redelivered.
+    this.socket.addEventListener("close", () => this.settlements.clear());
     this.socket.addEventListener("open", () => {
       this.generation++;
+      this.settlements.clear();
+      if (this.cancelled) return;
       this.socket.send(
         JSON.stringify({
           type: "consume",
@@ -82,6 +107,7 @@ export class Consumer {
           prefetch: options.prefetch ?? 100,
           ack: options.ack ?? "manual",
           exclusive: options.exclusive ?? false,
+          batch: true,
           ...(options.ackTimeoutMs === undefined ? {} : { ack_timeout_ms: options.ackTimeoutMs }),
         }),
       );
@@ -89,25 +115,61 @@ export class Consumer {
     this.socket.addEventListener("message", (event) => this.receive(String(event.data)));
   }
 
+  /**
+   * Stops the subscription (basic.cancel) and resolves once the broker confirms; deliveries
+   * already on their way still reach the handler and can be acked. The connection stays open
+   * until close(). After a cancel the consumer does not subscribe again on reconnect.
+   */
+  cancel(): Promise<void> {
+    this.cancelled = true;
+    this.settlements.flush();
+    return new Promise((resolve) => {
+      this.markCancelled = resolve;
+      this.socket.send(JSON.stringify({ type: "cancel", tag: this.tag }));
+    });
+  }
+
   /** Stops consuming and closes the connection; unacked deliveries return to the queue. */
   close(): void {
+    this.settlements.flush(); // acks made before the close count (the broker handles them first)
     this.socket.close(1000, "consumer closed");
   }
 
   private receive(text: string): void {
     const frame = JSON.parse(text) as { type: string; code?: string; reason?: string };
     if (frame.type === "consume_ok") this.markReady();
+    else if (frame.type === "cancel_ok") this.markCancelled();
     else if (frame.type === "error") this.onError(frame.code ?? "", frame.reason ?? "");
-    else if (frame.type === "deliver") void this.deliver(frame as unknown as DeliverFrame);
+    else if (frame.type === "deliver") {
+      // A batched frame carries a dispatch round's deliveries: the handler still sees one at a time, in order.
+      const { deliveries } = frame as { deliveries?: DeliveryFields[] };
+      if (deliveries) for (const delivery of deliveries) void this.deliver(delivery);
+      else void this.deliver(frame as unknown as DeliveryFields);
+    }
   }
 
-  private async deliver(frame: DeliverFrame): Promise<void> {
+  /** Sends waiting settlements: each run of the same kind as one frame with a tag list. */
+  private sendSettlements(items: Settlement[]): void {
+    let start = 0;
+    while (start < items.length) {
+      const first = items[start] as Settlement;
+      let end = start + 1;
+      while (end < items.length && items[end]?.type === first.type && items[end]?.requeue === first.requeue) end++;
+      const tags = items.slice(start, end).map((item) => item.tag);
+      const frame = first.type === "ack" ? { type: "ack", delivery_tags: tags } : { type: "nack", delivery_tags: tags, requeue: first.requeue };
+      this.socket.send(JSON.stringify(frame));
+      start = end;
+    }
+  }
+
+  private async deliver(frame: DeliveryFields): Promise<void> {
     const generation = this.generation;
     let settled = this.options.ack === "auto";
-    const settle = (message: Record<string, unknown>) => {
+    let body: Uint8Array | undefined;
+    const settle = (type: "ack" | "nack", requeue: boolean) => {
       if (settled || generation !== this.generation) return;
       settled = true;
-      this.socket.send(JSON.stringify({ ...message, delivery_tag: frame.delivery_tag }));
+      this.settlements.add({ type, requeue, tag: frame.delivery_tag });
     };
     const delivery: Delivery = {
       exchange: frame.exchange,
@@ -115,15 +177,21 @@ export class Consumer {
       properties: frame.properties,
       payload: frame.payload,
       payloadEncoding: frame.payload_encoding,
-      body: decodeBody(frame.payload, frame.payload_encoding),
+      // Decoded on first use: most handlers read `payload` and never pay for the bytes.
+      get body() {
+        body ??= decodeBody(frame.payload, frame.payload_encoding);
+        return body;
+      },
       redelivered: frame.redelivered,
       deliveryCount: frame.delivery_count,
       deliveryTag: frame.delivery_tag,
-      ack: () => settle({ type: "ack" }),
-      nack: (requeue = true) => settle({ type: "nack", requeue }),
-      reject: (requeue = true) => settle({ type: "reject", requeue }),
+      ack: () => settle("ack", false),
+      nack: (requeue = true) => settle("nack", requeue),
+      // reject is a nack of one delivery (AMQP basic.reject): same frame, same effect.
+      reject: (requeue = true) => settle("nack", requeue),
       extend: (ms) => {
         if (!settled && generation === this.generation) {
+          this.settlements.flush(); // keep the order of this connection's frames
           this.socket.send(JSON.stringify({ type: "extend", delivery_tag: frame.delivery_tag, ack_timeout_ms: ms }));
         }
       },

@@ -12,12 +12,13 @@
 import { parseConnectionUrl, socketOrigin, type ConnectionInfo } from "./connection-url.ts";
 import { type ConsumeOptions, Consumer, type Handler } from "./consumer.ts";
 import { BrokerApiError } from "./errors.ts";
-import { encodeBody, type MessageProperties, Publisher } from "./publisher.ts";
+import { encodeBody, type MessageProperties, Publisher, type PublisherOptions } from "./publisher.ts";
 import { authorizedWebSocket, type ReconnectOptions, type SocketConstructor } from "./sockets.ts";
 
 export { BrokerApiError, PublishRefusedError } from "./errors.ts";
 export type { Delivery, ConsumeOptions, Handler } from "./consumer.ts";
-export type { MessageProperties } from "./publisher.ts";
+export type { MessageProperties, PublisherOptions } from "./publisher.ts";
+export type { BatchOptions } from "./batcher.ts";
 export { Consumer } from "./consumer.ts";
 export { Publisher } from "./publisher.ts";
 export { parseConnectionUrl } from "./connection-url.ts";
@@ -126,9 +127,12 @@ export class BrokerClient {
     return info;
   }
 
-  /** A producer connection with publisher confirms. */
-  publisher(): Publisher {
-    return new Publisher(`${socketOrigin(this.info.origin)}/api/publish/${seg(this.vhost)}`, this.Socket, this.reconnect);
+  /**
+   * A producer connection with publisher confirms. Publishes made in the same tick (or within
+   * `lingerMs`) travel in one frame of at most `maxFrameBytes`; each keeps its own confirm.
+   */
+  publisher(options: PublisherOptions = {}): Publisher {
+    return new Publisher(`${socketOrigin(this.info.origin)}/api/publish/${seg(this.vhost)}`, this.Socket, this.reconnect, options);
   }
 
   /** Subscribes `handler` to a queue; the returned consumer's `ready` resolves on consume_ok. */

@@ -1,10 +1,12 @@
 /**
  * Publishing with confirms over one WebSocket: `publish()` resolves when the broker has stored
  * every routed copy (`{ routed }`), and rejects with PublishRefusedError when the broker nacks.
- * Frames are pipelined. After a reconnect, every unconfirmed message is sent again, in order, so
+ * Frames are pipelined, and publishes made in the same tick (or within `lingerMs`) share one
+ * frame (a list of messages, each with its own seq and its own confirm). After a reconnect, every unconfirmed message is sent again, in order, so
  * delivery is at-least-once (a message stored just before the connection dropped may be stored
  * twice, as with any broker's publisher confirms).
  */
+import { type BatchOptions, Batcher } from "./batcher.ts";
 import { PublishRefusedError } from "./errors.ts";
 import { openReconnecting, type ReconnectOptions, type SocketConstructor } from "./sockets.ts";
 
@@ -25,10 +27,16 @@ export interface MessageProperties {
 }
 
 interface Outstanding {
-  readonly frame: string;
+  /** This message's entry in a publish frame's `messages` list, as JSON. */
+  readonly entry: string;
   readonly resolve: (result: { routed: boolean }) => void;
   readonly reject: (error: Error) => void;
 }
+
+/** The broker takes up to 1,000 messages per publish frame (LIMITS.maxBatchMessages). */
+const MAX_MESSAGES_PER_FRAME = 1000;
+
+export type PublisherOptions = BatchOptions;
 
 export function encodeBody(payload: string | Uint8Array): { payload: string; payload_encoding: "string" | "base64" } {
   if (typeof payload === "string") return { payload, payload_encoding: "string" };
@@ -42,18 +50,36 @@ export function encodeBody(payload: string | Uint8Array): { payload: string; pay
 export class Publisher {
   private readonly socket;
   private readonly outstanding = new Map<number, Outstanding>();
+  private readonly batcher: Batcher<string>;
   private seq = 0;
   private closed = false;
   /** Frames the broker could not read (not tied to a message). */
   onError: (code: string, reason: string) => void = () => {};
 
-  constructor(url: string, Socket: SocketConstructor, reconnect: ReconnectOptions = {}) {
+  constructor(
+    url: string,
+    Socket: SocketConstructor,
+    reconnect: ReconnectOptions = {},
+    options: PublisherOptions = {},
+  ) {
     this.socket = openReconnecting(url, Socket, reconnect);
+    this.batcher = new Batcher<string>(
+      (entries) => {
+        if (this.socket.readyState === this.socket.OPEN) {
+          this.socket.send(`{"type":"publish","messages":[${entries.join(",")}]}`);
+        }
+        // Not open: the entries stay outstanding and are sent when it opens.
+      },
+      (entry) => entry.length,
+      MAX_MESSAGES_PER_FRAME,
+      options,
+    );
     this.socket.addEventListener("open", () => {
-      // A new connection knows nothing of the old one: send what was not confirmed, in order.
-      for (const [, entry] of [...this.outstanding].sort(([a], [b]) => a - b)) {
-        this.socket.send(entry.frame);
-      }
+      // A new connection knows nothing of the old one: send what was not confirmed, in order
+      // (the map keeps insertion order, which is seq order).
+      this.batcher.clear();
+      for (const entry of this.outstanding.values()) this.batcher.add(entry.entry);
+      this.batcher.flush();
     });
     this.socket.addEventListener("message", (event) => this.receive(String(event.data)));
   }
@@ -63,6 +89,10 @@ export class Publisher {
     return this.outstanding.size;
   }
 
+  /**
+   * Publishes one message; resolves with its own confirm. Messages published in the same tick
+   * (or within `lingerMs`) leave in one frame.
+   */
   publish(
     exchange: string,
     routingKey: string,
@@ -71,8 +101,7 @@ export class Publisher {
   ): Promise<{ routed: boolean }> {
     if (this.closed) return Promise.reject(new Error("the publisher is closed"));
     const seq = ++this.seq;
-    const frame = JSON.stringify({
-      type: "publish",
+    const entry = JSON.stringify({
       seq,
       exchange,
       routing_key: routingKey,
@@ -80,13 +109,19 @@ export class Publisher {
       ...encodeBody(payload),
     });
     return new Promise((resolve, reject) => {
-      this.outstanding.set(seq, { frame, resolve, reject });
-      if (this.socket.readyState === this.socket.OPEN) this.socket.send(frame);
+      this.outstanding.set(seq, { entry, resolve, reject });
+      this.batcher.add(entry);
     });
+  }
+
+  /** Sends what is waiting for the end of the tick (or the linger) now. */
+  flush(): void {
+    this.batcher.flush();
   }
 
   close(): void {
     this.closed = true;
+    this.batcher.clear();
     this.socket.close(1000, "publisher closed");
     for (const [, entry] of this.outstanding) entry.reject(new Error("the publisher closed before a confirm"));
     this.outstanding.clear();
@@ -102,9 +137,16 @@ export class Publisher {
       reason?: string;
     };
     if (frame.type === "confirm" && frame.seq !== undefined) {
-      const seqs = frame.multiple
-        ? [...this.outstanding.keys()].filter((s) => s <= (frame.seq as number))
-        : [frame.seq];
+      const last = frame.seq;
+      const seqs: number[] = [];
+      if (frame.multiple) {
+        for (const seq of this.outstanding.keys()) {
+          if (seq > last) break;
+          seqs.push(seq);
+        }
+      } else {
+        seqs.push(last);
+      }
       for (const seq of seqs) {
         this.outstanding.get(seq)?.resolve({ routed: frame.routed === true });
         this.outstanding.delete(seq);

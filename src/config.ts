@@ -35,6 +35,14 @@ export const LIMITS = {
   maxDeliverBytes: 4 * 1024 * 1024,
   /** Messages one get may return. */
   maxGetCount: 1000,
+  /** Object calls one list or overview request keeps in flight (src/api/fan-out.ts). */
+  fanOutConcurrency: 100,
+  /**
+   * Most objects one request asks (a list sorted by a count, the overview). Asking 10,000 queue
+   * objects from one request failed locally (bench/ui-queues.mjs); 1,500 took 13 s with every
+   * object starting cold. Beyond this, lists refuse and the overview says what it counted.
+   */
+  maxFanOut: 2000,
   /** Pagination, as RabbitMQ's management API. */
   defaultPageSize: 100,
   maxPageSize: 500,
@@ -52,6 +60,15 @@ export const LIMITS = {
   maxPullWaitMs: 20 * 1000,
   maxPullCount: 1000,
   maxNackDelayMs: 12 * 60 * 60 * 1000,
+  /** Delivery tags one ack/nack/reject frame may list (well inside maxConsumerFrameBytes). */
+  maxTagsPerFrame: 5000,
+  /**
+   * Payload bytes one batched deliver frame carries before the round starts another frame (at
+   * least one delivery per frame), so a consumer with a large prefetch never gets one huge frame.
+   */
+  maxDeliverFrameBytes: 1024 * 1024,
+  /** Largest publish frame carrying a list of messages (workerd accepts up to 32 MiB). */
+  maxPublishListFrameBytes: 16 * 1024 * 1024,
   /** Messages fetched per step while dispatching to consumers. */
   dispatchChunk: 100,
   /** Longest permission or topic-permission regex. */
@@ -72,6 +89,11 @@ export const LIMITS = {
    * forgets at once.
    */
   accessCacheMs: 5000,
+  /**
+   * How long an isolate remembers that an Authorization header verified (its PBKDF2 result),
+   * valid only while the user's current password hash, re-read every accessCacheMs, is unchanged.
+   */
+  verifiedHeaderMs: 10 * 60_000,
   /** A producer connection refreshes its place in the vhost's connection count this often. */
   producerHeartbeatMs: 60_000,
   /** A producer connection not refreshed for this long is no longer counted. */
@@ -171,3 +193,43 @@ export function loadConfig(env: Env): BrokerConfig {
       env.METRICS_TOKEN && env.METRICS_TOKEN.length >= 16 ? env.METRICS_TOKEN : undefined,
   };
 }
+
+/** Streams and partitioned topics (docs/streams.md). */
+export const STREAM_LIMITS = {
+  /** Largest chunk row: a produce batch is split below the 2 MB row limit. */
+  maxChunkBytes: 1536 * 1024,
+  /** Messages one fetch or one WebSocket frame may carry. */
+  maxFetchCount: 10_000,
+  defaultFetchCount: 1000,
+  /** Bytes one fetch answers at most (at least one message). */
+  maxFetchBytes: 16 * 1024 * 1024,
+  defaultFetchBytes: 4 * 1024 * 1024,
+  /** Long-poll wait of a fetch, as a pull consumer's. */
+  maxFetchWaitMs: 20_000,
+  /** Messages one produce request may carry. */
+  maxProduceMessages: 10_000,
+  maxPartitions: 256,
+  /** How soon after an append the retention alarm runs (whole chunks, never the newest). */
+  retentionCheckMs: 1000,
+  /** WebSocket consumers: credit and messages per deliver frame. */
+  maxCredit: 100_000,
+  maxFrameMessages: 1000,
+  maxStreamFrameBytes: 64 * 1024,
+  /** Consumer groups (KIP-848): heartbeat interval handed to members, session timeout bounds. */
+  heartbeatIntervalMs: 1000,
+  defaultSessionTimeoutMs: 45_000,
+  minSessionTimeoutMs: 1000,
+  maxSessionTimeoutMs: 300_000,
+  maxGroupMembers: 1000,
+  /** Auto-commit defaults of a WebSocket group member (Kafka: auto.commit.interval.ms 5000). */
+  defaultAutoCommitMs: 5000,
+} as const;
+
+/** The `notifications` topic POST /send appends to, keyed by recipient (docs/streams.md). */
+export const NOTIFICATION_TOPIC = {
+  name: "notifications",
+  /** Created with this many partitions on the first send when it does not exist yet. */
+  partitions: 4,
+  /** Kafka's default retention (log.retention.hours = 168). */
+  maxAge: "7D",
+} as const;

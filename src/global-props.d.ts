@@ -10,7 +10,10 @@ declare global {
         | "QueueObject"
         | "VhostObject"
         | "RegistryObject"
-        | "InboxObject";
+        | "InboxObject"
+        | "StreamObject"
+        | "TopicObject"
+        | "GroupObject";
     }
     interface Env extends BrokerEnv {}
   }

@@ -13,6 +13,8 @@ import type { AppEnv } from "./context";
 import { credentialRoutes } from "./credentials";
 import { definitionRoutes } from "./definitions";
 import { exchangeRoutes } from "./exchanges";
+import { groupSocketRoutes } from "./group-session";
+import { groupRoutes } from "./groups";
 import { loadVhosts } from "./guards";
 import { inboxRoutes } from "./inbox";
 import { inboxPageRoutes } from "./inbox-page";
@@ -30,6 +32,11 @@ import { pullRoutes } from "./pull";
 import { queueRoutes } from "./queues";
 import { resource } from "./routes";
 import { socketRoutes } from "./sockets";
+import { streamSocketRoutes } from "./stream-socket";
+import { streamRoutes } from "./streams";
+import { topicProducerRoutes } from "./topic-producer";
+import { topicRoutes } from "./topics";
+import { uiPageRoutes } from "./ui-page";
 import { userRoutes } from "./users";
 import { vhostLimitRoutes } from "./vhost-limits";
 import { vhostRoutes } from "./vhosts";
@@ -50,6 +57,7 @@ export function createApp(): Hono<AppEnv> {
       GET: { summary: "Liveness, without credentials", public: true },
     },
   );
+  uiPageRoutes(app);
 
   // The notification app (docs/notifications.md): the article's routes and the inbox API answer
   // errors as the article does, and local development seeds the article's users first.
@@ -72,6 +80,9 @@ export function createApp(): Hono<AppEnv> {
   // WebSocket upgrades log in themselves (Basic or a connection ticket) and are client
   // operations, so they come before the management login and tag gate.
   socketRoutes(app);
+  streamSocketRoutes(app);
+  groupSocketRoutes(app);
+  topicProducerRoutes(app);
   app.use("/api/*", requireLogin, requireManagementTag, loadVhosts);
   overviewRoutes(app);
   userRoutes(app);
@@ -86,6 +97,9 @@ export function createApp(): Hono<AppEnv> {
   pullRoutes(app);
   bindingRoutes(app);
   notificationUserRoutes(app);
+  streamRoutes(app);
+  topicRoutes(app);
+  groupRoutes(app);
   connectionRoutes(app);
   nodeRoutes(app);
   parameterRoutes(app);

@@ -60,6 +60,13 @@ const CLIENT_OPERATIONS: readonly [string, RegExp][] = [
   ["DELETE", /^\/api\/queues\/[^/]+\/[^/]+\/contents$/],
   ["POST", /^\/api\/bindings\/[^/]+\/e\/[^/]+\/[qe]\/[^/]+$/],
   ["DELETE", /^\/api\/bindings\/[^/]+\/e\/[^/]+\/[qe]\/[^/]+\/[^/]+$/],
+  // Streams and topics (docs/streams.md): what a Kafka or stream client does.
+  ["PUT", /^\/api\/topics\/[^/]+\/[^/]+$/],
+  ["DELETE", /^\/api\/topics\/[^/]+\/[^/]+$/],
+  ["POST", /^\/api\/topics\/[^/]+\/[^/]+\/produce$/],
+  ["POST", /^\/api\/topics\/[^/]+\/[^/]+\/partitions\/\d+\/fetch$/],
+  ["POST", /^\/api\/streams\/[^/]+\/[^/]+\/fetch$/],
+  ["POST", /^\/api\/groups\/[^/]+\/[^/]+\/(heartbeat|commit)$/],
 ];
 
 function isClientOperation(method: string, path: string): boolean {

@@ -40,6 +40,7 @@ import {
   type VhostLimits,
   type VhostRecord,
 } from "../protocol/registry-records";
+import { checkStreamArguments, isStreamDeclaration } from "../protocol/stream";
 import { getExchangeType } from "../routing/registry";
 import { parseWith, readJson } from "./body";
 import type { AppContext } from "./context";
@@ -149,6 +150,7 @@ function planTopologies(file: DefinitionsFile, knownVhost: (v: string) => boolea
       );
     }
     check(checkQueueArguments(q.arguments), where);
+    if (isStreamDeclaration(q.arguments)) check(checkStreamArguments(q.arguments), where);
     of(q.vhost, where).queues.push({ ...q, exclusive: false });
   }
   for (const [i, b] of file.bindings.entries()) {

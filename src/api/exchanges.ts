@@ -1,7 +1,7 @@
 /** /api/exchanges: declare, read, list and delete exchanges (RabbitMQ management API). */
 import type { Hono } from "hono";
 import { BrokerError, unwrap } from "../errors";
-import { vhostStub } from "../objects/stubs";
+import { exchangeStub, vhostStub } from "../objects/stubs";
 import {
   checkExchangeArguments,
   type ExchangeDeclaration,
@@ -12,7 +12,7 @@ import { getExchangeType } from "../routing/registry";
 import { parseBody } from "./body";
 import type { AppContext, AppEnv } from "./context";
 import { knownVhosts, requirePermission } from "./guards";
-import { listAnswer } from "./pagination";
+import { listPresented } from "./pagination";
 import { exchangeParam, flagQuery, vhostParam } from "./params";
 import { resource } from "./routes";
 
@@ -29,7 +29,17 @@ function defaultExchange(vhost: string): ExchangeDeclaration {
   };
 }
 
-function present(exchange: ExchangeDeclaration): Record<string, unknown> {
+const DECLARATION_KEYS: ReadonlySet<string> = new Set([
+  "name",
+  "vhost",
+  "type",
+  "durable",
+  "auto_delete",
+  "internal",
+  "arguments",
+]);
+
+function describeExchange(exchange: ExchangeDeclaration): Record<string, unknown> {
   return {
     name: exchange.name,
     vhost: exchange.vhost,
@@ -41,12 +51,27 @@ function present(exchange: ExchangeDeclaration): Record<string, unknown> {
   };
 }
 
-export async function exchangesOf(
+/**
+ * With the exchange's message_stats (publish_in, publish_out) from its object. The default
+ * exchange has no object (its publishes go straight to the queue), so it shows none.
+ */
+async function present(c: AppContext, exchange: ExchangeDeclaration) {
+  const answer =
+    exchange.name === "" ? null : await exchangeStub(c.env, exchange.vhost, exchange.name).stats();
+  return { ...describeExchange(exchange), message_stats: answer?.ok ? answer.messageStats : {} };
+}
+
+/** The vhost's exchanges as declared, the default exchange first. */
+export async function declaredExchanges(
   c: AppContext,
   vhost: string,
-): Promise<Record<string, unknown>[]> {
+): Promise<ExchangeDeclaration[]> {
   const { exchanges } = unwrap(await vhostStub(c.env, vhost).listExchanges(vhost));
-  return [defaultExchange(vhost), ...exchanges].map(present);
+  return [defaultExchange(vhost), ...exchanges];
+}
+
+function listExchanges(c: AppContext, exchanges: ExchangeDeclaration[]) {
+  return listPresented(c, exchanges, (exchange) => present(c, exchange), DECLARATION_KEYS);
 }
 
 export function exchangeRoutes(app: Hono<AppEnv>): void {
@@ -55,8 +80,8 @@ export function exchangeRoutes(app: Hono<AppEnv>): void {
     "/api/exchanges",
     {
       GET: async (c) => {
-        const all = await Promise.all(knownVhosts(c).map((vhost) => exchangesOf(c, vhost)));
-        return c.json(listAnswer(c, all.flat()));
+        const all = await Promise.all(knownVhosts(c).map((vhost) => declaredExchanges(c, vhost)));
+        return c.json(await listExchanges(c, all.flat()));
       },
     },
     { GET: { summary: "Exchanges in every vhost the user sees" } },
@@ -66,7 +91,7 @@ export function exchangeRoutes(app: Hono<AppEnv>): void {
     app,
     "/api/exchanges/:vhost",
     {
-      GET: async (c) => c.json(listAnswer(c, await exchangesOf(c, vhostParam(c)))),
+      GET: async (c) => c.json(await listExchanges(c, await declaredExchanges(c, vhostParam(c)))),
     },
     { GET: { summary: "Exchanges of a vhost" } },
   );
@@ -80,10 +105,10 @@ export function exchangeRoutes(app: Hono<AppEnv>): void {
         const name = exchangeParam(c);
         if (name === "") {
           unwrap(await vhostStub(c.env, vhost).ensure(vhost));
-          return c.json(present(defaultExchange(vhost)));
+          return c.json(await present(c, defaultExchange(vhost)));
         }
         const { exchange } = unwrap(await vhostStub(c.env, vhost).getExchange(vhost, name));
-        return c.json(present(exchange));
+        return c.json(await present(c, exchange));
       },
       PUT: async (c) => {
         const vhost = vhostParam(c);

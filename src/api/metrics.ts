@@ -5,20 +5,21 @@
  * `rabbitmq_queue_consumers`, `rabbitmq_queue_messages_bytes`,
  * `rabbitmq_queue_messages_published_total`; totals `rabbitmq_global_messages_routed_total`
  * (copies stored in queues: this broker counts at the queues, so one message routed to two
- * queues counts twice), `..._delivered_total` (with `..._delivered_get_total` for get and pull),
- * `..._redelivered_total`, `..._acknowledged_total`; and `rabbitmq_connections`,
+ * queues counts twice), `..._delivered_total` (consumers, gets and pulls), `..._redelivered_total`,
+ * `..._acknowledged_total`; and `rabbitmq_connections`,
  * `rabbitmq_channels`, `rabbitmq_consumers`, `rabbitmq_queues`.
  *
- * Cheap by construction: every figure is a counter an object keeps (QueueEngine's counts and
- * MessageCounters), read with one call per queue and one per vhost; no message is read. Who may
+ * Cheap by construction: every figure is a counter an object keeps anyway (QueueEngine's counts
+ * and its message_stats totals, src/objects/message-stats.ts, in memory: like RabbitMQ's, they
+ * start again when the object restarts, which Prometheus' rate() and increase() allow for), read
+ * with one call per queue and two per vhost; no message is read, nothing is written. Who may
  * scrape: METRICS_AUTH / METRICS_TOKEN (src/config.ts, docs/deploy.md).
  */
 import type { Hono } from "hono";
 import { seesAllVhosts } from "../access/tags";
 import { BrokerError, unwrap } from "../errors";
 import { vhostRecords } from "../objects/access-cache";
-import type { MessageCounts } from "../objects/message-counters";
-import type { QueueStats } from "../objects/queue-object";
+import type { MessageCounts, QueueStats } from "../objects/queue-object";
 import { queueStub, vhostStub } from "../objects/stubs";
 import { loginOrThrow } from "./auth";
 import type { AppContext, AppEnv } from "./context";
@@ -90,12 +91,6 @@ const GLOBAL: readonly (Family & { value: (c: MessageCounts) => number })[] = [
     value: (c) => c.delivered,
   },
   {
-    name: "rabbitmq_global_messages_delivered_get_total",
-    type: "counter",
-    help: "Of those, messages handed out by get or pull",
-    value: (c) => c.deliveredGet,
-  },
-  {
     name: "rabbitmq_global_messages_redelivered_total",
     type: "counter",
     help: "Total number of messages redelivered to consumers",
@@ -126,10 +121,9 @@ export function renderMetrics(queues: readonly QueueFigures[], connections: numb
       out += `${family.name}{vhost="${label(q.vhost)}",queue="${label(q.queue)}"} ${family.value(q)}\n`;
     }
   }
-  const total: MessageCounts = {
+  const total: { -readonly [K in keyof MessageCounts]: number } = {
     published: 0,
     delivered: 0,
-    deliveredGet: 0,
     redelivered: 0,
     acknowledged: 0,
   };

@@ -1,11 +1,18 @@
-/** /api/overview. */
+/**
+ * /api/overview: versions, exchange types, `object_totals`, `queue_totals` and `message_stats`
+ * as RabbitMQ reports them. Totals add up what each queue object already counts in memory (its
+ * message counts and message_stats, see objects/message-stats.ts): one call per queue, a bounded
+ * number in flight, and no storage scan anywhere.
+ */
 import type { Hono } from "hono";
-import { PRODUCT } from "../config";
+import { LIMITS, PRODUCT } from "../config";
 import { unwrap } from "../errors";
+import { type MessageStatsSnapshot, sumMessageStats } from "../objects/message-stats";
 import { queueStub, vhostStub } from "../objects/stubs";
 import { EXCHANGE_TYPE_NAMES } from "../routing/exchange-type";
-import type { AppEnv } from "./context";
-import { exchangesOf } from "./exchanges";
+import type { AppContext, AppEnv } from "./context";
+import { declaredExchanges } from "./exchanges";
+import { mapLimited } from "./fan-out";
 import { knownVhosts } from "./guards";
 import { resource } from "./routes";
 
@@ -16,28 +23,79 @@ const TYPE_DESCRIPTIONS: Record<string, string> = {
   headers: "AMQP headers exchange, as per the AMQP specification",
 };
 
+interface VhostTotals {
+  exchanges: number;
+  queues: number;
+  consumers: number;
+  connections: number;
+  messages: number;
+  messages_ready: number;
+  messages_unacknowledged: number;
+  counted: number;
+  stats: MessageStatsSnapshot[];
+}
+
+async function vhostTotals(c: AppContext, vhost: string): Promise<VhostTotals> {
+  const catalog = vhostStub(c.env, vhost);
+  const [exchanges, queueList, connections] = await Promise.all([
+    declaredExchanges(c, vhost),
+    catalog.listQueues(vhost),
+    catalog.connectionCount(),
+  ]);
+  const { queues } = unwrap(queueList);
+  const totals: VhostTotals = {
+    exchanges: exchanges.length,
+    queues: queues.length,
+    consumers: 0,
+    connections: connections.ok ? connections.connections : 0,
+    messages: 0,
+    messages_ready: 0,
+    messages_unacknowledged: 0,
+    counted: 0,
+    stats: [],
+  };
+  // Past LIMITS.maxFanOut queues the sums cover the first ones and say so (queues_counted).
+  const counted = queues.slice(0, LIMITS.maxFanOut);
+  totals.counted = counted.length;
+  const answers = await mapLimited(counted, LIMITS.fanOutConcurrency, (q) =>
+    queueStub(c.env, vhost, q.name).stats(),
+  );
+  for (const answer of answers) {
+    if (!answer.ok) continue; // deleted meanwhile
+    totals.consumers += answer.stats.consumers;
+    totals.messages += answer.stats.messages;
+    totals.messages_ready += answer.stats.messages_ready;
+    totals.messages_unacknowledged += answer.stats.messages_unacknowledged;
+    totals.stats.push(answer.messageStats);
+  }
+  return totals;
+}
+
+/**
+ * Concurrent overview requests over the same vhosts share one computation (single flight): with
+ * thousands of queues a computation is one call per queue, and several open UI pages polling
+ * must not multiply it. Nothing is kept once it is answered, so each request after it is fresh.
+ */
+const inFlight = new Map<string, Promise<VhostTotals[]>>();
+
+function totalsOf(c: AppContext, vhosts: string[]): Promise<VhostTotals[]> {
+  const key = JSON.stringify(vhosts);
+  let running = inFlight.get(key);
+  if (!running) {
+    running = Promise.all(vhosts.map((vhost) => vhostTotals(c, vhost))).finally(() =>
+      inFlight.delete(key),
+    );
+    inFlight.set(key, running);
+  }
+  return running;
+}
+
 export function overviewRoutes(app: Hono<AppEnv>): void {
   resource(app, "/api/overview", {
     GET: async (c) => {
-      let exchanges = 0;
-      let queues = 0;
-      let connections = 0;
-      let consumers = 0;
-      const totals = { messages: 0, messages_ready: 0, messages_unacknowledged: 0 };
-      for (const vhost of knownVhosts(c)) {
-        exchanges += (await exchangesOf(c, vhost)).length;
-        const list = unwrap(await vhostStub(c.env, vhost).listQueues(vhost)).queues;
-        queues += list.length;
-        const stats = await Promise.all(list.map((q) => queueStub(c.env, vhost, q.name).stats()));
-        connections += unwrap(await vhostStub(c.env, vhost).listConnections()).connections.length;
-        for (const answer of stats) {
-          if (!answer.ok) continue;
-          consumers += answer.stats.consumers;
-          totals.messages += answer.stats.messages;
-          totals.messages_ready += answer.stats.messages_ready;
-          totals.messages_unacknowledged += answer.stats.messages_unacknowledged;
-        }
-      }
+      const perVhost = await totalsOf(c, knownVhosts(c));
+      const sum = (key: Exclude<keyof VhostTotals, "stats">) =>
+        perVhost.reduce((total, vhost) => total + vhost[key], 0);
       return c.json({
         management_version: PRODUCT.managementVersion,
         rabbitmq_version: PRODUCT.managementVersion,
@@ -50,10 +108,24 @@ export function overviewRoutes(app: Hono<AppEnv>): void {
           description: TYPE_DESCRIPTIONS[name],
           enabled: true,
         })),
-        // One channel per WebSocket connection (src/api/connections.ts).
-        object_totals: { connections, channels: connections, consumers, exchanges, queues },
-        queue_totals: totals,
-        message_stats: {},
+        object_totals: {
+          connections: sum("connections"),
+          channels: sum("connections"),
+          consumers: sum("consumers"),
+          exchanges: sum("exchanges"),
+          queues: sum("queues"),
+        },
+        queue_totals: {
+          messages: sum("messages"),
+          messages_ready: sum("messages_ready"),
+          messages_unacknowledged: sum("messages_unacknowledged"),
+        },
+        // Summed over queues: `publish` counts messages stored in queues (a message routed to
+        // three queues counts three), as the broker has no channels to count publishes on.
+        message_stats: sumMessageStats(perVhost.flatMap((vhost) => vhost.stats)),
+        // An extension: how many queues the sums above cover (fewer than object_totals.queues
+        // only past LIMITS.maxFanOut queues in a vhost).
+        queues_counted: sum("counted"),
       });
     },
   });

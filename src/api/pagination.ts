@@ -7,6 +7,7 @@ import { compileBoundedRegex, isRegexFailure } from "../access/bounded-regex";
 import { LIMITS } from "../config";
 import { BrokerError } from "../errors";
 import type { AppContext } from "./context";
+import { mapLimited } from "./fan-out";
 
 type Item = Record<string, unknown>;
 
@@ -83,8 +84,41 @@ function project(items: Item[], columns: string | undefined): Item[] {
   });
 }
 
+/**
+ * The list query over records that need an RPC each to present (a queue's counts live in its own
+ * object): when the page can be chosen from the records alone (no sort, or a sort on one of
+ * `recordKeys`), only the page's records are presented, so a page of 10,000 queues costs one
+ * page of calls, not 10,000. A sort on a presented column (messages, rates) presents them all.
+ */
+export async function listPresented<T extends object>(
+  c: AppContext,
+  records: readonly T[],
+  present: (record: T) => Promise<Item>,
+  recordKeys: ReadonlySet<string>,
+): Promise<Item[] | Paged<Item>> {
+  const sort = c.req.query("sort");
+  const cheap = sort === undefined || sort === "" || recordKeys.has(sort.split(".")[0] ?? "");
+  if (!cheap || c.req.query("page") === undefined) {
+    if (records.length > LIMITS.maxFanOut) {
+      throw new BrokerError(
+        "bad_request",
+        `this list needs the counts of all ${records.length} objects, more than the ${LIMITS.maxFanOut} one request may ask: page it (page, page_size) sorted by name, or filter by name first`,
+      );
+    }
+    return listAnswer(c, await mapLimited(records, LIMITS.fanOutConcurrency, present));
+  }
+  // Records are plain objects: the query reads their fields by name, as it does presented items.
+  const paged = listAnswer(c, records as unknown as Item[], false) as Paged<Item>;
+  const presented = await Promise.all(paged.items.map((record) => present(record as T)));
+  return { ...paged, items: project(presented, c.req.query("columns")) };
+}
+
 /** Applies the list query to `items` (already in default order) and shapes the answer. */
-export function listAnswer<T extends Item>(c: AppContext, items: T[]): Item[] | Paged<Item> {
+export function listAnswer<T extends Item>(
+  c: AppContext,
+  items: T[],
+  projectColumns = true,
+): Item[] | Paged<Item> {
   const total = items.length;
   const filter = nameFilter(c);
   let selected: Item[] = filter ? items.filter((item) => filter(String(item.name ?? ""))) : items;
@@ -115,7 +149,7 @@ export function listAnswer<T extends Item>(c: AppContext, items: T[]): Item[] | 
   return {
     filtered_count: selected.length,
     item_count: slice.length,
-    items: project(slice, c.req.query("columns")),
+    items: projectColumns ? project(slice, c.req.query("columns")) : slice,
     page,
     page_count: pageCount,
     page_size: pageSize,

@@ -4,7 +4,8 @@
  * routed copy is stored (`routed` false when no queue took it), or a nack with a reason. This is
  * RabbitMQ's publisher-confirm model over JSON frames (docs/websocket-protocol.md).
  *
- * Frames for one exchange are group-committed: while a batch is with the exchange object, later
+ * A frame carries one message or a list of them (each with its own seq). Messages for one
+ * exchange are group-committed: while a batch is with the exchange object, later
  * frames gather into the next batch. Confirms leave in sequence order; a run of consecutive
  * confirms with the same verdict is sent as one frame with `multiple: true`.
  */
@@ -19,8 +20,8 @@ import { publishMessages } from "../objects/publish";
 import {
   errorFrame,
   FRAME,
-  parseFrame,
-  publishFrameSchema,
+  type PublishEntry,
+  parsePublishFrame,
   type ServerFrame,
 } from "../protocol/frames";
 import type { PublishedMessage } from "../protocol/message";
@@ -33,6 +34,12 @@ type Outcome = { routed: boolean } | { code: string; reason: string };
 interface Pending {
   readonly seq: number;
   outcome?: Outcome;
+}
+
+interface Accepted {
+  readonly pending: Pending;
+  readonly exchange: string;
+  readonly message: PublishedMessage;
 }
 
 export class ProducerSession {
@@ -65,49 +72,56 @@ export class ProducerSession {
       this.send(errorFrame("bad_frame", "frames are JSON text, not binary"));
       return;
     }
-    const parsed = parseFrame(publishFrameSchema, data, this.frameLimit);
+    const parsed = parsePublishFrame(data, this.frameLimit);
     if (!parsed.ok) {
       this.send(errorFrame(parsed.code, parsed.reason));
       return;
     }
-    const frame = parsed.frame;
-    if (frame.seq <= this.lastSeq) {
+    const accepted: Accepted[] = [];
+    for (const entry of parsed.frame) {
+      const item = this.accept(entry);
+      if (item) accepted.push(item);
+    }
+    if (accepted.length === 0) return;
+    this.checks = this.checks.then(() => this.authorizeAndSubmit(accepted));
+  }
+
+  /** One message of a frame: its seq taken, its fields validated (a nack when they are not). */
+  private accept(entry: PublishEntry): Accepted | null {
+    if (entry.seq <= this.lastSeq) {
       this.send(
         errorFrame(
           "bad_seq",
-          `seq ${frame.seq} is not above the last seq ${this.lastSeq}`,
+          `seq ${entry.seq} is not above the last seq ${this.lastSeq}`,
           FRAME.publish,
         ),
       );
-      return;
+      return null;
     }
-    this.lastSeq = frame.seq;
-    const entry: Pending = { seq: frame.seq };
-    this.pending.push(entry);
-    let message: PublishedMessage;
-    let exchange: string;
+    this.lastSeq = entry.seq;
+    const pending: Pending = { seq: entry.seq };
+    this.pending.push(pending);
     try {
-      exchange = exchangeNameFromPath(frame.exchange);
+      const exchange = exchangeNameFromPath(entry.exchange);
       const badName = exchange === "" ? null : checkName("exchange", exchange);
       if (badName) throw BrokerError.from(badName);
-      message = toMessage(
+      const message = toMessage(
         exchange,
-        { properties: {}, payload_encoding: "string", ...frame },
+        { properties: {}, payload_encoding: "string", ...entry },
         this.config,
       );
+      return { pending, exchange, message };
     } catch (error) {
-      this.settle(entry, failure(error));
-      return;
+      this.settle(pending, failure(error));
+      return null;
     }
-    this.checks = this.checks.then(() => this.authorizeAndSubmit(entry, exchange, message));
   }
 
-  /** The user's current rights decide each frame: a deleted user's connection ends. */
-  private async authorizeAndSubmit(
-    entry: Pending,
-    exchange: string,
-    message: PublishedMessage,
-  ): Promise<void> {
+  /**
+   * The user's current rights decide each frame: a deleted user's connection ends. A frame's
+   * messages go to each exchange as one submission (one group commit per destination), in order.
+   */
+  private async authorizeAndSubmit(accepted: readonly Accepted[]): Promise<void> {
     const user = this.principal.name;
     const access = await currentAccess(this.env, user);
     // Bound to the identity that logged in: a user deleted and created again, or whose
@@ -118,21 +132,57 @@ export class ProducerSession {
       !hasVhostAccess(access, this.vhost)
     ) {
       const reason = `user '${user}' no longer has access to vhost '${this.vhost}'`;
-      entry.outcome = { code: "access_refused", reason };
+      for (const item of accepted) item.pending.outcome = { code: "access_refused", reason };
       this.flush(); // before the socket closes
       this.send(errorFrame("access_refused", reason));
       this.socket.close(4003, "access refused");
       return;
     }
-    const refused = await publishRefusal(this.env, access, this.vhost, exchange, [message]);
-    if (refused) {
-      this.settle(entry, failure(refused));
-      return;
+    const byExchange = new Map<string, Accepted[]>();
+    for (const item of accepted) {
+      const group = byExchange.get(item.exchange);
+      if (group) group.push(item);
+      else byExchange.set(item.exchange, [item]);
     }
-    this.exchanges.submit(exchange, [message]).then(
-      ([routed]) => this.settle(entry, { routed: routed === true }),
-      (error: unknown) => this.settle(entry, failure(error)),
-    );
+    for (const [exchange, group] of byExchange) {
+      let allowed = group;
+      if (
+        await publishRefusal(
+          this.env,
+          access,
+          this.vhost,
+          exchange,
+          group.map((i) => i.message),
+        )
+      ) {
+        // Something in the group is refused (a permission, a user_id): find out which, one by one.
+        allowed = [];
+        for (const item of group) {
+          const refused = await publishRefusal(this.env, access, this.vhost, exchange, [
+            item.message,
+          ]);
+          if (refused) this.settle(item.pending, failure(refused));
+          else allowed.push(item);
+        }
+      }
+      if (allowed.length === 0) continue;
+      this.exchanges
+        .submit(
+          exchange,
+          allowed.map((i) => i.message),
+        )
+        .then(
+          (routed) => {
+            allowed.forEach((item, index) => {
+              this.settle(item.pending, { routed: routed[index] === true });
+            });
+          },
+          (error: unknown) => {
+            const outcome = failure(error);
+            for (const item of allowed) this.settle(item.pending, outcome);
+          },
+        );
+    }
   }
 
   private settle(entry: Pending, outcome: Outcome): void {

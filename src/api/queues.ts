@@ -4,7 +4,7 @@ import { z } from "zod";
 import { LIMITS } from "../config";
 import { BrokerError, unwrap } from "../errors";
 import type { QueueStats } from "../objects/queue-object";
-import { queueStub, vhostStub } from "../objects/stubs";
+import { queueStub, streamStub, vhostStub } from "../objects/stubs";
 import { integer } from "../protocol/coerce";
 import {
   checkQueueArguments,
@@ -13,10 +13,11 @@ import {
 } from "../protocol/declarations";
 import { describe, isReservedName } from "../protocol/names";
 import { encodePayload } from "../protocol/payload";
+import { checkStreamArguments, isStreamDeclaration } from "../protocol/stream";
 import { parseBody } from "./body";
 import type { AppContext, AppEnv } from "./context";
 import { knownVhosts, requirePermission } from "./guards";
-import { listAnswer } from "./pagination";
+import { listPresented } from "./pagination";
 import { flagQuery, nameParam, vhostParam } from "./params";
 import { resource } from "./routes";
 
@@ -42,9 +43,24 @@ const EMPTY_STATS: QueueStats = {
   message_bytes: 0,
 };
 
+/** The declaration's own fields: a list sorted on one of them pages before asking the queues. */
+const DECLARATION_KEYS: ReadonlySet<string> = new Set([
+  "name",
+  "vhost",
+  "durable",
+  "auto_delete",
+  "exclusive",
+  "arguments",
+]);
+
 async function present(c: AppContext, queue: QueueDeclaration): Promise<Record<string, unknown>> {
-  const answer = await queueStub(c.env, queue.vhost, queue.name).stats();
+  const stream = isStreamDeclaration(queue.arguments);
+  const answer = stream
+    ? await streamStub(c.env, queue.vhost, queue.name).stats()
+    : await queueStub(c.env, queue.vhost, queue.name).stats();
   const stats = answer.ok ? answer.stats : EMPTY_STATS;
+  // Streams keep offsets, not RabbitMQ's message_stats counters.
+  const messageStats = answer.ok && "messageStats" in answer ? answer.messageStats : {};
   return {
     name: queue.name,
     vhost: queue.vhost,
@@ -52,30 +68,53 @@ async function present(c: AppContext, queue: QueueDeclaration): Promise<Record<s
     auto_delete: queue.auto_delete,
     exclusive: queue.exclusive,
     arguments: queue.arguments,
-    type: "classic",
+    type: stream ? "stream" : "classic",
     state: "running",
     node: "workers",
     policy: null,
     exclusive_consumer_tag: null,
     ...stats,
+    message_stats: messageStats,
   };
 }
 
-async function queuesOf(c: AppContext, vhost: string): Promise<Record<string, unknown>[]> {
-  const { queues } = unwrap(await vhostStub(c.env, vhost).listQueues(vhost));
-  return Promise.all(queues.map((queue) => present(c, queue)));
+async function declaredQueues(c: AppContext, vhost: string): Promise<QueueDeclaration[]> {
+  return unwrap(await vhostStub(c.env, vhost).listQueues(vhost)).queues;
+}
+
+function listQueues(c: AppContext, queues: QueueDeclaration[]) {
+  return listPresented(c, queues, (queue) => present(c, queue), DECLARATION_KEYS);
+}
+
+/**
+ * A stream queue has no queue object: get and purge on it answer 400 with what to use instead
+ * (docs/streams.md), not 404.
+ */
+async function refuseStream<T extends { ok: boolean }>(
+  c: AppContext,
+  vhost: string,
+  name: string,
+  answer: T,
+): Promise<Extract<T, { ok: true }>> {
+  if (!answer.ok && (await streamStub(c.env, vhost, name).info()).ok) {
+    throw new BrokerError(
+      "bad_request",
+      `queue '${name}' in vhost '${vhost}' is a stream: read it with POST /api/streams/{vhost}/{name}/fetch or a stream reader`,
+    );
+  }
+  return unwrap(answer);
 }
 
 export function queueRoutes(app: Hono<AppEnv>): void {
   resource(app, "/api/queues", {
     GET: async (c) => {
-      const all = await Promise.all(knownVhosts(c).map((vhost) => queuesOf(c, vhost)));
-      return c.json(listAnswer(c, all.flat()));
+      const all = await Promise.all(knownVhosts(c).map((vhost) => declaredQueues(c, vhost)));
+      return c.json(await listQueues(c, all.flat()));
     },
   });
 
   resource(app, "/api/queues/:vhost", {
-    GET: async (c) => c.json(listAnswer(c, await queuesOf(c, vhostParam(c)))),
+    GET: async (c) => c.json(await listQueues(c, await declaredQueues(c, vhostParam(c)))),
   });
 
   resource(
@@ -86,7 +125,11 @@ export function queueRoutes(app: Hono<AppEnv>): void {
         const vhost = vhostParam(c);
         const name = nameParam(c, "queue");
         const { queue } = unwrap(await vhostStub(c.env, vhost).getQueue(vhost, name));
-        return c.json(await present(c, queue));
+        const [presented, consumers] = await Promise.all([
+          present(c, queue),
+          queueStub(c.env, vhost, name).consumerDetails(),
+        ]);
+        return c.json({ ...presented, consumer_details: consumers.ok ? consumers.consumers : [] });
       },
       PUT: async (c) => {
         const vhost = vhostParam(c);
@@ -98,11 +141,20 @@ export function queueRoutes(app: Hono<AppEnv>): void {
             `queue name '${name}' contains reserved prefix 'amq.*'`,
           );
         }
-        const badArgument = checkQueueArguments(body.arguments);
+        const badArgument =
+          checkQueueArguments(body.arguments) ??
+          (isStreamDeclaration(body.arguments) ? checkStreamArguments(body.arguments) : null);
         if (badArgument) {
           // RabbitMQ names the queue: "invalid arg 'x-message-ttl' for queue 'q' in vhost '/': ..."
           const where = `' for ${describe("queue", name, vhost)}:`;
           throw new BrokerError(badArgument.code, badArgument.reason.replace("':", where));
+        }
+        if (isStreamDeclaration(body.arguments) && (!body.durable || body.auto_delete)) {
+          // RabbitMQ: streams are always durable and never auto-delete.
+          throw new BrokerError(
+            "bad_request",
+            "invalid property 'durable' or 'auto_delete' for a stream queue: streams are durable and not auto-delete",
+          );
         }
         requirePermission(c, vhost, "configure", "queue", name);
         const deadLetter = body.arguments["x-dead-letter-exchange"];
@@ -150,7 +202,7 @@ export function queueRoutes(app: Hono<AppEnv>): void {
         const vhost = vhostParam(c);
         const name = nameParam(c, "queue");
         requirePermission(c, vhost, "read", "queue", name);
-        unwrap(await queueStub(c.env, vhost, name).purge());
+        await refuseStream(c, vhost, name, await queueStub(c.env, vhost, name).purge());
         return c.body(null, 204);
       },
     },
@@ -166,12 +218,16 @@ export function queueRoutes(app: Hono<AppEnv>): void {
         const name = nameParam(c, "queue");
         const body = await parseBody(c, getBodySchema);
         requirePermission(c, vhost, "read", "queue", name);
-        const got = await queueStub(c.env, vhost, name).get(body.count, body.ackmode);
-        if (!got.ok && got.code === "not_found") {
+        const answer = await queueStub(c.env, vhost, name).get(body.count, body.ackmode);
+        if (
+          !answer.ok &&
+          answer.code === "not_found" &&
+          !(await streamStub(c.env, vhost, name).info()).ok
+        ) {
           // RabbitMQ relays basic.get's channel error.
           throw new BrokerError("not_found", `NOT_FOUND - no ${describe("queue", name, vhost)}`);
         }
-        const { messages } = unwrap(got);
+        const { messages } = await refuseStream(c, vhost, name, answer);
         return c.json(
           messages.map((message) => {
             const bytes =

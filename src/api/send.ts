@@ -15,6 +15,7 @@
 import type { Hono } from "hono";
 import { NOTIFICATION_LIMITS } from "../config";
 import { BrokerError } from "../errors";
+import { appendNotifications } from "../objects/notification-topic";
 import { publishMessages } from "../objects/publish";
 import { inboxStub } from "../objects/stubs";
 import { DEFAULT_VHOST } from "../objects/vhost-object";
@@ -145,15 +146,26 @@ function notification(routingKey: string, body: Uint8Array): PublishedMessage {
   };
 }
 
-/** Publishes to the notifications exchange; a missing exchange has no inbox to reach. */
+/**
+ * Publishes to the notifications exchange (a missing exchange has no inbox to reach), then
+ * appends what reached someone to the `notifications` topic, keyed by recipient
+ * (docs/streams.md); answers once both are stored.
+ */
 async function publish(c: AppContext, messages: PublishedMessage[]): Promise<boolean[]> {
+  let routed: boolean[];
   try {
-    return await publishMessages(c.env, DEFAULT_VHOST, NOTIFICATION_LIMITS.exchange, messages);
+    routed = await publishMessages(c.env, DEFAULT_VHOST, NOTIFICATION_LIMITS.exchange, messages);
   } catch (error) {
     if (error instanceof BrokerError && error.code === "not_found")
       return messages.map(() => false);
     throw error;
   }
+  await appendNotifications(
+    c.env,
+    DEFAULT_VHOST,
+    messages.filter((_, i) => routed[i]),
+  );
+  return routed;
 }
 
 export function sendRoutes(app: Hono<AppEnv>): void {

@@ -25,7 +25,7 @@ import { ProducerSession } from "./producer-session";
 import { resource } from "./routes";
 
 /** Logs the upgrade in (Basic or ticket) and answers the vhost it connects to. */
-async function connect(c: AppContext): Promise<string> {
+export async function connect(c: AppContext): Promise<string> {
   const ticket = c.req.query("ticket");
   if (ticket !== undefined) {
     const redeemed = unwrap(await redeemTicket(c.env, ticket, c.req.param("vhost") ?? ""));

@@ -3,8 +3,9 @@
  * and a short per-isolate cache so that the publish and get paths do not call the registry (one
  * global object) on every request.
  *
- * What is cached, for LIMITS.accessCacheMs (5 s):
- * - an Authorization header that verified, with the password hash it verified against;
+ * What is cached, for LIMITS.accessCacheMs (5 s), except where said:
+ * - an Authorization header that verified, with the password hash it verified against (for
+ *   LIMITS.verifiedHeaderMs, 10 minutes, checked against the current hash on every use);
  * - each user's access (tags and permissions), re-read from the registry when it expires;
  * - the vhost list.
  * Only successes are cached. A cached header is accepted only while the user's current hash is
@@ -41,9 +42,14 @@ const credentials = new Map<string, Timed<{ user: string; hash: string }>>();
 const snapshots = new Map<string, Timed<AccessSnapshot | null>>();
 let vhostList: Timed<VhostRecord[]> | null = null;
 
-function remember<K, V>(map: Map<K, Timed<V>>, key: K, value: V): void {
+function remember<K, V>(
+  map: Map<K, Timed<V>>,
+  key: K,
+  value: V,
+  ttlMs: number = LIMITS.accessCacheMs,
+): void {
   if (map.size >= CACHE_ENTRIES) map.clear();
-  map.set(key, { value, until: Date.now() + LIMITS.accessCacheMs });
+  map.set(key, { value, until: Date.now() + ttlMs });
 }
 
 /**
@@ -173,6 +179,10 @@ async function verify(
   }
   const current = { access: snapshot.access, credential };
   remember(snapshots, user, current);
-  remember(credentials, header, { user, hash: credential.hash });
+  // A verified header is trusted longer than the snapshot: it is accepted only while the user's
+  // current hash (re-read from the registry every accessCacheMs) is the one it verified against,
+  // so a password change or a deleted user still ends it within accessCacheMs, and a steady
+  // client does not pay a 100,000-iteration PBKDF2 every few seconds (a latency spike).
+  remember(credentials, header, { user, hash: credential.hash }, LIMITS.verifiedHeaderMs);
   return { ok: true, access: snapshot.access };
 }

@@ -35,6 +35,7 @@ export function handleConsumerFrame(
           autoAck: frame.ack === "auto",
           exclusive: frame.exclusive,
           ackTimeoutMs: frame.ack_timeout_ms,
+          batch: frame.batch,
         },
         now,
         queue,
@@ -49,8 +50,13 @@ export function handleConsumerFrame(
     case FRAME.reject: {
       const multiple = frame.type === FRAME.reject ? false : frame.multiple;
       const outcome = frame.type === FRAME.ack ? "ack" : frame.requeue ? "requeue" : "drop";
-      const known = engine.settleDeliveries(connection, frame.delivery_tag, multiple, outcome, now);
-      return known ? null : unknownTag(frame.delivery_tag, frame.type);
+      const unknown = engine.settleDeliveries(
+        connection,
+        { deliveryTag: frame.delivery_tag, multiple, deliveryTags: frame.delivery_tags },
+        outcome,
+        now,
+      );
+      return unknown.length === 0 ? null : unknownTags(unknown, frame.type);
     }
     case FRAME.extend: {
       const deadline = now + frame.ack_timeout_ms;
@@ -72,6 +78,20 @@ export function handleConsumerFrame(
       return unreachable;
     }
   }
+}
+
+/** Names every unknown tag of a settling frame; the frame's other tags were settled. */
+function unknownTags(deliveryTags: number[], frame: string): ServerFrame {
+  const shown = deliveryTags.slice(0, 20).join(", ");
+  const more = deliveryTags.length > 20 ? ` and ${deliveryTags.length - 20} more` : "";
+  return {
+    ...errorFrame(
+      "unknown_delivery_tag",
+      `PRECONDITION_FAILED - unknown delivery tag${deliveryTags.length > 1 ? "s" : ""} ${shown}${more}`,
+      frame,
+    ),
+    delivery_tags: deliveryTags,
+  };
 }
 
 function unknownTag(deliveryTag: number, frame: string): ServerFrame {

@@ -13,6 +13,8 @@ export interface Consumer {
   readonly autoAck: boolean;
   readonly exclusive: boolean;
   readonly ackTimeoutMs: number;
+  /** Gets a dispatch round's deliveries as one frame. */
+  readonly batch: boolean;
   readonly registered: number;
   unacked: number;
 }
@@ -24,6 +26,7 @@ interface ConsumerRow extends Record<string, SqlStorageValue> {
   auto_ack: number;
   exclusive: number;
   ack_timeout_ms: number;
+  batch: number;
   registered: number;
 }
 
@@ -48,6 +51,7 @@ export class ConsumerSet {
         autoAck: row.auto_ack === 1,
         exclusive: row.exclusive === 1,
         ackTimeoutMs: row.ack_timeout_ms,
+        batch: row.batch === 1,
         registered: row.registered,
         unacked: 0,
       }));
@@ -79,13 +83,14 @@ export class ConsumerSet {
     const last = this.consumers[this.consumers.length - 1]?.registered ?? 0;
     const added: Consumer = { ...consumer, registered: Math.max(now, last + 1), unacked: 0 };
     this.sql.exec(
-      "INSERT INTO consumers (connection, tag, prefetch, auto_ack, exclusive, ack_timeout_ms, registered) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      "INSERT INTO consumers (connection, tag, prefetch, auto_ack, exclusive, ack_timeout_ms, batch, registered) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
       added.connection,
       added.tag,
       added.prefetch,
       added.autoAck ? 1 : 0,
       added.exclusive ? 1 : 0,
       added.ackTimeoutMs,
+      added.batch ? 1 : 0,
       added.registered,
     );
     this.consumers.push(added);

@@ -23,7 +23,13 @@ import { EXCHANGE_MIGRATIONS } from "../storage/exchange-schema";
 import { fromJsonColumn, toJsonColumn } from "../storage/json-column";
 import { migrate } from "../storage/migrations";
 import { Coalescer } from "./coalescer";
-import { exchangeStub, inboxStub, queueStub } from "./stubs";
+import {
+  EXCHANGE_EVENTS,
+  type ExchangeEvent,
+  MessageStats,
+  type MessageStatsSnapshot,
+} from "./message-stats";
+import { exchangeStub, inboxStub, queueStub, streamStub } from "./stubs";
 
 export type PublishResult = Result<{ routed: boolean[] }>;
 export type MatchResult = Result<{ routes: RouteResult[] }>;
@@ -47,6 +53,8 @@ export class ExchangeObject extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   private declaration: ExchangeDeclaration | null = null;
   private table: BindingTable | null = null;
+  /** message_stats: in-memory counters, no storage (see message-stats.ts). */
+  private readonly rates = new MessageStats<ExchangeEvent>(EXCHANGE_EVENTS);
   /** Copies for each queue, group-committed: one enqueue call per queue at a time. */
   private readonly feeder = new Coalescer<PublishedMessage, boolean>(async (queue, messages) => {
     const vhost = this.declaration?.vhost;
@@ -60,6 +68,16 @@ export class ExchangeObject extends DurableObject<Env> {
       const vhost = this.declaration?.vhost;
       const stored =
         vhost !== undefined && (await inboxStub(this.env, vhost, inbox).deliver(messages)).ok;
+      return messages.map(() => stored);
+    },
+  );
+
+  /** And toward stream queues: one append (one chunk) per stream at a time. */
+  private readonly streamFeeder = new Coalescer<PublishedMessage, boolean>(
+    async (stream, messages) => {
+      const vhost = this.declaration?.vhost;
+      const stored =
+        vhost !== undefined && (await streamStub(this.env, vhost, stream).append(messages)).ok;
       return messages.map(() => stored);
     },
   );
@@ -84,6 +102,11 @@ export class ExchangeObject extends DurableObject<Env> {
     );
     this.load(declaration);
     return { ok: true, created };
+  }
+
+  stats(): Result<{ messageStats: MessageStatsSnapshot }> {
+    if (!this.declaration) return fail("not_found", "Not Found");
+    return { ok: true, messageStats: this.rates.snapshot() };
   }
 
   destroy(): Result<{ removed: number }> {
@@ -148,6 +171,7 @@ export class ExchangeObject extends DurableObject<Env> {
         `cannot publish to internal ${describe("exchange", declaration.name, declaration.vhost)}`,
       );
     }
+    this.rates.add("publish_in", messages.length);
     const routes = await this.resolve(declaration, messages);
     const routed = messages.map(() => false);
     const deliver = async (
@@ -167,16 +191,19 @@ export class ExchangeObject extends DurableObject<Env> {
     await Promise.all([
       deliver(this.feeder, groupByDestination(routes.map((r) => r.queues))),
       deliver(this.inboxFeeder, groupByDestination(routes.map((r) => r.inboxes))),
+      deliver(this.streamFeeder, groupByDestination(routes.map((r) => r.streams))),
     ]);
+    this.rates.add("publish_out", routed.filter(Boolean).length);
     return { ok: true, routed };
   }
 
   private async resolve(
     declaration: ExchangeDeclaration,
     messages: readonly PublishedMessage[],
-  ): Promise<{ queues: Set<string>; inboxes: Set<string> }[]> {
+  ): Promise<{ queues: Set<string>; inboxes: Set<string>; streams: Set<string> }[]> {
     const queues = messages.map(() => new Set<string>());
     const inboxes = messages.map(() => new Set<string>());
+    const streams = messages.map(() => new Set<string>());
     const visited = messages.map(() => new Set<string>([declaration.name]));
     const inputs = messages.map((m) => ({
       routingKey: m.routingKey,
@@ -186,6 +213,7 @@ export class ExchangeObject extends DurableObject<Env> {
     const absorb = (index: number, route: RouteResult) => {
       for (const queue of route.queues) queues[index]?.add(queue);
       for (const inbox of route.inboxes) inboxes[index]?.add(inbox);
+      for (const stream of route.streams) streams[index]?.add(stream);
       for (const exchange of route.exchanges) {
         const seen = visited[index];
         if (!seen || seen.has(exchange)) continue;
@@ -218,7 +246,11 @@ export class ExchangeObject extends DurableObject<Env> {
         });
       }
     }
-    return queues.map((set, i) => ({ queues: set, inboxes: inboxes[i] ?? new Set<string>() }));
+    return queues.map((set, i) => ({
+      queues: set,
+      inboxes: inboxes[i] ?? new Set<string>(),
+      streams: streams[i] ?? new Set<string>(),
+    }));
   }
 
   private load(declaration: ExchangeDeclaration): void {
@@ -230,7 +262,10 @@ export class ExchangeObject extends DurableObject<Env> {
     for (const row of this.sql.exec<BindingRow>("SELECT * FROM bindings")) {
       table.add(
         row.id,
-        { kind: toDestinationType(row.kind), name: row.destination },
+        {
+          kind: row.kind === "stream" ? "stream" : toDestinationType(row.kind),
+          name: row.destination,
+        },
         row.routing_key,
         fromJsonColumn<FieldTable>(row.arguments, {}),
       );

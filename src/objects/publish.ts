@@ -8,7 +8,7 @@ import { fail, type Result, unwrap } from "../errors";
 import { isBuiltinExchange } from "../protocol/builtin-exchanges";
 import type { PublishedMessage } from "../protocol/message";
 import { DEFAULT_EXCHANGE, describe } from "../protocol/names";
-import { exchangeStub, queueStub, vhostStub } from "./stubs";
+import { exchangeStub, queueStub, streamStub, vhostStub } from "./stubs";
 
 export async function publishMessages(
   env: Env,
@@ -48,7 +48,11 @@ async function publishToDefaultExchange(
   await Promise.all(
     [...byQueue].map(async ([queue, indexes]) => {
       const batch = indexes.map((i) => messages[i] as PublishedMessage);
-      const stored: Result<object> = await queueStub(env, vhost, queue).enqueue(batch);
+      let stored: Result<object> = await queueStub(env, vhost, queue).enqueue(batch);
+      if (!stored.ok && stored.code === "not_found") {
+        // Not a classic queue: a stream queue is reached by its name too (docs/streams.md).
+        stored = await streamStub(env, vhost, queue).enqueue(batch);
+      }
       if (stored.ok) {
         for (const i of indexes) routed[i] = true;
       }

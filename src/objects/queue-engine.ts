@@ -9,13 +9,13 @@
  */
 import { LIMITS } from "../config";
 import { type Failure, fail } from "../errors";
-import type { DeliverFrame } from "../protocol/frames";
+import type { BatchedDelivery, DeliverBatchFrame, DeliverFrame } from "../protocol/frames";
 import type { PublishedMessage, StoredMessage } from "../protocol/message";
 import { encodePayload } from "../protocol/payload";
 import { type MessageRow, MessageStore, type OwnedRow, toStored } from "../storage/message-store";
 import { answerBytes, ByteBudget } from "./byte-budget";
 import { type Consumer, ConsumerSet } from "./consumers";
-import { MessageCounters } from "./message-counters";
+import { MessageStats, QUEUE_EVENTS, type QueueEvent } from "./message-stats";
 
 export interface QueueStats {
   readonly messages: number;
@@ -41,7 +41,21 @@ export interface Settlement {
   readonly reason?: string;
 }
 
-type Send = (connection: string, frame: DeliverFrame) => void;
+type Send = (connection: string, frame: DeliverFrame | DeliverBatchFrame) => void;
+
+/** Which deliveries a settling frame names: one tag (with `multiple`) and/or a list. */
+export interface TagSelection {
+  readonly deliveryTag?: number;
+  readonly multiple: boolean;
+  readonly deliveryTags?: readonly number[];
+}
+
+/** What one dispatch round gives one consumer: state to write, and its batched frame. */
+interface RoundShare {
+  assigned: [seq: number, deliveryTag: number][];
+  frame: BatchedDelivery[];
+  bytes: number;
+}
 
 /** How dispatch consults its surroundings (src/objects/socket-access.ts, the queue object). */
 export interface DispatchGate {
@@ -59,8 +73,8 @@ const leaseOwner = (lease: string) => `l:${lease}`;
 export class QueueEngine {
   private readonly store: MessageStore;
   readonly consumers: ConsumerSet;
-  /** Published / delivered / acknowledged totals for /metrics (message-counters.ts). */
-  readonly counters: MessageCounters;
+  /** message_stats: in-memory counters, no storage (see message-stats.ts). */
+  readonly rates = new MessageStats<QueueEvent>(QUEUE_EVENTS);
   private ready = 0;
   private readyBytes = 0;
   private unacked = 0;
@@ -74,7 +88,6 @@ export class QueueEngine {
   ) {
     this.store = new MessageStore(sql);
     this.consumers = new ConsumerSet(sql);
-    this.counters = new MessageCounters(sql);
     this.recount();
     for (const { owner, consumer_tag, n } of this.store.ownedCounts()) {
       const consumer = this.consumers
@@ -97,13 +110,19 @@ export class QueueEngine {
   enqueue(messages: readonly PublishedMessage[], now: number): void {
     this.readyBytes += this.store.insert(messages);
     this.ready += messages.length;
-    this.counters.published(messages.length);
+    this.rates.add("publish", messages.length);
     this.dispatch(now);
   }
 
-  /** Delivers ready messages to consumers with room, in queue order, taking turns. */
+  /**
+   * Delivers ready messages to consumers with room, in queue order, taking turns. The round's
+   * delivery state is written with one statement per consumer per chunk read (not one per
+   * message), and a consumer that asked for batches gets the round's deliveries as one frame
+   * (cut at LIMITS.maxDeliverFrameBytes).
+   */
   dispatch(now: number): void {
     const { singleActiveConsumer } = this.policy();
+    const round = new Map<Consumer, RoundShare>();
     const { mayDeliver } = this.gate;
     const budget = new ByteBudget(LIMITS.maxDeliverBytes);
     while (this.ready > 0 && this.consumers.size > 0) {
@@ -114,48 +133,75 @@ export class QueueEngine {
       const rows = this.store.ready(Math.min(room, LIMITS.dispatchChunk), now);
       if (rows.length === 0) break;
       let delivered = 0;
+      const removed: number[] = [];
       for (const row of rows) {
         if (!budget.admit(answerBytes(row))) break;
         const consumer = this.consumers.next(singleActiveConsumer, mayDeliver);
         if (!consumer) break;
-        this.deliver(row, consumer, now);
+        let share = round.get(consumer);
+        if (!share) {
+          share = { assigned: [], frame: [], bytes: 0 };
+          round.set(consumer, share);
+        }
+        this.deliver(row, consumer, share, removed);
         delivered++;
+      }
+      this.store.removeMany(removed);
+      for (const [consumer, share] of round) {
+        this.store.assignMany(
+          connectionOwner(consumer.connection),
+          consumer.tag,
+          now + consumer.ackTimeoutMs,
+          share.assigned,
+        );
+        share.assigned = [];
       }
       if (delivered < rows.length) break;
     }
+    for (const [consumer, share] of round) this.sendBatch(consumer, share);
     this.consumers.persistTags();
     if (budget.exhausted) this.gate.resumeLater();
-    this.counters.flush();
   }
 
-  private deliver(row: MessageRow, consumer: Consumer, now: number): void {
+  private deliver(row: MessageRow, consumer: Consumer, share: RoundShare, removed: number[]): void {
     const deliveryTag = this.consumers.takeDeliveryTag(consumer.connection);
     const bytes = row.body.byteLength;
     this.ready--;
     this.readyBytes -= bytes;
+    this.countHandedOut([row]);
     if (consumer.autoAck) {
-      this.store.remove(row.seq);
+      removed.push(row.seq);
     } else {
-      const deadline = now + consumer.ackTimeoutMs;
-      this.store.assign(
-        row.seq,
-        connectionOwner(consumer.connection),
-        consumer.tag,
-        deliveryTag,
-        deadline,
-      );
+      share.assigned.push([row.seq, deliveryTag]);
       consumer.unacked++;
       this.unacked++;
       this.unackedBytes += bytes;
     }
-    this.counters.delivered(1, row.redelivered ? 1 : 0, false);
-    this.send(consumer.connection, deliverFrame(toStored(row), consumer.tag, deliveryTag));
+    const frame = deliverFrame(toStored(row), consumer.tag, deliveryTag);
+    if (!consumer.batch) {
+      this.send(consumer.connection, frame);
+      return;
+    }
+    if (share.frame.length > 0 && share.bytes + bytes > LIMITS.maxDeliverFrameBytes) {
+      this.sendBatch(consumer, share);
+    }
+    const { type: _type, tag: _tag, ...delivery } = frame;
+    share.frame.push(delivery);
+    share.bytes += bytes;
+  }
+
+  private sendBatch(consumer: Consumer, share: RoundShare): void {
+    if (share.frame.length === 0) return;
+    this.send(consumer.connection, { type: "deliver", tag: consumer.tag, deliveries: share.frame });
+    share.frame = [];
+    share.bytes = 0;
   }
 
   /** The management API's get: a look (requeue modes) or a take, at most `count` messages. */
   get(count: number, requeue: boolean, now: number): (StoredMessage & { remaining: number })[] {
     const rows = this.withinBudget(this.store.ready(count, now), LIMITS.maxGetBytes);
     const before = this.ready;
+    this.countHandedOut(rows);
     for (const row of rows) {
       if (requeue) {
         this.store.markRedelivered(row.seq);
@@ -166,8 +212,6 @@ export class QueueEngine {
         this.readyBytes -= row.body.byteLength;
       }
     }
-    this.counters.delivered(rows.length, rows.filter((row) => row.redelivered).length, true);
-    this.counters.flush();
     return rows.map((row, index) => ({ ...toStored(row), remaining: before - index - 1 }));
   }
 
@@ -197,24 +241,39 @@ export class QueueEngine {
     return this.consumers.remove(connection, tag) !== undefined;
   }
 
-  /** Acks (`requeue` undefined) or nacks deliveries of a connection; false for an unknown tag. */
+  /**
+   * Acks or nacks deliveries of a connection: `deliveryTag` (with `multiple`, every one up to it)
+   * and/or a list of tags, in one statement per outcome. Answers the tags this connection does
+   * not hold (the others are settled).
+   */
   settleDeliveries(
     connection: string,
-    deliveryTag: number,
-    multiple: boolean,
+    selection: TagSelection,
     outcome: "ack" | "requeue" | "drop",
     now: number,
-  ): boolean {
-    const rows = this.store.owned(connectionOwner(connection), deliveryTag, multiple);
-    if (rows.length === 0) return false;
-    if (outcome === "ack") this.counters.acknowledged(rows.length);
-    for (const row of rows) {
-      if (outcome === "ack") this.drop(row);
-      else if (outcome === "requeue") this.giveBack(row, 0);
-      else this.drop(row); // nack without requeue: dead-letter hook
+  ): number[] {
+    const owner = connectionOwner(connection);
+    const unknown: number[] = [];
+    const rows = new Map<number, OwnedRow>();
+    if (selection.deliveryTag !== undefined) {
+      const found = this.store.owned(owner, selection.deliveryTag, selection.multiple);
+      if (found.length === 0) unknown.push(selection.deliveryTag);
+      for (const row of found) rows.set(row.seq, row);
     }
+    if (selection.deliveryTags !== undefined && selection.deliveryTags.length > 0) {
+      const found = this.store.ownedTags(owner, selection.deliveryTags);
+      const held = new Set(found.map((row) => row.delivery_tag));
+      for (const tag of new Set(selection.deliveryTags)) if (!held.has(tag)) unknown.push(tag);
+      for (const row of found) rows.set(row.seq, row);
+    }
+    if (rows.size === 0) return unknown;
+    const settled = [...rows.values()];
+    if (outcome === "ack") this.rates.add("ack", settled.length);
+    // nack without requeue drops the message: the dead-letter hook goes there.
+    if (outcome === "requeue") this.giveBack(settled, 0);
+    else this.drop(settled);
     this.dispatch(now);
-    return true;
+    return unknown;
   }
 
   extend(connection: string, deliveryTag: number, multiple: boolean, deadline: number): boolean {
@@ -226,7 +285,7 @@ export class QueueEngine {
   /** A connection closed or dropped: its consumers go and every delivery it held is returned. */
   closeConnection(connection: string, now: number): void {
     this.consumers.closeConnection(connection);
-    for (const row of this.store.owned(connectionOwner(connection))) this.giveBack(row, 0);
+    this.giveBack(this.store.owned(connectionOwner(connection)), 0);
     this.dispatch(now);
   }
 
@@ -235,7 +294,9 @@ export class QueueEngine {
     const leased: Leased[] = [];
     // Only what fits one answer is leased: a lease nobody received would hold its message
     // until the visibility timeout.
-    for (const row of this.withinBudget(this.store.ready(count, now), LIMITS.maxPullBytes)) {
+    const rows = this.withinBudget(this.store.ready(count, now), LIMITS.maxPullBytes);
+    this.countHandedOut(rows);
+    for (const row of rows) {
       const lease = crypto.randomUUID();
       this.store.assign(row.seq, leaseOwner(lease), null, null, now + visibilityMs);
       this.ready--;
@@ -244,8 +305,6 @@ export class QueueEngine {
       this.unackedBytes += row.body.byteLength;
       leased.push({ ...toStored(row), lease });
     }
-    this.counters.delivered(leased.length, leased.filter((m) => m.redelivered).length, true);
-    this.counters.flush();
     return leased;
   }
 
@@ -257,19 +316,16 @@ export class QueueEngine {
   ): Settlement {
     const [row] = this.store.owned(leaseOwner(lease));
     if (!row) return { lease, ok: false, reason: "unknown or expired lease" };
-    if (outcome === "requeue") this.giveBack(row, delayMs > 0 ? now + delayMs : 0);
-    else this.drop(row);
-    if (outcome === "ack") {
-      this.counters.acknowledged(1);
-      this.counters.flush();
-    }
+    if (outcome === "requeue") this.giveBack([row], delayMs > 0 ? now + delayMs : 0);
+    else this.drop([row]);
+    if (outcome === "ack") this.rates.add("ack");
     return { lease, ok: true };
   }
 
   /** Returns every delivery and lease whose deadline has passed; answers how many. */
   expire(now: number): number {
     const rows = this.store.expired(now);
-    for (const row of rows) this.giveBack(row, 0);
+    this.giveBack(rows, 0);
     if (rows.length > 0) this.dispatch(now);
     return rows.length;
   }
@@ -281,7 +337,7 @@ export class QueueEngine {
     }
     for (const owner of this.store.owners()) {
       if (owner.startsWith("c:") && !live.has(owner.slice(2))) {
-        for (const row of this.store.owned(owner)) this.giveBack(row, 0);
+        this.giveBack(this.store.owned(owner), 0);
       }
     }
     this.dispatch(now);
@@ -325,25 +381,40 @@ export class QueueEngine {
     this.unackedBytes = counts.unackedBytes;
   }
 
-  /** Acked, or dropped by a nack/reject without requeue. */
-  private drop(row: OwnedRow): void {
-    this.store.remove(row.seq);
-    this.forgetDelivery(row);
+  /** deliver_get and redeliver (RabbitMQ: deliveries and gets of messages flagged redelivered). */
+  private countHandedOut(rows: readonly MessageRow[]): void {
+    this.rates.add("deliver_get", rows.length);
+    let redelivered = 0;
+    for (const row of rows) if (row.redelivered === 1) redelivered++;
+    this.rates.add("redeliver", redelivered);
   }
 
-  /** Returns a delivery to its place, unless it has been returned more than x-delivery-limit. */
-  private giveBack(row: OwnedRow, availableAt: number): void {
+  /** Acked, or dropped by a nack/reject without requeue: one statement for them all. */
+  private drop(rows: readonly OwnedRow[]): void {
+    this.store.removeMany(rows.map((row) => row.seq));
+    for (const row of rows) this.forgetDelivery(row);
+  }
+
+  /** Returns deliveries to their places, except those returned more than x-delivery-limit. */
+  private giveBack(rows: readonly OwnedRow[], availableAt: number): void {
+    if (rows.length === 0) return;
     const { deliveryLimit } = this.policy();
-    this.forgetDelivery(row);
-    if (deliveryLimit !== undefined && row.delivery_count > deliveryLimit) {
-      // Dropped as RabbitMQ's quorum queues do; dead-lettering (x-dead-letter-exchange) will
-      // route it here once queue features arrive.
-      this.store.remove(row.seq);
-      return;
+    const back: number[] = [];
+    const dropped: number[] = [];
+    for (const row of rows) {
+      this.forgetDelivery(row);
+      if (deliveryLimit !== undefined && row.delivery_count > deliveryLimit) {
+        // Dropped as RabbitMQ's quorum queues do; dead-lettering (x-dead-letter-exchange) will
+        // route it here once queue features arrive.
+        dropped.push(row.seq);
+      } else {
+        back.push(row.seq);
+        this.ready++;
+        this.readyBytes += row.bytes;
+      }
     }
-    this.store.release(row.seq, availableAt);
-    this.ready++;
-    this.readyBytes += row.bytes;
+    this.store.removeMany(dropped);
+    this.store.releaseMany(back, availableAt);
   }
 
   private forgetDelivery(row: OwnedRow): void {

@@ -10,20 +10,14 @@ import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
 import { fail, type Result } from "../errors";
 import type { QueueDeclaration } from "../protocol/declarations";
-import {
-  type ConsumerFrame,
-  errorFrame,
-  FRAME,
-  parseConsumerFrame,
-  type ServerFrame,
-} from "../protocol/frames";
+import { errorFrame, FRAME, parseConsumerFrame, type ServerFrame } from "../protocol/frames";
 import type { PublishedMessage, StoredMessage } from "../protocol/message";
 import { describe } from "../protocol/names";
 import { fromJsonColumn, toJsonColumn } from "../storage/json-column";
 import { migrate } from "../storage/migrations";
 import { QUEUE_MIGRATIONS } from "../storage/queue-schema";
 import { handleConsumerFrame } from "./consumer-frames";
-import type { MessageCounts } from "./message-counters";
+import type { MessageStatsSnapshot } from "./message-stats";
 import {
   type Leased,
   QueueEngine,
@@ -53,6 +47,14 @@ export interface LeaseSettlement {
   readonly delayMs: number;
 }
 
+/** Totals since the object started, for /metrics (Prometheus counters may restart). */
+export interface MessageCounts {
+  readonly published: number;
+  readonly delivered: number;
+  readonly redelivered: number;
+  readonly acknowledged: number;
+}
+
 /** WebSocket close code for a connection closed by an operator: 4000 + AMQP's 320. */
 export const CONNECTION_FORCED = 4320;
 
@@ -63,6 +65,16 @@ export interface ConsumerInfo {
   readonly ackRequired: boolean;
   readonly exclusive: boolean;
   readonly unacked: number;
+}
+
+export interface ConsumerDetail {
+  readonly consumer_tag: string;
+  readonly ack_required: boolean;
+  readonly prefetch_count: number;
+  readonly exclusive: boolean;
+  readonly active: boolean;
+  readonly messages_unacknowledged: number;
+  readonly channel_details: { readonly connection_name: string; readonly user: string };
 }
 
 interface SocketAttachment {
@@ -128,12 +140,39 @@ export class QueueObject extends DurableObject<Env> {
     return { ok: true, created };
   }
 
-  stats(): Result<{ stats: QueueStats }> {
-    return this.declaration ? { ok: true, stats: this.engine.stats() } : notFound();
+  stats(): Result<{ stats: QueueStats; messageStats: MessageStatsSnapshot }> {
+    if (!this.declaration) return notFound();
+    return { ok: true, stats: this.engine.stats(), messageStats: this.engine.rates.snapshot() };
   }
 
-  /** Stores a batch in order, atomically, then hands what it can to consumers and long polls. */
-  async enqueue(messages: readonly PublishedMessage[]): Promise<EnqueueResult> {
+  /** The queue's consumers as RabbitMQ's queue page lists them (`consumer_details`). */
+  consumerDetails(): Result<{ consumers: ConsumerDetail[] }> {
+    if (!this.declaration) return notFound();
+    const users = new Map(
+      this.ctx.getWebSockets().map((ws) => [attachmentOf(ws).connection, attachmentOf(ws).user]),
+    );
+    const single = this.policy().singleActiveConsumer;
+    const consumers = this.engine.consumers.all().map((consumer, index) => ({
+      consumer_tag: consumer.tag,
+      ack_required: !consumer.autoAck,
+      prefetch_count: consumer.prefetch,
+      exclusive: consumer.exclusive,
+      active: !single || index === 0,
+      messages_unacknowledged: consumer.unacked,
+      channel_details: {
+        connection_name: consumer.connection,
+        user: users.get(consumer.connection) ?? "",
+      },
+    }));
+    return { ok: true, consumers };
+  }
+
+  /**
+   * Stores a batch in order, atomically, then hands what it can to consumers and long polls.
+   * Nothing here waits for another object: dispatch delivers only to sockets whose access check
+   * is current and asks for the others to be checked off this path (src/objects/socket-access.ts).
+   */
+  enqueue(messages: readonly PublishedMessage[]): EnqueueResult {
     if (!this.declaration) return notFound();
     const now = Date.now();
     this.ctx.storage.transactionSync(() => this.engine.enqueue(messages, now));
@@ -221,10 +260,23 @@ export class QueueObject extends DurableObject<Env> {
     return ids.filter((id) => live.has(id));
   }
 
-  /** Gauges and counters for /metrics: all kept as counters, nothing is scanned. */
+  /**
+   * Gauges and counters for /metrics, read from what the engine keeps anyway (its counts and the
+   * message_stats totals of message-stats.ts): nothing is scanned, nothing is written.
+   */
   metrics(): Result<{ stats: QueueStats; counts: MessageCounts }> {
     if (!this.declaration) return notFound();
-    return { ok: true, stats: this.engine.stats(), counts: this.engine.counters.snapshot() };
+    const rates = this.engine.rates;
+    return {
+      ok: true,
+      stats: this.engine.stats(),
+      counts: {
+        published: rates.total("publish"),
+        delivered: rates.total("deliver_get"),
+        redelivered: rates.total("redeliver"),
+        acknowledged: rates.total("ack"),
+      },
+    };
   }
 
   /** This queue's consumers, for /api/consumers and /api/channels. */

@@ -8,9 +8,12 @@
  */
 import type { Env } from "../env";
 import type { ExchangeObject } from "./exchange-object";
+import type { GroupObject } from "./group-object";
 import type { InboxObject } from "./inbox-object";
 import type { QueueObject } from "./queue-object";
 import type { RegistryObject } from "./registry-object";
+import type { StreamObject } from "./stream-object";
+import type { TopicObject } from "./topic-object";
 import type { VhostObject } from "./vhost-object";
 
 type RpcMethods<T> = {
@@ -50,4 +53,17 @@ export function inboxStub(env: Env, vhost: string, userId: string): RpcMethods<I
 /** The raw stub, for handing a WebSocket upgrade to the inbox (`stub.fetch(request)`). */
 export function inboxFetcher(env: Env, vhost: string, userId: string): Fetcher {
   return env.INBOXES.getByName(JSON.stringify([vhost, userId]));
+}
+
+/** A stream queue or one partition of a topic (docs/streams.md). */
+export function streamStub(env: Env, vhost: string, name: string): RpcMethods<StreamObject> {
+  return typed(env.STREAMS.getByName(JSON.stringify([vhost, name])));
+}
+
+export function topicStub(env: Env, vhost: string, name: string): RpcMethods<TopicObject> {
+  return typed(env.TOPICS.getByName(JSON.stringify([vhost, name])));
+}
+
+export function groupStub(env: Env, vhost: string, name: string): RpcMethods<GroupObject> {
+  return typed(env.GROUPS.getByName(JSON.stringify([vhost, name])));
 }

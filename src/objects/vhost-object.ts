@@ -20,6 +20,8 @@ import {
 import { DEFAULT_EXCHANGE, describe } from "../protocol/names";
 import { type NotificationUser, parseUserId } from "../protocol/notification";
 import type { VhostLimits } from "../protocol/registry-records";
+import { isStreamDeclaration } from "../protocol/stream";
+import type { DestinationKind } from "../routing/binding-table";
 import { exchangeTypes } from "../routing/registry";
 import {
   type BindingFilter,
@@ -34,7 +36,7 @@ import {
 } from "../storage/connection-store";
 import { migrate } from "../storage/migrations";
 import { notificationsExchange } from "./notification-exchange";
-import { exchangeStub, inboxStub, queueStub } from "./stubs";
+import { exchangeStub, inboxStub, queueStub, streamStub } from "./stubs";
 import { checkTopology, type Topology } from "./topology-check";
 
 /** The vhost every broker has from the start; others are created with PUT /api/vhosts. */
@@ -169,7 +171,11 @@ export class VhostObject extends DurableObject<Env> {
     }
     const overLimit = this.queueLimitFailure(declaration.vhost, 1);
     if (overLimit) return overLimit;
-    await queueStub(this.env, declaration.vhost, declaration.name).configure(declaration);
+    // A stream queue is a log in its own kind of object (docs/streams.md).
+    const target = isStreamDeclaration(declaration.arguments)
+      ? streamStub(this.env, declaration.vhost, declaration.name)
+      : queueStub(this.env, declaration.vhost, declaration.name);
+    await target.configure(declaration);
     this.store.putQueue(declaration);
     return { ok: true, created: true };
   }
@@ -180,10 +186,13 @@ export class VhostObject extends DurableObject<Env> {
     options: { ifEmpty: boolean; ifUnused: boolean },
   ): Promise<Result<object>> {
     return this.exclusive(vhost, async () => {
-      if (!this.store.getQueue(name)) {
+      const queue = this.store.getQueue(name);
+      if (!queue) {
         return NOT_FOUND();
       }
-      const destroyed = await queueStub(this.env, vhost, name).destroy(options);
+      const destroyed = isStreamDeclaration(queue.arguments)
+        ? await streamStub(this.env, vhost, name).destroy()
+        : await queueStub(this.env, vhost, name).destroy(options);
       if (!destroyed.ok && destroyed.code !== "not_found") {
         return destroyed;
       }
@@ -315,7 +324,7 @@ export class VhostObject extends DurableObject<Env> {
     };
     const bound = await exchangeStub(this.env, vhost, binding.source).bind({
       id: bindingId(binding),
-      destination: { kind: binding.destination_type, name: binding.destination },
+      destination: { kind: this.destinationKind(binding), name: binding.destination },
       routingKey: binding.routing_key,
       arguments: binding.arguments,
     });
@@ -324,6 +333,12 @@ export class VhostObject extends DurableObject<Env> {
     }
     this.store.putBinding(binding);
     return { ok: true, binding };
+  }
+
+  /** The exchange delivers to a stream queue's log object, not to a queue object. */
+  private destinationKind(binding: Binding): DestinationKind {
+    const queue = binding.destination_type === "queue" && this.store.getQueue(binding.destination);
+    return queue && isStreamDeclaration(queue.arguments) ? "stream" : binding.destination_type;
   }
 
   private inboxBound(vhost: string, exchange: string, id: number): boolean {
@@ -503,6 +518,11 @@ export class VhostObject extends DurableObject<Env> {
       this.connections.add(id, holder, now, info);
       return { ok: true };
     });
+  }
+
+  /** Open WebSocket connections counted against max-connections (the overview's total). */
+  connectionCount(): Result<{ connections: number }> {
+    return { ok: true, connections: this.connections.count() };
   }
 
   closeConnection(id: string): Result<object> {

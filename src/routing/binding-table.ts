@@ -7,8 +7,11 @@
  */
 import type { ExchangeType, FieldTable, RoutableMessage, RoutingIndex } from "./exchange-type";
 
-/** Where a binding leads: a queue, another exchange, or a user's notification inbox. */
-export type DestinationKind = "queue" | "exchange" | "inbox";
+/**
+ * Where a binding leads: a queue, another exchange, a user's notification inbox, or a stream
+ * queue's log (listed as a queue by the management API).
+ */
+export type DestinationKind = "queue" | "exchange" | "inbox" | "stream";
 
 export interface Destination {
   readonly kind: DestinationKind;
@@ -19,6 +22,7 @@ export interface RouteResult {
   readonly queues: string[];
   readonly exchanges: string[];
   readonly inboxes: string[];
+  readonly streams: string[];
 }
 
 export class BindingTable {
@@ -65,13 +69,18 @@ export class BindingTable {
       queue: new Set<string>(),
       exchange: new Set<string>(),
       inbox: new Set<string>(),
+      stream: new Set<string>(),
     };
     for (const id of matched) {
       const destination = this.destinations.get(id);
       if (destination) found[destination.kind].add(destination.name);
     }
     matched.clear();
-    const none = found.queue.size === 0 && found.exchange.size === 0 && found.inbox.size === 0;
+    const none =
+      found.queue.size === 0 &&
+      found.exchange.size === 0 &&
+      found.inbox.size === 0 &&
+      found.stream.size === 0;
     if (none && this.alternateExchange !== undefined) {
       found.exchange.add(this.alternateExchange);
     }
@@ -79,6 +88,7 @@ export class BindingTable {
       queues: [...found.queue],
       exchanges: [...found.exchange],
       inboxes: [...found.inbox],
+      streams: [...found.stream],
     };
   }
 }

@@ -106,6 +106,67 @@ export class MessageStore {
     );
   }
 
+  /**
+   * Marks a dispatch round's messages delivered to one consumer, in one statement: the pairs
+   * (seq, delivery tag) travel as one JSON parameter, so the round's size is not bounded by
+   * SQLite's 100 parameters and costs one statement instead of one per message.
+   */
+  assignMany(
+    owner: string,
+    consumerTag: string,
+    deadline: number,
+    deliveries: readonly (readonly [seq: number, deliveryTag: number])[],
+  ): void {
+    if (deliveries.length === 0) return;
+    this.sql.exec(
+      `UPDATE messages SET owner = ?, consumer_tag = ?, deadline = ?,
+         delivery_count = delivery_count + 1, delivery_tag = d.tag
+       FROM (SELECT value ->> 0 AS seq, value ->> 1 AS tag FROM json_each(?)) AS d
+       WHERE messages.seq = d.seq`,
+      owner,
+      consumerTag,
+      deadline,
+      JSON.stringify(deliveries),
+    );
+  }
+
+  /** Messages owned by `owner` under any of these delivery tags. */
+  ownedTags(owner: string, deliveryTags: readonly number[]): OwnedRow[] {
+    return this.sql
+      .exec<OwnedRow & Record<string, SqlStorageValue>>(
+        `SELECT seq, owner, consumer_tag, delivery_tag, delivery_count, LENGTH(body) AS bytes
+         FROM messages WHERE owner = ? AND delivery_tag IN (SELECT value FROM json_each(?))
+         ORDER BY seq`,
+        owner,
+        JSON.stringify(deliveryTags),
+      )
+      .toArray();
+  }
+
+  /** Deletes many messages in one statement (acks, auto-ack deliveries). */
+  removeMany(seqs: readonly number[]): void {
+    if (seqs.length === 0) return;
+    if (seqs.length === 1) {
+      this.remove(seqs[0] as number);
+      return;
+    }
+    this.sql.exec(
+      "DELETE FROM messages WHERE seq IN (SELECT value FROM json_each(?))",
+      JSON.stringify(seqs),
+    );
+  }
+
+  /** Puts many messages back in their places, flagged redelivered, in one statement. */
+  releaseMany(seqs: readonly number[], availableAt = 0): void {
+    if (seqs.length === 0) return;
+    this.sql.exec(
+      `UPDATE messages SET owner = NULL, consumer_tag = NULL, delivery_tag = NULL, deadline = NULL,
+         redelivered = 1, available_at = ? WHERE seq IN (SELECT value FROM json_each(?))`,
+      availableAt,
+      JSON.stringify(seqs),
+    );
+  }
+
   /** Messages owned by `owner`: one delivery tag, all up to it (`multiple`), or all of them. */
   owned(owner: string, deliveryTag?: number, multiple = false): OwnedRow[] {
     const base =

@@ -42,4 +42,8 @@ export const QUEUE_MIGRATIONS: readonly Migration[] = [
     // Delayed (nacked with a delay) ready messages, so the next wake-up is found without a scan.
     "CREATE INDEX messages_delayed ON messages (available_at) WHERE owner IS NULL AND available_at > 0",
   ],
+  [
+    // A consumer that asked for batched deliver frames (docs/websocket-protocol.md).
+    "ALTER TABLE consumers ADD COLUMN batch INTEGER NOT NULL DEFAULT 0",
+  ],
 ];

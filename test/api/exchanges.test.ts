@@ -24,6 +24,12 @@ describe("exchange declaration", () => {
       auto_delete: false,
       internal: false,
       arguments: {},
+      message_stats: {
+        publish_in: 0,
+        publish_in_details: { rate: 0 },
+        publish_out: 0,
+        publish_out_details: { rate: 0 },
+      },
     });
   });
 

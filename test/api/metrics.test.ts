@@ -45,7 +45,6 @@ describe("/metrics", () => {
     expect(sample(text, "rabbitmq_queue_messages_published_total", q)).toBe(4);
     expect(sample(text, "rabbitmq_global_messages_routed_total")).toBeGreaterThanOrEqual(4);
     expect(sample(text, "rabbitmq_global_messages_delivered_total")).toBeGreaterThanOrEqual(4);
-    expect(sample(text, "rabbitmq_global_messages_delivered_get_total")).toBeGreaterThanOrEqual(1);
     expect(sample(text, "rabbitmq_global_messages_acknowledged_total")).toBeGreaterThanOrEqual(1);
     expect(sample(text, "rabbitmq_connections")).toBeGreaterThanOrEqual(1);
     expect(sample(text, "rabbitmq_consumers")).toBeGreaterThanOrEqual(1);

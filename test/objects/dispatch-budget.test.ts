@@ -9,7 +9,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { LIMITS } from "../../src/config";
 import { QueueEngine } from "../../src/objects/queue-engine";
-import type { DeliverFrame } from "../../src/protocol/frames";
+import type { DeliverBatchFrame, DeliverFrame } from "../../src/protocol/frames";
 import type { PublishedMessage } from "../../src/protocol/message";
 
 const policy = () => ({ singleActiveConsumer: false, deliveryLimit: undefined });
@@ -29,13 +29,14 @@ const consumer = {
   autoAck: false,
   exclusive: false,
   ackTimeoutMs: 60_000,
+  batch: false,
 };
 
 describe("a dispatch pass", () => {
   it("sends at most its byte budget, asks to resume, and the next pass sends the rest", async () => {
     const stub = env.QUEUES.getByName("dispatch-budget-1");
     await runInDurableObject(stub, (_instance, state) => {
-      const sent: DeliverFrame[] = [];
+      const sent: (DeliverFrame | DeliverBatchFrame)[] = [];
       let resumes = 0;
       const engine = new QueueEngine(state.storage.sql, policy, (_c, frame) => sent.push(frame), {
         mayDeliver: () => true,
@@ -62,7 +63,7 @@ describe("a dispatch pass", () => {
   it("always sends one message, however large", async () => {
     const stub = env.QUEUES.getByName("dispatch-budget-2");
     await runInDurableObject(stub, (_instance, state) => {
-      const sent: DeliverFrame[] = [];
+      const sent: (DeliverFrame | DeliverBatchFrame)[] = [];
       const engine = new QueueEngine(state.storage.sql, policy, (_c, frame) => sent.push(frame), {
         mayDeliver: () => true,
         resumeLater: () => undefined,
@@ -90,6 +91,32 @@ describe("a dispatch pass", () => {
       engine.dispatch(Date.now());
       expect(sent).toEqual(["checked", "checked", "stale", "stale"]);
       expect(engine.stats().messages_ready).toBe(2);
+    });
+  });
+
+  it("cuts a batched consumer's frames at the frame limit and the pass at its budget", async () => {
+    const stub = env.QUEUES.getByName("dispatch-budget-4");
+    await runInDurableObject(stub, (_instance, state) => {
+      const frames: DeliverBatchFrame[] = [];
+      let resumes = 0;
+      const engine = new QueueEngine(
+        state.storage.sql,
+        policy,
+        (_c, frame) => frames.push(frame as DeliverBatchFrame),
+        { mayDeliver: () => true, resumeLater: () => resumes++ },
+      );
+      const size = 64 * 1024;
+      const total = Math.ceil((LIMITS.maxDeliverBytes * 1.5) / size);
+      engine.consume("conn", { ...consumer, batch: true }, Date.now(), "q");
+      engine.enqueue(messages(total, size), Date.now());
+      const counts = frames.map((f) => f.deliveries.length);
+      const delivered = counts.reduce((a, b) => a + b, 0);
+      expect(delivered * size).toBeLessThanOrEqual(LIMITS.maxDeliverBytes);
+      for (const n of counts) expect(n * size).toBeLessThanOrEqual(LIMITS.maxDeliverFrameBytes);
+      expect(frames.length).toBeGreaterThan(1);
+      expect(resumes).toBe(1);
+      const tags = frames.flatMap((f) => f.deliveries.map((d) => d.delivery_tag));
+      expect(tags).toEqual(Array.from({ length: delivered }, (_, i) => i + 1));
     });
   });
 });

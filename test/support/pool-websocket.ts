@@ -34,6 +34,8 @@ export class PoolWebSocket extends EventTarget {
   readyState = 0;
   binaryType = "blob";
   private inner: WebSocket | null = null;
+  /** Every frame this socket sent, in order (tests count frames with it). */
+  readonly sent: string[] = [];
 
   constructor(url: string, authorization: string) {
     super();
@@ -59,6 +61,7 @@ export class PoolWebSocket extends EventTarget {
   }
 
   send(data: string): void {
+    this.sent.push(data);
     this.inner?.send(data);
   }
 

@@ -1,7 +1,9 @@
-// Starts `wrangler dev` for end-to-end runs outside the Workers test pool (the browser test and
-// the notification benchmark): a free port on 127.0.0.1, fresh state in a temporary directory,
-// its own process group, and a stop() that ends exactly that group and removes the directory.
-// Node built-ins only; every wait is bounded.
+// Starts the broker for end-to-end runs outside the Workers test pool (the browser test and the
+// benchmarks), either as `npm start` runs it (mode "start": scripts/start.mjs, the Worker in
+// Miniflare directly) or as `npm run dev` does (mode "dev": `wrangler dev`, with its dev proxy).
+// BROKER_RUNNER=start|dev picks the default ("start"). A free port on 127.0.0.1, fresh state in a
+// temporary directory, its own process group, and a stop() that ends exactly that group and
+// removes the directory. Node built-ins only; every wait is bounded.
 
 import { spawn } from "node:child_process";
 import fs from "node:fs";
@@ -50,32 +52,50 @@ export function groupPids(pgid) {
   return pids;
 }
 
+export const RUNNERS = ["start", "dev"];
+
+export function defaultRunner() {
+  const runner = process.env.BROKER_RUNNER || "start";
+  if (!RUNNERS.includes(runner))
+    throw new Error(`BROKER_RUNNER must be start or dev, not ${runner}`);
+  return runner;
+}
+
 /**
- * Starts the broker. `vars` are passed as --var NAME:value (guest/guest is always set).
- * Answers { url, port, pid, stop }.
+ * Starts the broker. `vars` are passed as --var NAME:value (guest/guest is always set); `mode`
+ * is "start" (as `npm start`) or "dev" (as `npm run dev`); `configPath` defaults to the project's
+ * wrangler.jsonc. Answers { url, port, pid, dir, mode, logPath, stop }.
  */
-export async function startWranglerDev({ vars = {}, prefix = "broker-e2e-" } = {}) {
+export async function startBroker({
+  vars = {},
+  prefix = "broker-e2e-",
+  mode = defaultRunner(),
+  configPath = path.join(ROOT, "wrangler.jsonc"),
+} = {}) {
   const port = await freePort();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
   const logPath = path.join(dir, "wrangler.log");
   const log = fs.openSync(logPath, "w");
   const bin = path.join(ROOT, "node_modules", ".bin");
   const allVars = { BROKER_ADMIN_USER: "guest", BROKER_ADMIN_PASSWORD: "guest", ...vars };
-  const args = [
-    "dev",
+  const common = [
     "--config",
-    path.join(ROOT, "wrangler.jsonc"),
+    configPath,
     "--ip",
     HOST,
     "--port",
     String(port),
     "--persist-to",
     path.join(dir, "state"),
-    "--show-interactive-dev-session=false",
     ...Object.entries(allVars).flatMap(([name, value]) => ["--var", `${name}:${value}`]),
   ];
-  const child = spawn(path.join(bin, "wrangler"), args, {
-    cwd: ROOT,
+  // Both through the pinned Node (node_modules/.bin first on PATH): wrangler refuses Node 20.
+  const [command, args] =
+    mode === "start"
+      ? [path.join(bin, "node"), [path.join(ROOT, "scripts", "start.mjs"), ...common]]
+      : [path.join(bin, "wrangler"), ["dev", ...common, "--show-interactive-dev-session=false"]];
+  const child = spawn(command, args, {
+    cwd: path.dirname(configPath),
     detached: true, // its own process group: stopped as a group, and only that group
     stdio: ["ignore", log, log],
     env: {
@@ -127,7 +147,7 @@ export async function startWranglerDev({ vars = {}, prefix = "broker-e2e-" } = {
   while (Date.now() - started < STARTUP_TIMEOUT_MS && !exited) {
     try {
       const response = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2000) });
-      if (response.status === 200) return { url, port, pid, dir, stop };
+      if (response.status === 200) return { url, port, pid, dir, mode, logPath, stop };
     } catch {
       // not listening yet
     }
@@ -135,5 +155,8 @@ export async function startWranglerDev({ vars = {}, prefix = "broker-e2e-" } = {
   }
   const tail = fs.readFileSync(logPath, "utf8").split("\n").slice(-30).join("\n");
   await stop();
-  throw new Error(`wrangler dev did not start (${JSON.stringify(exited)}):\n${tail}`);
+  throw new Error(`the broker (${mode}) did not start (${JSON.stringify(exited)}):\n${tail}`);
 }
+
+/** The earlier name: the broker as BROKER_RUNNER says (default: as `npm start` runs it). */
+export const startWranglerDev = startBroker;

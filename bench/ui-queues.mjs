@@ -1,0 +1,298 @@
+// The management UI's queue list with 10,000 queues: how long the page takes to show a page of
+// the list in a real browser (Debian's chromium via playwright-core), against its own
+// `wrangler dev` on this machine. Declares the queues through one definitions import (1,000 per
+// request), publishes to a few, logs in as guest and times, from the click or the navigation to
+// the moment the rows are in the DOM: the first page sorted by name (the first time: the page's
+// queue objects start; then warm), the next page, a regex filter and the name sort reversed. The
+// API's own answer times are measured beside it: the first page, a sort by ready messages and
+// the overview (both ask every queue). Replaces its section of BENCHMARKS.md (between the markers below).
+//
+//   npm run bench:ui            (BENCH_UI_QUEUES sets the queue count, default 10000)
+
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { ROOT, startWranglerDev } from "../test/support/wrangler-dev.mjs";
+import { fmt } from "./lib.mjs";
+
+const QUEUES = Number(process.env.BENCH_UI_QUEUES || 10_000);
+const ROUNDS = 5;
+const CHROMIUM = process.env.BROWSER_TEST_CHROMIUM || "/usr/bin/chromium";
+const MARK_START = "<!-- bench/ui-queues.mjs: start -->";
+const MARK_END = "<!-- bench/ui-queues.mjs: end -->";
+const AUTH = `Basic ${Buffer.from("guest:guest").toString("base64")}`;
+const name = (i) => `q-${String(i).padStart(5, "0")}`;
+
+let server = null;
+let sortRefusal = null;
+let overviewCounted = null;
+let browser = null;
+
+async function api(method, apiPath, body) {
+  const response = await fetch(`${server.url}${apiPath}`, {
+    method,
+    headers: { Authorization: AUTH, "Content-Type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    signal: AbortSignal.timeout(300_000),
+  });
+  if (!response.ok)
+    throw new Error(`${method} ${apiPath}: ${response.status} ${await response.text()}`);
+  return response;
+}
+
+async function declareQueues() {
+  const started = performance.now();
+  for (let from = 0; from < QUEUES; from += 1000) {
+    const queues = [];
+    for (let i = from; i < Math.min(QUEUES, from + 1000); i++) {
+      queues.push({ name: name(i), vhost: "/", durable: true, auto_delete: false, arguments: {} });
+    }
+    // An import is all or nothing and redeclares equivalently, so a retry after wrangler's dev
+    // proxy restarted the Worker mid-request is safe.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await api("POST", "/api/definitions", { queues });
+        break;
+      } catch (error) {
+        if (attempt === 3) throw error;
+        console.log(`  import retried: ${error.message}`);
+      }
+    }
+  }
+  // A few queues with messages, so the page shows counts and rates.
+  for (let i = 0; i < 20; i++) {
+    await api("POST", "/api/exchanges/%2F/amq.default/publish-batch", {
+      messages: Array.from({ length: i + 1 }, () => ({
+        properties: {},
+        routing_key: name(i * 7),
+        payload: "hello",
+        payload_encoding: "string",
+      })),
+    });
+  }
+  return performance.now() - started;
+}
+
+const median = (list) => {
+  const sorted = [...list].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+};
+
+/** Times `act` until `rendered` holds in the page (polled every animation frame). */
+async function timed(page, act, rendered, arg) {
+  const started = performance.now();
+  await act();
+  await page.waitForFunction(rendered, arg, { timeout: 120_000, polling: "raf" });
+  return performance.now() - started;
+}
+
+const firstRowIs = ([expected, count]) => {
+  const rows = document.querySelectorAll('[data-testid="queues"] tbody tr');
+  const first = rows[0]?.querySelector("a.name")?.textContent;
+  return rows.length === count && first === expected;
+};
+
+async function measure(page) {
+  const results = [];
+  const row = async (label, act, expected, count = 100) => {
+    const times = [];
+    for (let i = 0; i < ROUNDS; i++) {
+      await page.evaluate(() => {
+        location.hash = "#/vhosts";
+      });
+      await page.locator("main h1", { hasText: "Virtual hosts" }).waitFor();
+      await page.evaluate(() => {
+        location.hash = "#/queues";
+      });
+      await page.waitForFunction(firstRowIs, [name(0), 100], { timeout: 120_000 });
+      times.push(await timed(page, () => act(page), firstRowIs, [expected, count]));
+    }
+    results.push({ label, first: times[0], warm: median(times.slice(1)), times });
+    console.log(`  ${label}: ${times.map((t) => fmt(t)).join(", ")} ms`);
+  };
+
+  // The first page: from the navigation to the list until its 100 rows are there.
+  const open = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    await page.evaluate(() => {
+      location.hash = "#/vhosts";
+    });
+    await page.locator("main h1", { hasText: "Virtual hosts" }).waitFor();
+    open.push(
+      await timed(
+        page,
+        () =>
+          page.evaluate(() => {
+            location.hash = "#/queues";
+          }),
+        firstRowIs,
+        [name(0), 100],
+      ),
+    );
+  }
+  results.push({
+    label: "open the list: page 1 of 100, sorted by name",
+    first: open[0],
+    warm: median(open.slice(1)),
+    times: open,
+  });
+  console.log(`  open: ${open.map((t) => fmt(t)).join(", ")} ms`);
+
+  await row(
+    "next page (page 2)",
+    (p) => p.getByRole("button", { name: "Next ›" }).click(),
+    name(100),
+  );
+  await row(
+    "regex filter ^q-0042 (10 matches: q-00420 to q-00429)",
+    (p) =>
+      p
+        .locator('input[name="regex"]')
+        .check()
+        .then(() => p.locator('input[name="filter"]').fill("^q-0042")),
+    name(420),
+    10,
+  );
+  await row(
+    "sort by name, reversed",
+    (p) => p.getByRole("button", { name: "Name ▲" }).click(),
+    name(QUEUES - 1),
+  );
+  return results;
+}
+
+/** A sort by a count needs every queue's object: one call, cold (objects start), then warm. */
+async function statsSortTimes() {
+  const times = [];
+  for (let i = 0; i < 2; i++) {
+    const started = performance.now();
+    try {
+      await (
+        await api("GET", "/api/queues/%2F?page=1&page_size=100&sort=messages_ready&columns=name")
+      ).json();
+      times.push(performance.now() - started);
+    } catch (error) {
+      console.log(`  sort by messages_ready refused: ${error.message.slice(0, 120)}`);
+      sortRefusal = error.message;
+      times.push(Number.NaN);
+    }
+  }
+  console.log(`  sort by messages_ready (API): ${times.map((t) => fmt(t)).join(", ")} ms`);
+  return times;
+}
+
+async function apiPageTimes() {
+  const times = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    const started = performance.now();
+    await (
+      await api("GET", "/api/queues/%2F?page=1&page_size=100&sort=name&name=&use_regex=false")
+    ).json();
+    times.push(performance.now() - started);
+  }
+  return times;
+}
+
+function section({ declareMs, results, apiTimes, sortTimes, overviewTimes }) {
+  const cpu = os.cpus()[0]?.model ?? "unknown CPU";
+  const rows = results
+    .map(
+      (r) =>
+        `| ${r.label} | ${fmt(r.first)} | ${fmt(r.warm)} | ${r.times.map((t) => fmt(t)).join(", ")} |`,
+    )
+    .join("\n");
+  return `${MARK_START}
+## Management UI: the queue list with ${fmt(QUEUES)} queues (bench/ui-queues.mjs)
+
+- Date: ${new Date().toISOString()}; ${cpu}, ${os.cpus().length} logical CPUs; Node ${process.version}; chromium ${browser.version()}
+- The broker through \`wrangler dev\` on this machine (fresh state), ${fmt(QUEUES)} queues in \`/\` (declared by definitions import in ${fmt(declareMs / 1000, 1)} s), 20 of them holding messages; the UI logged in as guest, 100 rows a page
+- Each figure: from the click (or the navigation to \`#/queues\`) until the expected rows are in the page's DOM, measured from the test driver; ${ROUNDS} rounds, "first" is round 1 (for the first page: the page's queue objects start), "warm" the median of the others
+
+| action | first ms | warm ms (median) | each round ms |
+|---|---:|---:|---|
+${rows}
+
+The API alone, \`GET /api/queues/%2F?page=1&page_size=100&sort=name\`: ${apiTimes.map((t) => fmt(t)).join(", ")} ms. Sorting by a count, \`GET /api/queues/%2F?page=1&page_size=100&sort=messages_ready\` (asks all ${fmt(QUEUES)} queue objects), the first time (most objects start) and again: ${sortRefusal ? `refused (more queues than one request may ask: \`${sortRefusal.replace(/^GET [^:]+: /, "").slice(0, 60)}…\`)` : `${sortTimes.map((t) => fmt(t)).join(", ")} ms`}. \`GET /api/overview\` (one call to each queue it sums), three in a row after that: ${overviewTimes.map((t) => fmt(t)).join(", ")} ms (its sums covered ${fmt(overviewCounted)} queues: \`queues_counted\`).
+
+Reading them: a page sorted or filtered by name asks the catalog for the ${fmt(QUEUES)} declarations, filters, sorts and slices them, then asks only the page's 100 queue objects for their counts and rates (\`listPresented\` in src/api/pagination.ts), so the page costs the same with ${fmt(QUEUES)} queues as with 100 beyond the catalog read. Sorting by a column only the queues know (ready, unacked, rates) asks every queue object, and so does the overview: those grow with the queue count, which is why the UI offers sorting by counts and rates only while the list holds at most 2,000 queues (\`STATS_SORT_LIMIT\` in ui/src/pages/queues.tsx), the API refuses a list that needs more than 2,000 objects' counts, the overview sums the first 2,000 queues of a vhost (\`LIMITS.maxFanOut\`), and the UI polls the overview only after its previous answer.
+
+Reproduce: \`npm run bench:ui\` (\`BENCH_UI_QUEUES\` sets the queue count, default 10000; needs /usr/bin/chromium).
+${MARK_END}`;
+}
+
+function writeReport(text) {
+  const file = path.join(ROOT, "BENCHMARKS.md");
+  const current = fs.existsSync(file) ? fs.readFileSync(file, "utf8") : "# Benchmarks\n";
+  const start = current.indexOf(MARK_START);
+  const end = current.indexOf(MARK_END);
+  const next =
+    start >= 0 && end > start
+      ? current.slice(0, start) + text + current.slice(end + MARK_END.length)
+      : `${current.trimEnd()}\n\n${text}\n`;
+  fs.writeFileSync(file, next);
+}
+
+async function main() {
+  if (!fs.existsSync(CHROMIUM)) {
+    console.error(`${CHROMIUM} is absent: install Debian's chromium (apt-get install chromium)`);
+    process.exit(2);
+  }
+  for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"]) {
+    process.on(sig, () => {
+      (server?.stop() ?? Promise.resolve()).finally(() => process.exit(130));
+    });
+  }
+  console.log("starting wrangler dev ...");
+  server = await startWranglerDev({ prefix: "broker-ui-bench-" });
+  try {
+    console.log(`declaring ${QUEUES} queues ...`);
+    const declareMs = await declareQueues();
+    const { chromium } = await import("playwright-core");
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+      ],
+    });
+    const page = await (
+      await browser.newContext({ viewport: { width: 1280, height: 900 } })
+    ).newPage();
+    page.setDefaultTimeout(120_000);
+    // Straight to the vhosts page after login: the overview sums every queue (timed apart).
+    await page.goto(`${server.url}/#/vhosts`);
+    await page.locator('input[name="username"]').fill("guest");
+    await page.locator('input[name="password"]').fill("guest");
+    await page.getByRole("button", { name: "Log in" }).click();
+    await page.locator('[data-testid="whoami"]').waitFor();
+    console.log("measuring the queue list ...");
+    const results = await measure(page);
+    const apiTimes = await apiPageTimes();
+    const sortTimes = await statsSortTimes();
+    const overviewTimes = [];
+    for (let i = 0; i < 3; i++) {
+      const started = performance.now();
+      try {
+        overviewCounted = (await (await api("GET", "/api/overview")).json()).queues_counted;
+        overviewTimes.push(performance.now() - started);
+      } catch (error) {
+        console.log(`  overview failed: ${error.message.slice(0, 120)}`);
+        overviewTimes.push(Number.NaN);
+      }
+    }
+    console.log(`  overview API: ${overviewTimes.map((t) => fmt(t)).join(", ")} ms`);
+    writeReport(section({ declareMs, results, apiTimes, sortTimes, overviewTimes }));
+    console.log("BENCHMARKS.md updated");
+  } finally {
+    await browser?.close();
+    await server.stop();
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,231 @@
+import { evictDurableObject, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { call, declareQueue, drain, json } from "../support/api";
+import {
+  type Frame,
+  isType,
+  openConsumer,
+  openSocket,
+  sleep,
+  type TestSocket,
+} from "../support/socket";
+
+interface QueueInfo {
+  messages: number;
+  messages_ready: number;
+  messages_unacknowledged: number;
+  consumers: number;
+}
+
+const info = async (queue: string) =>
+  json<QueueInfo>(await call("GET", `/api/queues/%2F/${queue}`));
+
+const queueStub = (name: string) => env.QUEUES.getByName(JSON.stringify(["/", name]));
+
+async function fill(queue: string, payloads: string[]): Promise<void> {
+  const response = await call("POST", "/api/exchanges/%2F/amq.default/publish-batch", {
+    body: {
+      messages: payloads.map((payload) => ({
+        routing_key: queue,
+        payload,
+        payload_encoding: "string",
+        properties: {},
+      })),
+    },
+  });
+  expect(response.status).toBe(200);
+}
+
+/** Every delivery the socket got, batched or not, in arrival order. */
+async function received(socket: TestSocket, count: number): Promise<Frame[]> {
+  const out: Frame[] = [];
+  while (out.length < count) {
+    const frame = await socket.next(isType("deliver"));
+    const list = frame.deliveries as Frame[] | undefined;
+    if (list) out.push(...list.map((d) => ({ ...d, tag: frame.tag })));
+    else out.push(frame);
+  }
+  return out;
+}
+
+/** Per-seq verdicts from confirm/nack frames; fails on a seq answered twice. */
+async function verdicts(socket: TestSocket, seqs: number[]): Promise<Map<number, string>> {
+  const out = new Map<number, string>();
+  const outstanding = new Set(seqs);
+  while (outstanding.size > 0) {
+    const f = await socket.next((x) => x.type === "confirm" || x.type === "nack");
+    const seq = f.seq as number;
+    const covered =
+      f.type === "confirm" && f.multiple ? [...outstanding].filter((s) => s <= seq) : [seq];
+    for (const s of covered) {
+      expect(out.has(s), `seq ${s} answered twice`).toBe(false);
+      out.set(s, f.type === "nack" ? `nack:${f.code}` : f.routed ? "routed" : "unroutable");
+      outstanding.delete(s);
+    }
+  }
+  return out;
+}
+
+describe("publish frames carrying many messages", () => {
+  it("stores each frame's messages in order per queue and confirms every seq exactly once", async () => {
+    await declareQueue("bf.left");
+    await declareQueue("bf.right");
+    const socket = await openSocket("/api/publish/%2F");
+    const seqs: number[] = [];
+    let seq = 0;
+    for (let frame = 0; frame < 4; frame++) {
+      const messages = [];
+      for (let i = 0; i < 50; i++) {
+        seq++;
+        seqs.push(seq);
+        const queue = i % 2 === 0 ? "bf.left" : "bf.right";
+        messages.push({ seq, exchange: "", routing_key: queue, payload: `${queue}-${seq}` });
+      }
+      socket.send({ type: "publish", messages });
+    }
+    // One bad message inside a list is refused alone; an old single frame still works.
+    socket.send({
+      type: "publish",
+      messages: [
+        { seq: 201, exchange: "", routing_key: "bf.left", payload: "x", payload_encoding: "nope" },
+        { seq: 202, exchange: "", routing_key: "bf.left", payload: "bf.left-202" },
+      ],
+    });
+    socket.send({
+      type: "publish",
+      seq: 203,
+      exchange: "",
+      routing_key: "bf.right",
+      payload: "bf.right-203",
+    });
+    const answers = await verdicts(socket, [...seqs, 201, 202, 203]);
+    expect(answers.get(201)).toMatch(/^nack:/);
+    expect([...answers].filter(([s]) => s !== 201).every(([, v]) => v === "routed")).toBe(true);
+    await sleep(50);
+    expect(socket.all("confirm").length + socket.all("nack").length).toBeLessThan(seqs.length);
+    const left = await drain("bf.left");
+    const right = await drain("bf.right");
+    const expected = (queue: string, parity: number) =>
+      seqs.filter((s) => s % 2 === parity).map((s) => `${queue}-${s}`);
+    expect(left).toEqual([...expected("bf.left", 1), "bf.left-202"]);
+    expect(right).toEqual([...expected("bf.right", 0), "bf.right-203"]);
+  });
+
+  it("refuses a list whose seqs do not grow, message by message", async () => {
+    await declareQueue("bf.seq");
+    const socket = await openSocket("/api/publish/%2F");
+    socket.send({
+      type: "publish",
+      messages: [
+        { seq: 5, exchange: "", routing_key: "bf.seq", payload: "a" },
+        { seq: 5, exchange: "", routing_key: "bf.seq", payload: "b" },
+        { seq: 6, exchange: "", routing_key: "bf.seq", payload: "c" },
+      ],
+    });
+    expect(await socket.next(isType("error"))).toMatchObject({ code: "bad_seq" });
+    await verdicts(socket, [5, 6]);
+    expect(await drain("bf.seq")).toEqual(["a", "c"]);
+  });
+});
+
+describe("batched deliveries and settling lists of tags", () => {
+  it("sends a dispatch round's deliveries as one frame, in queue order, up to the prefetch", async () => {
+    await declareQueue("bf.deliver");
+    await fill(
+      "bf.deliver",
+      Array.from({ length: 30 }, (_, i) => `m${i}`),
+    );
+    const socket = await openConsumer("bf.deliver");
+    socket.send({ type: "consume", tag: "c", prefetch: 20, batch: true });
+    await socket.next(isType("consume_ok"));
+    const first = await socket.next(isType("deliver"));
+    const list = first.deliveries as Frame[];
+    expect(list.map((d) => d.payload)).toEqual(Array.from({ length: 20 }, (_, i) => `m${i}`));
+    expect(list.map((d) => d.delivery_tag)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    socket.send({ type: "ack", delivery_tags: list.map((d) => d.delivery_tag as number) });
+    const rest = await received(socket, 10);
+    expect(rest.map((d) => d.payload)).toEqual(Array.from({ length: 10 }, (_, i) => `m${i + 20}`));
+    socket.send({ type: "ack", delivery_tag: rest[9]?.delivery_tag as number, multiple: true });
+    await sleep(50);
+    expect(await info("bf.deliver")).toMatchObject({ messages: 0 });
+  });
+
+  it("settles the known tags of a list and names the unknown ones", async () => {
+    await declareQueue("bf.unknown");
+    await fill("bf.unknown", ["a", "b", "c", "d"]);
+    const socket = await openConsumer("bf.unknown");
+    socket.send({ type: "consume", tag: "c", batch: true });
+    await socket.next(isType("consume_ok"));
+    await received(socket, 4);
+    socket.send({ type: "ack", delivery_tags: [1, 99, 2, 77] });
+    const error = await socket.next(isType("error"));
+    expect(error).toMatchObject({
+      code: "unknown_delivery_tag",
+      frame: "ack",
+      delivery_tags: [99, 77],
+    });
+    expect(error.reason).toContain("99");
+    expect(error.reason).toContain("77");
+    expect(await info("bf.unknown")).toMatchObject({ messages: 2, messages_unacknowledged: 2 });
+    socket.send({ type: "nack", delivery_tags: [3], requeue: false });
+    socket.send({ type: "reject", delivery_tags: [4], requeue: true });
+    const again = await received(socket, 1);
+    expect(again[0]).toMatchObject({ payload: "d", redelivered: true, delivery_tag: 5 });
+    socket.send({ type: "ack", delivery_tags: [5, 5] });
+    await sleep(50);
+    expect(await info("bf.unknown")).toMatchObject({ messages: 0 });
+    socket.send({ type: "ack" });
+    expect(await socket.next(isType("error"))).toMatchObject({ code: "bad_frame" });
+  });
+});
+
+describe("delivery state across eviction and restart", () => {
+  it("keeps unacked deliveries while the object is evicted and its sockets stay open", async () => {
+    await declareQueue("bf.hibernate");
+    await fill("bf.hibernate", ["a", "b", "c"]);
+    const socket = await openConsumer("bf.hibernate");
+    socket.send({ type: "consume", tag: "c", batch: true });
+    await socket.next(isType("consume_ok"));
+    const got = await received(socket, 3);
+    await evictDurableObject(queueStub("bf.hibernate"));
+    expect(await info("bf.hibernate")).toMatchObject({ messages_unacknowledged: 3, consumers: 1 });
+    socket.send({ type: "ack", delivery_tags: got.map((d) => d.delivery_tag as number) });
+    await sleep(100);
+    expect(socket.all("error")).toEqual([]);
+    expect(socket.all("deliver")).toHaveLength(1);
+    expect(await info("bf.hibernate")).toMatchObject({ messages: 0, consumers: 1 });
+  });
+
+  it("after a restart without the sockets, redelivers every unacked message flagged redelivered", async () => {
+    await declareQueue("bf.crash");
+    const payloads = Array.from({ length: 50 }, (_, i) => `job-${i}`);
+    await fill("bf.crash", payloads);
+    const socket = await openConsumer("bf.crash");
+    socket.send({ type: "consume", tag: "c", prefetch: 30, batch: true });
+    await socket.next(isType("consume_ok"));
+    const got = await received(socket, 30);
+    socket.send({
+      type: "ack",
+      delivery_tags: got.slice(0, 10).map((d) => d.delivery_tag as number),
+    });
+    await sleep(50);
+    // The process dies: the object restarts and its sockets are gone with it.
+    await runInDurableObject(queueStub("bf.crash"), (_instance, state) => {
+      state.abort("simulated crash");
+    }).catch(() => undefined);
+    expect(await info("bf.crash")).toMatchObject({
+      messages: 40,
+      messages_ready: 40,
+      consumers: 0,
+    });
+    const after = await openConsumer("bf.crash");
+    after.send({ type: "consume", tag: "c2", prefetch: 100, batch: true });
+    await after.next(isType("consume_ok"));
+    const again = await received(after, 40);
+    expect(again.map((d) => d.payload)).toEqual(payloads.slice(10));
+    // Acking ten made room for ten more: 30 were held when it died, the last 10 never left.
+    expect(again.slice(0, 30).every((d) => d.redelivered === true)).toBe(true);
+    expect(again.slice(30).every((d) => d.redelivered === false)).toBe(true);
+  });
+});
