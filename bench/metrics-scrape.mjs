@@ -5,7 +5,8 @@
 //   BENCH_METRICS_ROUNDS=10 BENCH_METRICS_SECONDS=3 BENCH_METRICS_QUEUES=10 \
 //     BENCH_METRICS_CONCURRENCY=24 npm run bench:metrics
 //
-// Starts its own broker through `wrangler dev` (fresh state, free port on 127.0.0.1), declares
+// Starts its own broker as `npm start` runs it (test/support/wrangler-dev.mjs; BROKER_RUNNER=dev
+// for `wrangler dev` and its dev proxy), fresh state, free port on 127.0.0.1, then declares
 // QUEUES queues (a scrape reads every one of them) with a message each, then runs confirmed
 // HTTP batch publishes into one of them (100 messages a request, CONCURRENCY requests in
 // flight, as fast as the broker confirms) in ROUNDS pairs of adjacent phases, without and with
@@ -46,6 +47,10 @@ const BATCH = 100;
 const IDLE_SCRAPES = 100;
 const MAX_REQUESTS_PER_PHASE = 100_000;
 const TARGET_PCT = 1;
+const RUNNER =
+  process.env.BROKER_RUNNER === "dev"
+    ? "`npm run dev` runs it (`wrangler dev`)"
+    : "`npm start` runs it (Miniflare)";
 const NAMES = [
   "rabbitmq_queue_messages_ready",
   "rabbitmq_queue_messages_unacked",
@@ -185,7 +190,7 @@ async function main() {
     await waitForQuiet();
 
     // The broker's CPU per scrape and per trivial request (/health), idle otherwise: locally
-    // every HTTP request pays wrangler dev's proxy, which a deploy does not have.
+    // every HTTP request pays the local runner's own overhead, which a deploy does not have.
     const perRequestCpu = async (one) => {
       const before = cpu();
       const t0 = performance.now();
@@ -266,7 +271,7 @@ function report(r) {
     "",
     `\`npm run bench:metrics\` (part of \`npm run bench\`): ${r.queues} queues, confirmed HTTP`,
     `\`publish-batch\` of ${BATCH} messages into one of them, ${CONCURRENCY} requests in flight,`,
-    "through `wrangler dev`; Prometheus' side scrapes with a bearer token (METRICS_TOKEN);",
+    `run as ${RUNNER}; Prometheus' side scrapes with a bearer token (METRICS_TOKEN);`,
     `${r.rounds} pairs of adjacent ${r.phaseSeconds} s phases, without and with one scrape per`,
     "second, the order alternating.",
     "",
@@ -276,7 +281,7 @@ function report(r) {
     `| publish with a scrape every second (median) | ${fmt(r.withPerSec)} msg/s |`,
     `| **throughput cost of scraping** (median of the paired differences) | **${fmt(r.pairedMedianPct, 2)} %** (${verdict}); middle half of the pairs ${fmt(r.pairedLowPct, 1)} % to ${fmt(r.pairedHighPct, 1)} % |`,
     `| one scrape of ${r.queues} queues: wall time | ${ms(r.scrapeWallMs)} |`,
-    `| one scrape: broker CPU | ${ms(r.scrapeCpuMs)}, of which ${ms(r.healthCpuMs)} is what any request costs through wrangler dev (\`/health\`): ${ms(own)} is the scrape's own work |`,
+    `| one scrape: broker CPU | ${ms(r.scrapeCpuMs)}, of which ${ms(r.healthCpuMs)} is what any request costs locally (\`/health\`): ${ms(own)} is the scrape's own work |`,
     `| broker CPU while publishing | ${r.busyCpuMsPerSec === null ? "n/a" : `${fmt(r.busyCpuMsPerSec)} ms per second`} |`,
     `| **a 1/s scrape's own work against the broker's CPU while publishing** | ${share === null ? "n/a" : `**${fmt(share, 2)} %** (${share < TARGET_PCT ? `under ${TARGET_PCT} %: met` : `${TARGET_PCT} % or more: NOT met`})`} |`,
     "",
