@@ -31,6 +31,8 @@ export interface ConsumeOptions {
   readonly ack?: "manual" | "auto";
   readonly exclusive?: boolean;
   readonly ackTimeoutMs?: number;
+  /** Consumer arguments passed through to the broker (e.g. `x-stream-offset`). */
+  readonly arguments?: Record<string, unknown>;
   readonly reconnect?: ReconnectOptions;
   /** Wait this long for more acks before sending them (default 0: the end of the tick). */
   readonly lingerMs?: number;
@@ -75,6 +77,10 @@ export class Consumer {
   readonly ready: Promise<void>;
   /** Error frames from the broker (a refused consume, an unknown delivery tag, ...). */
   onError: (code: string, reason: string) => void = () => {};
+  /** The broker cancelled this consumer (its queue was deleted); no resubscription follows. */
+  onCancel: (reason: string) => void = () => {};
+  /** Each time the socket closes (a reconnect follows unless the consumer was closed). */
+  onClose: (code: number, reason: string) => void = () => {};
 
   private readonly handlerRef: Handler;
   private readonly options: ConsumeOptions;
@@ -109,10 +115,12 @@ export class Consumer {
           exclusive: options.exclusive ?? false,
           batch: true,
           ...(options.ackTimeoutMs === undefined ? {} : { ack_timeout_ms: options.ackTimeoutMs }),
+          ...(options.arguments === undefined ? {} : { arguments: options.arguments }),
         }),
       );
     });
     this.socket.addEventListener("message", (event) => this.receive(String(event.data)));
+    this.socket.addEventListener("close", (event) => this.onClose(event.code, event.reason));
   }
 
   /**
@@ -139,6 +147,10 @@ export class Consumer {
     const frame = JSON.parse(text) as { type: string; code?: string; reason?: string };
     if (frame.type === "consume_ok") this.markReady();
     else if (frame.type === "cancel_ok") this.markCancelled();
+    else if (frame.type === "cancel") {
+      this.cancelled = true;
+      this.onCancel(frame.reason ?? "");
+    }
     else if (frame.type === "error") this.onError(frame.code ?? "", frame.reason ?? "");
     else if (frame.type === "deliver") {
       // A batched frame carries a dispatch round's deliveries: the handler still sees one at a time, in order.

@@ -53,6 +53,10 @@ const CLIENT_OPERATIONS: readonly [string, RegExp][] = [
   ["GET", /^\/api\/whoami$/],
   ["GET", /^\/api\/aliveness-test\/[^/]+$/],
   ["POST", /^\/api\/tickets$/],
+  // One exchange's or queue's record and the bindings between two objects: what an AMQP
+  // client learns from a passive declare (counts included) and needs for an unbind.
+  ["GET", /^\/api\/(exchanges|queues)\/[^/]+\/[^/]+$/],
+  ["GET", /^\/api\/bindings\/[^/]+\/e\/[^/]+\/[qe]\/[^/]+$/],
   ["PUT", /^\/api\/(exchanges|queues)\/[^/]+\/[^/]+$/],
   ["DELETE", /^\/api\/(exchanges|queues)\/[^/]+\/[^/]+$/],
   ["POST", /^\/api\/exchanges\/[^/]+\/[^/]+\/(publish|publish-batch)$/],

@@ -130,6 +130,13 @@ describe("tags", () => {
     expect(got.status).toBe(200);
     expect(await status(await call("GET", "/api/whoami", { auth }))).toBe(200);
     expect(await status(await call("GET", `/api/aliveness-test/${v}`, { auth }))).toBe(200);
+    // Passive declares and unbinds (the AMQP bridge): one object's record, one pair's bindings.
+    expect(await status(await call("GET", `/api/queues/${v}/q`, { auth }))).toBe(200);
+    expect(await status(await call("GET", `/api/exchanges/${v}/amq.direct`, { auth }))).toBe(200);
+    expect(await status(await call("GET", `/api/bindings/${v}/e/amq.direct/q/q`, { auth }))).toBe(
+      200,
+    );
+    expect(await status(await call("GET", `/api/queues/${v}`, { auth }))).toBe(401);
   });
 
   it("show a management user only the vhosts it has permissions in", async () => {

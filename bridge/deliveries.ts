@@ -1,0 +1,394 @@
+/**
+ * What a channel delivers and what it is owed acks for: consumers (one broker consumer socket
+ * each, through the client's Consumer), basic.get, channel delivery tags, basic.qos and the
+ * acks, nacks, rejects and recovers that settle them.
+ *
+ * Prefetch: per consumer (basic.qos global=false, RabbitMQ's meaning since 3.3) is the broker
+ * consumer's own prefetch; per channel (global=true) is kept here: deliveries beyond it wait in
+ * the bridge, unacked at the broker, until the client acks enough. Every delivery the client
+ * has not acked is returned to its queue by the broker when its socket closes (channel or
+ * connection closed, or dropped), flagged redelivered.
+ */
+import { randomBytes } from "node:crypto";
+import type { Consumer, Delivery } from "../client/index.ts";
+import type { PulledMessage } from "./broker-session.ts";
+import type { ChannelHost } from "./channel.ts";
+import { encodeContent, encodeMethod, type Fields, METHOD } from "./codec.ts";
+import { fromBrokerProperties } from "./properties.ts";
+import { AmqpError, REPLY } from "./reply-codes.ts";
+
+interface Link {
+  readonly tag: string;
+  readonly queue: string;
+  readonly noAck: boolean;
+  consumer: Consumer | null;
+  started: boolean;
+  cancelled: boolean;
+  outstanding: number;
+}
+
+type Unacked =
+  | { readonly kind: "delivery"; readonly link: Link; readonly delivery: Delivery }
+  | { readonly kind: "lease"; readonly queue: string; readonly lease: string };
+
+/** How long a consumer's acks wait for more before leaving in one broker frame. */
+const ACK_LINGER_MS = 3;
+
+/** How long basic.consume and basic.cancel wait for the broker's answer. */
+const CONSUME_TIMEOUT_MS = 30_000;
+
+const str = (value: unknown): string => (typeof value === "string" ? value : "");
+
+function bodyOf(message: { payload: string; payload_encoding: "string" | "base64" }): Buffer {
+  return Buffer.from(message.payload, message.payload_encoding === "string" ? "utf8" : "base64");
+}
+
+/** The default exchange is `""` on the wire; the broker may name it `amq.default`. */
+const wireExchange = (name: string): string => (name === "amq.default" ? "" : name);
+
+function withTimeout<T>(promise: Promise<T>, ms: number, fallback: T): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise<T>((resolve) => {
+      timer = setTimeout(() => resolve(fallback), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+export class Deliveries {
+  private readonly channel: number;
+  private readonly host: ChannelHost;
+  private readonly isOpen: () => boolean;
+  private lastTag = 0;
+  private readonly unacked = new Map<number, Unacked>();
+  private held: { link: Link; delivery: Delivery }[] = [];
+  private readonly links = new Map<string, Link>();
+  /** Cancelled consumers whose sockets stay open until their deliveries are settled. */
+  private readonly draining = new Set<Link>();
+  private perConsumer = 0;
+  private perChannel = 0;
+  private consumerUnacked = 0;
+
+  constructor(channel: number, host: ChannelHost, isOpen: () => boolean) {
+    this.channel = channel;
+    this.host = host;
+    this.isOpen = isOpen;
+  }
+
+  qos(count: number, global: boolean): void {
+    if (global) {
+      this.perChannel = count;
+      this.drainHeld();
+    } else {
+      this.perConsumer = count;
+    }
+  }
+
+  private brokerPrefetch(): number {
+    if (this.perChannel === 0) return this.perConsumer;
+    return this.perConsumer === 0 ? this.perChannel : Math.min(this.perConsumer, this.perChannel);
+  }
+
+  async consume(queue: string, f: Fields, nowait: boolean): Promise<void> {
+    const session = this.host.session;
+    const tag = str(f.consumerTag) || `amq.ctag-${randomBytes(16).toString("base64url")}`;
+    if (this.links.has(tag))
+      throw new AmqpError(REPLY.notAllowed, `attempt to reuse consumer tag '${tag}'`);
+    await session.queueCounts(queue); // NOT_FOUND before any socket is opened
+    const noAck = f.noAck === true;
+    const link: Link = {
+      tag,
+      queue,
+      noAck,
+      consumer: null,
+      started: false,
+      cancelled: false,
+      outstanding: 0,
+    };
+    this.links.set(tag, link);
+    const args =
+      f.arguments !== null && typeof f.arguments === "object"
+        ? (f.arguments as Record<string, unknown>)
+        : {};
+    const prefetch = noAck ? 0 : this.brokerPrefetch();
+    const consumer = session.consume(queue, (delivery) => this.onDelivery(link, delivery, nowait), {
+      tag,
+      prefetch,
+      ack: noAck ? "auto" : "manual",
+      // AMQP clients ack one delivery per frame, a few per TCP read: acks wait up to ACK_LINGER_MS
+      // to share a broker frame (Kafka's linger.ms), else each frame carries about one ack and
+      // the broker's per-frame cost bounds the rate. At prefetch 1 nothing else could join.
+      lingerMs: prefetch === 1 ? 0 : ACK_LINGER_MS,
+      exclusive: f.exclusive === true,
+      ...(Object.keys(args).length > 0 ? { arguments: args } : {}),
+    });
+    link.consumer = consumer;
+    let settled = false;
+    const outcome = await withTimeout(
+      new Promise<"ready" | "closed" | { code: string; reason: string }>((resolve) => {
+        void consumer.ready.then(() => resolve("ready"));
+        consumer.onError = (code, reason) => {
+          if (!settled) resolve({ code, reason });
+        };
+        consumer.onClose = () => {
+          if (!settled) resolve("closed");
+        };
+      }),
+      CONSUME_TIMEOUT_MS,
+      "closed" as const,
+    );
+    settled = true;
+    consumer.onError = () => {};
+    consumer.onClose = () => {};
+    if (outcome !== "ready") {
+      this.links.delete(tag);
+      session.closeConsumer(consumer);
+      const where = `queue '${queue}' in vhost '${session.vhost}'`;
+      if (
+        outcome !== "closed" &&
+        outcome.code === "access_refused" &&
+        /exclusive/i.test(outcome.reason)
+      ) {
+        throw new AmqpError(REPLY.accessRefused, `${where} in exclusive use`);
+      }
+      if (outcome !== "closed") throw new AmqpError(REPLY.preconditionFailed, outcome.reason);
+      // The broker refused the consumer socket: the queue exists (checked above), so the user
+      // may not read it (the upgrade's 403), unless it was deleted meanwhile.
+      await session.queueCounts(queue);
+      throw new AmqpError(
+        REPLY.accessRefused,
+        `access to ${where} refused for user '${session.user}'`,
+      );
+    }
+    consumer.onCancel = () => this.brokerCancelled(link);
+    this.start(link, nowait);
+  }
+
+  /** basic.consume-ok, once, before the consumer's first delivery. */
+  private start(link: Link, nowait: boolean): void {
+    if (link.started) return;
+    link.started = true;
+    if (!nowait && this.isOpen()) {
+      this.host.write([
+        encodeMethod(METHOD.basicConsumeOk, this.channel, { consumerTag: link.tag }),
+      ]);
+    }
+  }
+
+  private onDelivery(link: Link, delivery: Delivery, nowait: boolean): void {
+    if (!this.isOpen() || (link.cancelled && !this.draining.has(link)) || !this.links.has(link.tag))
+      return;
+    this.start(link, nowait);
+    const full =
+      this.perChannel > 0 && (this.consumerUnacked >= this.perChannel || this.held.length > 0);
+    if (!link.noAck && full) {
+      this.held.push({ link, delivery });
+      return;
+    }
+    this.deliver(link, delivery);
+  }
+
+  private deliver(link: Link, delivery: Delivery): void {
+    const deliveryTag = ++this.lastTag;
+    if (!link.noAck) {
+      this.unacked.set(deliveryTag, { kind: "delivery", link, delivery });
+      link.outstanding += 1;
+      this.consumerUnacked += 1;
+    }
+    const body = Buffer.from(
+      delivery.body.buffer,
+      delivery.body.byteOffset,
+      delivery.body.byteLength,
+    );
+    this.host.write(
+      encodeContent(
+        METHOD.basicDeliver,
+        this.channel,
+        {
+          consumerTag: link.tag,
+          deliveryTag,
+          redelivered: delivery.redelivered,
+          exchange: wireExchange(delivery.exchange),
+          routingKey: delivery.routingKey,
+        },
+        fromBrokerProperties(delivery.properties),
+        body,
+        this.host.frameMax,
+      ),
+    );
+  }
+
+  private drainHeld(): void {
+    while (
+      this.held.length > 0 &&
+      (this.perChannel === 0 || this.consumerUnacked < this.perChannel)
+    ) {
+      const next = this.held.shift() as { link: Link; delivery: Delivery };
+      if (this.links.get(next.link.tag) === next.link) this.deliver(next.link, next.delivery);
+    }
+  }
+
+  /** The broker cancelled a consumer (its queue was deleted): basic.cancel to the client. */
+  private brokerCancelled(link: Link): void {
+    if (this.links.get(link.tag) !== link) return;
+    this.links.delete(link.tag);
+    this.held = this.held.filter((h) => h.link !== link);
+    if (this.host.cancelNotify && this.isOpen()) {
+      this.host.write([
+        encodeMethod(METHOD.basicCancel, this.channel, { consumerTag: link.tag, nowait: true }),
+      ]);
+    }
+    if (link.consumer) this.host.session.closeConsumer(link.consumer);
+  }
+
+  async cancel(tag: string, nowait: boolean): Promise<void> {
+    const link = this.links.get(tag);
+    if (link?.consumer) {
+      this.links.delete(tag);
+      link.cancelled = true;
+      this.draining.add(link);
+      await withTimeout(link.consumer.cancel(), CONSUME_TIMEOUT_MS, undefined);
+      // Held deliveries never reached the client: back to the queue.
+      for (const h of this.held.filter((h) => h.link === link)) h.delivery.nack(true);
+      this.held = this.held.filter((h) => h.link !== link);
+      this.closeIfDrained(link);
+    }
+    if (!nowait && this.isOpen()) {
+      this.host.write([encodeMethod(METHOD.basicCancelOk, this.channel, { consumerTag: tag })]);
+    }
+  }
+
+  private closeIfDrained(link: Link): void {
+    if (link.cancelled && link.outstanding === 0 && link.consumer) {
+      this.draining.delete(link);
+      this.host.session.closeConsumer(link.consumer);
+    }
+  }
+
+  async get(queue: string, noAck: boolean): Promise<void> {
+    const session = this.host.session;
+    let message: PulledMessage | null;
+    let messageCount: number;
+    if (noAck) {
+      const taken = await session.take(queue);
+      message = taken;
+      messageCount = taken?.message_count ?? 0;
+    } else {
+      message = await session.pull(queue);
+      messageCount = message ? (await session.queueCounts(queue)).messageCount : 0;
+    }
+    if (!this.isOpen()) {
+      if (message && !noAck)
+        void session
+          .settleLeases(queue, [], [{ lease: message.lease, requeue: true }])
+          .catch(() => {});
+      return;
+    }
+    if (message === null) {
+      this.host.write([encodeMethod(METHOD.basicGetEmpty, this.channel, { clusterId: "" })]);
+      return;
+    }
+    const deliveryTag = ++this.lastTag;
+    if (!noAck) this.unacked.set(deliveryTag, { kind: "lease", queue, lease: message.lease });
+    this.host.write(
+      encodeContent(
+        METHOD.basicGetOk,
+        this.channel,
+        {
+          deliveryTag,
+          redelivered: message.redelivered,
+          exchange: wireExchange(message.exchange),
+          routingKey: message.routing_key,
+          messageCount,
+        },
+        fromBrokerProperties(message.properties),
+        bodyOf(message),
+        this.host.frameMax,
+      ),
+    );
+  }
+
+  /** basic.ack (outcome ack), basic.nack and basic.reject (outcome nack). */
+  async settle(
+    outcome: "ack" | "nack",
+    deliveryTag: number,
+    multiple: boolean,
+    requeue: boolean,
+  ): Promise<void> {
+    const entries: [number, Unacked][] = [];
+    if (multiple) {
+      for (const entry of this.unacked) {
+        if (deliveryTag !== 0 && entry[0] > deliveryTag) break;
+        entries.push(entry);
+      }
+    } else {
+      const entry = this.unacked.get(deliveryTag);
+      if (entry) entries.push([deliveryTag, entry]);
+    }
+    if (entries.length === 0 && !(multiple && deliveryTag === 0)) {
+      throw new AmqpError(REPLY.preconditionFailed, `unknown delivery tag ${deliveryTag}`);
+    }
+    await this.settleEntries(entries, outcome, requeue);
+  }
+
+  private async settleEntries(
+    entries: [number, Unacked][],
+    outcome: "ack" | "nack",
+    requeue: boolean,
+  ): Promise<void> {
+    const leases = new Map<
+      string,
+      { acks: string[]; nacks: { lease: string; requeue: boolean }[] }
+    >();
+    for (const [tag, entry] of entries) {
+      this.unacked.delete(tag);
+      if (entry.kind === "delivery") {
+        if (outcome === "ack") entry.delivery.ack();
+        else entry.delivery.nack(requeue);
+        entry.link.outstanding -= 1;
+        this.consumerUnacked -= 1;
+        this.closeIfDrained(entry.link);
+      } else {
+        const group = leases.get(entry.queue) ?? { acks: [], nacks: [] };
+        if (outcome === "ack") group.acks.push(entry.lease);
+        else group.nacks.push({ lease: entry.lease, requeue });
+        leases.set(entry.queue, group);
+      }
+    }
+    this.drainHeld();
+    for (const [queue, group] of leases) {
+      await this.host.session.settleLeases(queue, group.acks, group.nacks);
+    }
+  }
+
+  /** basic.recover requeue=true: every unacked delivery goes back to its queue. */
+  async recover(): Promise<void> {
+    await this.settleEntries([...this.unacked], "nack", true);
+  }
+
+  /** The channel is closing: close consumer sockets (the broker requeues), return gets. */
+  release(): void {
+    const session = this.host.session;
+    for (const link of [...this.links.values(), ...this.draining]) {
+      if (link.consumer) session.closeConsumer(link.consumer);
+    }
+    this.links.clear();
+    this.draining.clear();
+    this.held = [];
+    const leases = new Map<string, { lease: string; requeue: boolean }[]>();
+    for (const entry of this.unacked.values()) {
+      if (entry.kind !== "lease") continue;
+      leases.set(entry.queue, [
+        ...(leases.get(entry.queue) ?? []),
+        { lease: entry.lease, requeue: true },
+      ]);
+    }
+    this.unacked.clear();
+    this.consumerUnacked = 0;
+    for (const [queue, nacks] of leases) {
+      // Best effort: a lease not given back expires and its message returns anyway.
+      void session.settleLeases(queue, [], nacks).catch(() => {});
+    }
+  }
+}
