@@ -71,6 +71,13 @@ export const LIMITS = {
   maxPublishListFrameBytes: 16 * 1024 * 1024,
   /** Messages fetched per step while dispatching to consumers. */
   dispatchChunk: 100,
+  /**
+   * Expired messages deleted per statement and per sweep: 100,000 messages expiring at once are
+   * removed over several alarms, each well within a request's CPU budget.
+   */
+  expiryChunk: 5000,
+  /** Messages a queue publishes to its dead-letter exchange per call. */
+  deadLetterChunk: 500,
   /** Longest permission or topic-permission regex. */
   maxPermissionRegexLength: 4096,
   /** Longest `name` filter regex of a list call (`use_regex=true`). */

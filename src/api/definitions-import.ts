@@ -149,7 +149,7 @@ function planTopologies(file: DefinitionsFile, knownVhost: (v: string) => boolea
         `${where}: queue name '${q.name}' contains reserved prefix 'amq.*'`,
       );
     }
-    check(checkQueueArguments(q.arguments), where);
+    check(checkQueueArguments(q.arguments, q.name, q.vhost), where);
     if (isStreamDeclaration(q.arguments)) check(checkStreamArguments(q.arguments), where);
     of(q.vhost, where).queues.push({ ...q, exclusive: false });
   }

@@ -142,13 +142,9 @@ export function queueRoutes(app: Hono<AppEnv>): void {
           );
         }
         const badArgument =
-          checkQueueArguments(body.arguments) ??
+          checkQueueArguments(body.arguments, name, vhost) ??
           (isStreamDeclaration(body.arguments) ? checkStreamArguments(body.arguments) : null);
-        if (badArgument) {
-          // RabbitMQ names the queue: "invalid arg 'x-message-ttl' for queue 'q' in vhost '/': ..."
-          const where = `' for ${describe("queue", name, vhost)}:`;
-          throw new BrokerError(badArgument.code, badArgument.reason.replace("':", where));
-        }
+        if (badArgument) throw BrokerError.from(badArgument);
         if (isStreamDeclaration(body.arguments) && (!body.durable || body.auto_delete)) {
           // RabbitMQ: streams are always durable and never auto-delete.
           throw new BrokerError(

@@ -9,6 +9,7 @@
  */
 import { LIMITS } from "../config";
 import { type Failure, fail } from "../errors";
+import type { DeadLetterReason, DeadLetterTarget } from "../protocol/dead-letter";
 import type { BatchedDelivery, DeliverBatchFrame, DeliverFrame } from "../protocol/frames";
 import type { PublishedMessage, StoredMessage } from "../protocol/message";
 import { encodePayload } from "../protocol/payload";
@@ -29,6 +30,13 @@ export interface QueuePolicy {
   readonly singleActiveConsumer: boolean;
   /** Returns allowed before a message is dropped (x-delivery-limit); undefined = unlimited. */
   readonly deliveryLimit: number | undefined;
+  /** x-message-ttl in milliseconds; undefined = messages live until consumed. */
+  readonly messageTtl: number | undefined;
+  /** x-dead-letter-exchange (and routing key); undefined = dropped messages are discarded. */
+  readonly deadLetter: DeadLetterTarget | undefined;
+  /** x-max-length / x-max-length-bytes over ready messages, with x-overflow drop-head. */
+  readonly maxLength: number | undefined;
+  readonly maxLengthBytes: number | undefined;
 }
 
 export interface Leased extends StoredMessage {
@@ -79,6 +87,10 @@ export class QueueEngine {
   private readyBytes = 0;
   private unacked = 0;
   private unackedBytes = 0;
+  /** When the earliest ready message expires: the sweep costs nothing until then. */
+  private nextExpiry: number | null;
+  /** Messages are set aside for the dead-letter exchange: the queue object sends them. */
+  deadLettersPending: boolean;
 
   constructor(
     sql: SqlStorage,
@@ -89,12 +101,19 @@ export class QueueEngine {
     this.store = new MessageStore(sql);
     this.consumers = new ConsumerSet(sql);
     this.recount();
+    this.nextExpiry = this.store.nextExpiry();
+    this.deadLettersPending = this.store.deadLetters(1).length > 0;
     for (const { owner, consumer_tag, n } of this.store.ownedCounts()) {
       const consumer = this.consumers
         .all()
         .find((c) => connectionOwner(c.connection) === owner && c.tag === consumer_tag);
       if (consumer) consumer.unacked = n;
     }
+  }
+
+  /** When the earliest ready message expires (null: none will). */
+  get expiryDue(): number | null {
+    return this.nextExpiry;
   }
 
   stats(): QueueStats {
@@ -108,10 +127,62 @@ export class QueueEngine {
   }
 
   enqueue(messages: readonly PublishedMessage[], now: number): void {
-    this.readyBytes += this.store.insert(messages);
+    this.sweepExpired(now);
+    const { messageTtl } = this.policy();
+    this.readyBytes += this.store.insert(messages, (message) => {
+      const at = expiresAt(message, messageTtl, now);
+      if (at !== null && (this.nextExpiry === null || at < this.nextExpiry)) this.nextExpiry = at;
+      return at;
+    });
     this.ready += messages.length;
     this.rates.add("publish", messages.length);
-    this.dispatch(now);
+    // A message with TTL 0 still goes to a consumer that can take it at once (RabbitMQ's rule),
+    // so this pass counts messages expiring now as alive.
+    this.deliverReady(now, now - 1);
+    this.dropHead();
+  }
+
+  /**
+   * x-overflow drop-head (RabbitMQ's default): while the ready messages exceed x-max-length or
+   * x-max-length-bytes, the oldest go (dead-lettered with reason `maxlen` when the queue has a
+   * dead-letter exchange), in one statement per chunk. Runs after dispatch, so what a consumer
+   * took at once does not count.
+   */
+  private dropHead(): void {
+    const { maxLength, maxLengthBytes } = this.policy();
+    if (maxLength === undefined && maxLengthBytes === undefined) return;
+    const over = () =>
+      (maxLength !== undefined && this.ready > maxLength) ||
+      (maxLengthBytes !== undefined && this.readyBytes > maxLengthBytes);
+    while (over()) {
+      const head = this.store.head(LIMITS.expiryChunk);
+      if (head.length === 0) break;
+      const dropped: number[] = [];
+      for (const row of head) {
+        if (!over()) break;
+        dropped.push(row.seq);
+        this.ready--;
+        this.readyBytes -= row.bytes;
+      }
+      this.retire(dropped, "maxlen");
+    }
+  }
+
+  /**
+   * Deletes the ready messages whose TTL has passed, wherever they are in the queue, at most
+   * LIMITS.expiryChunk per call (the alarm comes back at once for the rest). Answers how many.
+   */
+  sweepExpired(now: number): number {
+    if (this.nextExpiry === null || this.nextExpiry > now) return 0;
+    const deadLetter = this.policy().deadLetter !== undefined;
+    const sizes = deadLetter
+      ? this.store.markExpired(now, LIMITS.expiryChunk)
+      : this.store.deleteExpired(now, LIMITS.expiryChunk);
+    if (deadLetter && sizes.length > 0) this.deadLettersPending = true;
+    for (const bytes of sizes) this.readyBytes -= bytes;
+    this.ready -= sizes.length;
+    this.nextExpiry = this.store.nextExpiry();
+    return sizes.length;
   }
 
   /**
@@ -121,6 +192,11 @@ export class QueueEngine {
    * (cut at LIMITS.maxDeliverFrameBytes).
    */
   dispatch(now: number): void {
+    this.sweepExpired(now);
+    this.deliverReady(now, now);
+  }
+
+  private deliverReady(now: number, liveAfter: number): void {
     const { singleActiveConsumer } = this.policy();
     const round = new Map<Consumer, RoundShare>();
     const { mayDeliver } = this.gate;
@@ -130,7 +206,7 @@ export class QueueEngine {
       // must not cost a read of a whole chunk of bodies.
       const room = this.consumers.capacity(singleActiveConsumer, mayDeliver);
       if (room === 0) break;
-      const rows = this.store.ready(Math.min(room, LIMITS.dispatchChunk), now);
+      const rows = this.store.ready(Math.min(room, LIMITS.dispatchChunk), now, liveAfter);
       if (rows.length === 0) break;
       let delivered = 0;
       const removed: number[] = [];
@@ -197,21 +273,32 @@ export class QueueEngine {
     share.bytes = 0;
   }
 
-  /** The management API's get: a look (requeue modes) or a take, at most `count` messages. */
-  get(count: number, requeue: boolean, now: number): (StoredMessage & { remaining: number })[] {
+  /**
+   * The management API's get: a look (requeue modes) or a take, at most `count` messages; a take
+   * with `reject` (reject_requeue_false) dead-letters them with reason `rejected`.
+   */
+  get(
+    count: number,
+    requeue: boolean,
+    now: number,
+    reject = false,
+  ): (StoredMessage & { remaining: number })[] {
+    this.sweepExpired(now);
     const rows = this.withinBudget(this.store.ready(count, now), LIMITS.maxGetBytes);
     const before = this.ready;
     this.countHandedOut(rows);
+    const taken: number[] = [];
     for (const row of rows) {
       if (requeue) {
         this.store.markRedelivered(row.seq);
       } else {
-        // reject_requeue_false dead-letters in RabbitMQ: the dead-letter hook goes here.
-        this.store.remove(row.seq);
+        taken.push(row.seq);
         this.ready--;
         this.readyBytes -= row.body.byteLength;
       }
     }
+    if (reject) this.retire(taken, "rejected");
+    else this.store.removeMany(taken);
     return rows.map((row, index) => ({ ...toStored(row), remaining: before - index - 1 }));
   }
 
@@ -269,9 +356,8 @@ export class QueueEngine {
     if (rows.size === 0) return unknown;
     const settled = [...rows.values()];
     if (outcome === "ack") this.rates.add("ack", settled.length);
-    // nack without requeue drops the message: the dead-letter hook goes there.
     if (outcome === "requeue") this.giveBack(settled, 0);
-    else this.drop(settled);
+    else this.drop(settled, outcome === "drop" ? "rejected" : null);
     this.dispatch(now);
     return unknown;
   }
@@ -292,6 +378,7 @@ export class QueueEngine {
   /** Leases up to `count` ready messages to a pull consumer for `visibilityMs`. */
   pull(count: number, visibilityMs: number, now: number): Leased[] {
     const leased: Leased[] = [];
+    this.sweepExpired(now);
     // Only what fits one answer is leased: a lease nobody received would hold its message
     // until the visibility timeout.
     const rows = this.withinBudget(this.store.ready(count, now), LIMITS.maxPullBytes);
@@ -317,7 +404,7 @@ export class QueueEngine {
     const [row] = this.store.owned(leaseOwner(lease));
     if (!row) return { lease, ok: false, reason: "unknown or expired lease" };
     if (outcome === "requeue") this.giveBack([row], delayMs > 0 ? now + delayMs : 0);
-    else this.drop([row]);
+    else this.drop([row], outcome === "drop" ? "rejected" : null);
     if (outcome === "ack") this.rates.add("ack");
     return { lease, ok: true };
   }
@@ -326,7 +413,7 @@ export class QueueEngine {
   expire(now: number): number {
     const rows = this.store.expired(now);
     this.giveBack(rows, 0);
-    if (rows.length > 0) this.dispatch(now);
+    this.dispatch(now);
     return rows.length;
   }
 
@@ -348,6 +435,7 @@ export class QueueEngine {
     this.store.purgeReady();
     this.ready = 0;
     this.readyBytes = 0;
+    this.nextExpiry = null;
     return purged;
   }
 
@@ -356,10 +444,14 @@ export class QueueEngine {
     for (const connection of this.consumers.connections())
       this.consumers.closeConnection(connection);
     this.recount();
+    this.nextExpiry = null;
   }
 
+  /** The earliest time something must happen: a deadline, a delayed message or an expiry. */
   nextWakeup(now: number): number | null {
-    return this.store.nextWakeup(now);
+    const next = this.store.nextWakeup(now);
+    if (this.nextExpiry === null) return next;
+    return next === null ? this.nextExpiry : Math.min(next, this.nextExpiry);
   }
 
   /** The leading rows that fit `limit` bytes of answer (at least one). */
@@ -389,10 +481,47 @@ export class QueueEngine {
     this.rates.add("redeliver", redelivered);
   }
 
-  /** Acked, or dropped by a nack/reject without requeue: one statement for them all. */
-  private drop(rows: readonly OwnedRow[]): void {
-    this.store.removeMany(rows.map((row) => row.seq));
+  /**
+   * Acked (reason null), or rejected by a nack/reject without requeue: one statement for them
+   * all.
+   */
+  private drop(rows: readonly OwnedRow[], reason: DeadLetterReason | null): void {
+    const seqs = rows.map((row) => row.seq);
+    if (reason === null) this.store.removeMany(seqs);
+    else this.retire(seqs, reason);
     for (const row of rows) this.forgetDelivery(row);
+  }
+
+  /**
+   * Messages leaving the queue for `reason`: set aside for the dead-letter exchange when the
+   * queue has one (they go once their copy is stored: src/objects/queue-object.ts), else deleted.
+   */
+  private retire(seqs: readonly number[], reason: DeadLetterReason): void {
+    if (seqs.length === 0) return;
+    if (this.policy().deadLetter === undefined) {
+      this.store.removeMany(seqs);
+      return;
+    }
+    this.store.markDeadLetter(seqs, reason);
+    this.deadLettersPending = true;
+  }
+
+  /** The next messages waiting for the dead-letter exchange, with their reasons. */
+  pendingDeadLetters(
+    limit: number,
+  ): { seq: number; reason: DeadLetterReason; message: StoredMessage }[] {
+    const rows = this.store.deadLetters(limit);
+    if (rows.length === 0) this.deadLettersPending = false;
+    return rows.map((row) => ({
+      seq: row.seq,
+      reason: row.owner.slice(2) as DeadLetterReason,
+      message: toStored(row),
+    }));
+  }
+
+  /** Their copies are stored (or have nowhere to go): the originals leave. */
+  forgetDeadLetters(seqs: readonly number[]): void {
+    this.store.removeMany(seqs);
   }
 
   /** Returns deliveries to their places, except those returned more than x-delivery-limit. */
@@ -404,17 +533,25 @@ export class QueueEngine {
     for (const row of rows) {
       this.forgetDelivery(row);
       if (deliveryLimit !== undefined && row.delivery_count > deliveryLimit) {
-        // Dropped as RabbitMQ's quorum queues do; dead-lettering (x-dead-letter-exchange) will
-        // route it here once queue features arrive.
+        // Dropped, or dead-lettered, as RabbitMQ's quorum queues do.
         dropped.push(row.seq);
       } else {
         back.push(row.seq);
         this.ready++;
         this.readyBytes += row.bytes;
+        // A returned message keeps its expiry (RabbitMQ): it may be due already.
+        if (
+          row.expires_at !== null &&
+          (this.nextExpiry === null || row.expires_at < this.nextExpiry)
+        ) {
+          this.nextExpiry = row.expires_at;
+        }
       }
     }
-    this.store.removeMany(dropped);
+    this.retire(dropped, "delivery_limit");
     this.store.releaseMany(back, availableAt);
+    // Returned messages count again: over the limit, the head goes (RabbitMQ's requeue_and_run).
+    if (back.length > 0) this.dropHead();
   }
 
   private forgetDelivery(row: OwnedRow): void {
@@ -425,6 +562,21 @@ export class QueueEngine {
       if (consumer) consumer.unacked--;
     }
   }
+}
+
+/**
+ * When a message published `now` expires: the lower of the queue's x-message-ttl and the
+ * message's `expiration` property (milliseconds, as a string), as in RabbitMQ; null = never.
+ */
+export function expiresAt(
+  message: PublishedMessage,
+  queueTtl: number | undefined,
+  now: number,
+): number | null {
+  const expiration = message.properties.expiration;
+  const own = expiration === undefined ? undefined : Number(expiration);
+  const ttl = own === undefined ? queueTtl : queueTtl === undefined ? own : Math.min(own, queueTtl);
+  return ttl === undefined ? null : now + ttl;
 }
 
 /** A delivery as the consumer sees it; a redelivery carries x-delivery-count in its headers. */

@@ -7,8 +7,10 @@
  * alarm that enforces ack deadlines and lease expiry.
  */
 import { DurableObject } from "cloudflare:workers";
+import { LIMITS } from "../config";
 import type { Env } from "../env";
-import { fail, type Result } from "../errors";
+import { BrokerError, fail, type Result } from "../errors";
+import { deadLettered, isDeadLetterCycle } from "../protocol/dead-letter";
 import type { QueueDeclaration } from "../protocol/declarations";
 import { errorFrame, FRAME, parseConsumerFrame, type ServerFrame } from "../protocol/frames";
 import type { PublishedMessage, StoredMessage } from "../protocol/message";
@@ -18,6 +20,7 @@ import { migrate } from "../storage/migrations";
 import { QUEUE_MIGRATIONS } from "../storage/queue-schema";
 import { handleConsumerFrame } from "./consumer-frames";
 import type { MessageStatsSnapshot } from "./message-stats";
+import { publishMessages } from "./publish";
 import {
   type Leased,
   QueueEngine,
@@ -100,6 +103,8 @@ export class QueueObject extends DurableObject<Env> {
   private frames: Promise<void> = Promise.resolve();
   private accessCheckQueued = false;
   private resumeQueued = false;
+  private deadLetterFlush: Promise<void> | null = null;
+  private deadLetterAgain = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -142,6 +147,9 @@ export class QueueObject extends DurableObject<Env> {
 
   stats(): Result<{ stats: QueueStats; messageStats: MessageStatsSnapshot }> {
     if (!this.declaration) return notFound();
+    // Counts never include a message that has expired, even before its alarm has run.
+    this.engine.sweepExpired(Date.now());
+    if (this.engine.deadLettersPending) this.flushDeadLetters();
     return { ok: true, stats: this.engine.stats(), messageStats: this.engine.rates.snapshot() };
   }
 
@@ -173,18 +181,34 @@ export class QueueObject extends DurableObject<Env> {
    * is current and asks for the others to be checked off this path (src/objects/socket-access.ts).
    */
   enqueue(messages: readonly PublishedMessage[]): EnqueueResult {
-    if (!this.declaration) return notFound();
+    const declaration = this.declaration;
+    if (!declaration) return notFound();
     const now = Date.now();
-    this.ctx.storage.transactionSync(() => this.engine.enqueue(messages, now));
+    // RabbitMQ's cycle rule, for copies arriving from a dead-letter exchange.
+    const accepted = messages.some((m) => m.deadLettered)
+      ? messages.filter((m) => !isDeadLetterCycle(m, declaration.name))
+      : messages;
+    this.ctx.storage.transactionSync(() => this.engine.enqueue(accepted, now));
     this.wakeWaiters(now);
-    if (this.engine.consumers.size > 0) this.schedule();
-    return { ok: true, stored: messages.length };
+    // Without consumers, only an expiry earlier than the alarm set needs an alarm (a publish
+    // then costs no query for the next wake-up).
+    const expiry = this.engine.expiryDue;
+    const expiresSooner = expiry !== null && (this.alarmAt === null || expiry < this.alarmAt);
+    if (this.engine.consumers.size > 0 || expiresSooner) this.schedule();
+    if (this.engine.deadLettersPending) this.flushDeadLetters();
+    return { ok: true, stored: accepted.length };
   }
 
   get(count: number, ackmode: GetAckMode): GetResult {
     if (!this.declaration) return notFound();
     const requeue = ackmode === "ack_requeue_true" || ackmode === "reject_requeue_true";
-    const messages = this.engine.get(count, requeue, Date.now());
+    const messages = this.engine.get(
+      count,
+      requeue,
+      Date.now(),
+      ackmode === "reject_requeue_false",
+    );
+    this.schedule();
     return { ok: true, messages };
   }
 
@@ -549,8 +573,55 @@ export class QueueObject extends DurableObject<Env> {
     }
   }
 
-  /** Sets the alarm for the earliest ack deadline, lease expiry or delayed message. */
+  /**
+   * Sends the messages set aside for the dead-letter exchange, a batch per publish, one flush at
+   * a time. Each batch leaves this queue only once publishing it answered (its copies stored in
+   * their queues): at-least-once. A dead-letter exchange that does not exist drops them, as in
+   * RabbitMQ; any other failure is retried, also after a restart (the rows stay set aside).
+   */
+  private flushDeadLetters(): void {
+    if (this.deadLetterFlush) {
+      this.deadLetterAgain = true;
+      return;
+    }
+    this.deadLetterFlush = this.sendDeadLetters()
+      .catch((error) => {
+        console.error("dead-lettering failed; retrying", error);
+        setTimeout(() => this.flushDeadLetters(), DEAD_LETTER_RETRY_MS);
+      })
+      .finally(() => {
+        this.deadLetterFlush = null;
+        if (this.deadLetterAgain) {
+          this.deadLetterAgain = false;
+          if (this.engine.deadLettersPending) this.flushDeadLetters();
+        }
+      });
+    this.ctx.waitUntil(this.deadLetterFlush);
+  }
+
+  private async sendDeadLetters(): Promise<void> {
+    for (;;) {
+      const declaration = this.declaration;
+      const target = this.policy().deadLetter;
+      if (!declaration || !target) return;
+      const batch = this.engine.pendingDeadLetters(LIMITS.deadLetterChunk);
+      if (batch.length === 0) return;
+      const now = Date.now();
+      const copies = batch.map(({ message, reason }) =>
+        deadLettered(message, declaration.name, reason, target, now),
+      );
+      try {
+        await publishMessages(this.env, declaration.vhost, target.exchange, copies);
+      } catch (error) {
+        if (!(error instanceof BrokerError && error.code === "not_found")) throw error;
+      }
+      this.engine.forgetDeadLetters(batch.map((entry) => entry.seq));
+    }
+  }
+
+  /** Sets the alarm for the earliest ack deadline, lease expiry, delayed message or expiry. */
   private schedule(): void {
+    if (this.engine.deadLettersPending) this.flushDeadLetters();
     const next = this.engine.nextWakeup(Date.now());
     if (next === null) return;
     if (this.alarmAt === null || next < this.alarmAt) {
@@ -562,12 +633,30 @@ export class QueueObject extends DurableObject<Env> {
   private policy(): QueuePolicy {
     const args = this.declaration?.arguments ?? {};
     const limit = args["x-delivery-limit"];
+    const ttl = args["x-message-ttl"];
+    const dlx = args["x-dead-letter-exchange"];
+    const dlrk = args["x-dead-letter-routing-key"];
+    const maxLength = args["x-max-length"];
+    const maxLengthBytes = args["x-max-length-bytes"];
+    // reject-publish and reject-publish-dlx are not applied yet (docs/queue-features.md): their
+    // queues take no length limit rather than silently dropping from the head.
+    const dropHead = (args["x-overflow"] ?? "drop-head") === "drop-head";
     return {
+      maxLength: dropHead && typeof maxLength === "number" ? maxLength : undefined,
+      maxLengthBytes: dropHead && typeof maxLengthBytes === "number" ? maxLengthBytes : undefined,
+      deadLetter:
+        typeof dlx === "string"
+          ? { exchange: dlx, routingKey: typeof dlrk === "string" ? dlrk : undefined }
+          : undefined,
+      messageTtl: typeof ttl === "number" ? ttl : undefined,
       singleActiveConsumer: args["x-single-active-consumer"] === true,
       deliveryLimit: typeof limit === "number" ? limit : undefined,
     };
   }
 }
+
+/** After a failed dead-letter publish (another object did not answer), the next try. */
+const DEAD_LETTER_RETRY_MS = 1000;
 
 /** After a failed access check (the registry did not answer), the next try. */
 const ACCESS_RETRY_MS = 1000;

@@ -7,6 +7,11 @@ export interface PublishedMessage {
   readonly routingKey: string;
   readonly properties: BasicProperties;
   readonly body: Uint8Array;
+  /**
+   * Set on the copy a queue sends to its dead-letter exchange: the destination queue applies
+   * RabbitMQ's cycle rule to it (src/protocol/dead-letter.ts). Never stored.
+   */
+  readonly deadLettered?: true;
 }
 
 /** A message as a queue hands it out. */

@@ -1,3 +1,10 @@
+/** Rows waiting to be dead-lettered are owned by "x:<reason>" (neither ready nor delivered). */
+const DEAD_LETTER_OWNER = "x:";
+
+export interface DeadLetterRow extends MessageRow {
+  owner: string;
+}
+
 /**
  * The queue's messages in SQLite: typed helpers over the `messages` table. A message is ready
  * (owner NULL) or owned by a delivery (a consumer connection or a pull lease) until it is
@@ -25,18 +32,19 @@ export interface OwnedRow {
   delivery_tag: number | null;
   delivery_count: number;
   bytes: number;
+  expires_at: number | null;
 }
 
 const COLUMNS = "seq, exchange, routing_key, properties, body, redelivered, delivery_count";
 
-/** Rows per INSERT: 4 bound parameters each, within SQLite's 100 per statement on Workers. */
-const INSERT_ROWS = 25;
+/** Rows per INSERT: 5 bound parameters each, within SQLite's 100 per statement on Workers. */
+const INSERT_ROWS = 20;
 const insertStatements = new Map<number, string>();
 
 function insertStatement(rows: number): string {
   let statement = insertStatements.get(rows);
   if (statement === undefined) {
-    statement = `INSERT INTO messages (exchange, routing_key, properties, body) VALUES ${Array(rows).fill("(?, ?, ?, ?)").join(", ")}`;
+    statement = `INSERT INTO messages (exchange, routing_key, properties, body, expires_at) VALUES ${Array(rows).fill("(?, ?, ?, ?, ?)").join(", ")}`;
     insertStatements.set(rows, statement);
   }
   return statement;
@@ -57,8 +65,14 @@ export function toStored(row: MessageRow): StoredMessage {
 export class MessageStore {
   constructor(private readonly sql: SqlStorage) {}
 
-  /** Appends messages in order; multi-row INSERTs, since each exec has a fixed cost. */
-  insert(messages: readonly PublishedMessage[]): number {
+  /**
+   * Appends messages in order; multi-row INSERTs, since each exec has a fixed cost. `expiresAt`
+   * gives each message's expiry time (null: never), computed by the caller's TTL rule.
+   */
+  insert(
+    messages: readonly PublishedMessage[],
+    expiresAt: (message: PublishedMessage) => number | null,
+  ): number {
     let bytes = 0;
     for (let start = 0; start < messages.length; start += INSERT_ROWS) {
       const chunk = messages.slice(start, start + INSERT_ROWS);
@@ -69,6 +83,7 @@ export class MessageStore {
           message.routingKey,
           toJsonColumn(message.properties),
           message.body,
+          expiresAt(message),
         );
         bytes += message.body.byteLength;
       }
@@ -77,15 +92,97 @@ export class MessageStore {
     return bytes;
   }
 
-  /** Ready messages available now, in queue order. */
-  ready(limit: number, now: number): MessageRow[] {
+  /**
+   * Ready messages available now and alive after `liveAfter` (an expired message is never
+   * handed out, even before the sweep deletes it), in queue order.
+   */
+  ready(limit: number, now: number, liveAfter = now): MessageRow[] {
     return this.sql
       .exec<MessageRow>(
-        `SELECT ${COLUMNS} FROM messages WHERE owner IS NULL AND available_at <= ? ORDER BY seq LIMIT ?`,
+        `SELECT ${COLUMNS} FROM messages WHERE owner IS NULL AND available_at <= ?
+           AND (expires_at IS NULL OR expires_at > ?) ORDER BY seq LIMIT ?`,
         now,
+        liveAfter,
         limit,
       )
       .toArray();
+  }
+
+  /**
+   * Deletes up to `limit` ready messages expired at `now` (wherever they are in the queue, by the
+   * expiry index), answering their sizes.
+   */
+  deleteExpired(now: number, limit: number): number[] {
+    return this.sql
+      .exec<{ bytes: number }>(
+        `DELETE FROM messages WHERE seq IN (
+           SELECT seq FROM messages WHERE owner IS NULL AND expires_at IS NOT NULL AND expires_at <= ?
+           ORDER BY expires_at LIMIT ?)
+         RETURNING LENGTH(body) AS bytes`,
+        now,
+        limit,
+      )
+      .toArray()
+      .map((row) => row.bytes);
+  }
+
+  /**
+   * Like deleteExpired, but the expired messages wait to be dead-lettered (owner "x:expired")
+   * instead of going at once: they leave only once their copy is stored elsewhere.
+   */
+  markExpired(now: number, limit: number): number[] {
+    return this.sql
+      .exec<{ bytes: number }>(
+        `UPDATE messages SET owner = 'x:expired', available_at = 0 WHERE seq IN (
+           SELECT seq FROM messages WHERE owner IS NULL AND expires_at IS NOT NULL AND expires_at <= ?
+           ORDER BY expires_at LIMIT ?)
+         RETURNING LENGTH(body) AS bytes`,
+        now,
+        limit,
+      )
+      .toArray()
+      .map((row) => row.bytes);
+  }
+
+  /** Sets messages aside for dead-lettering with `reason`, in one statement. */
+  markDeadLetter(seqs: readonly number[], reason: string): void {
+    if (seqs.length === 0) return;
+    this.sql.exec(
+      `UPDATE messages SET owner = ?, consumer_tag = NULL, delivery_tag = NULL, deadline = NULL,
+         available_at = 0 WHERE seq IN (SELECT value FROM json_each(?))`,
+      DEAD_LETTER_OWNER + reason,
+      JSON.stringify(seqs),
+    );
+  }
+
+  /** Messages waiting to be dead-lettered, oldest first (by the owner index). */
+  deadLetters(limit: number): DeadLetterRow[] {
+    return this.sql
+      .exec<DeadLetterRow>(
+        `SELECT ${COLUMNS}, owner FROM messages WHERE owner >= 'x:' AND owner < 'x;'
+         ORDER BY seq LIMIT ?`,
+        limit,
+      )
+      .toArray();
+  }
+
+  /** The first ready messages in queue order, with their sizes (drop-head's candidates). */
+  head(limit: number): { seq: number; bytes: number }[] {
+    return this.sql
+      .exec<{ seq: number; bytes: number }>(
+        "SELECT seq, LENGTH(body) AS bytes FROM messages WHERE owner IS NULL ORDER BY seq LIMIT ?",
+        limit,
+      )
+      .toArray();
+  }
+
+  /** When the earliest ready message expires (null: none has a TTL). */
+  nextExpiry(): number | null {
+    return this.sql
+      .exec<{ at: number | null }>(
+        "SELECT MIN(expires_at) AS at FROM messages WHERE owner IS NULL AND expires_at IS NOT NULL",
+      )
+      .one().at;
   }
 
   /** Marks a message delivered to `owner`; its delivery count grows by one. */
@@ -134,7 +231,7 @@ export class MessageStore {
   ownedTags(owner: string, deliveryTags: readonly number[]): OwnedRow[] {
     return this.sql
       .exec<OwnedRow & Record<string, SqlStorageValue>>(
-        `SELECT seq, owner, consumer_tag, delivery_tag, delivery_count, LENGTH(body) AS bytes
+        `SELECT seq, owner, consumer_tag, delivery_tag, delivery_count, LENGTH(body) AS bytes, expires_at
          FROM messages WHERE owner = ? AND delivery_tag IN (SELECT value FROM json_each(?))
          ORDER BY seq`,
         owner,
@@ -170,7 +267,7 @@ export class MessageStore {
   /** Messages owned by `owner`: one delivery tag, all up to it (`multiple`), or all of them. */
   owned(owner: string, deliveryTag?: number, multiple = false): OwnedRow[] {
     const base =
-      "SELECT seq, owner, consumer_tag, delivery_tag, delivery_count, LENGTH(body) AS bytes FROM messages WHERE owner = ?";
+      "SELECT seq, owner, consumer_tag, delivery_tag, delivery_count, LENGTH(body) AS bytes, expires_at FROM messages WHERE owner = ?";
     const cursor =
       deliveryTag === undefined
         ? this.sql.exec<OwnedRow & Record<string, SqlStorageValue>>(`${base} ORDER BY seq`, owner)
@@ -192,7 +289,7 @@ export class MessageStore {
   expired(now: number): OwnedRow[] {
     return this.sql
       .exec<OwnedRow & Record<string, SqlStorageValue>>(
-        "SELECT seq, owner, consumer_tag, delivery_tag, delivery_count, LENGTH(body) AS bytes FROM messages WHERE owner IS NOT NULL AND deadline <= ? ORDER BY seq",
+        "SELECT seq, owner, consumer_tag, delivery_tag, delivery_count, LENGTH(body) AS bytes, expires_at FROM messages WHERE owner IS NOT NULL AND deadline <= ? ORDER BY seq",
         now,
       )
       .toArray();
@@ -242,8 +339,8 @@ export class MessageStore {
       .exec<{ ready: number; ready_bytes: number; unacked: number; unacked_bytes: number }>(
         `SELECT COALESCE(SUM(owner IS NULL), 0) AS ready,
                 COALESCE(SUM(CASE WHEN owner IS NULL THEN LENGTH(body) ELSE 0 END), 0) AS ready_bytes,
-                COALESCE(SUM(owner IS NOT NULL), 0) AS unacked,
-                COALESCE(SUM(CASE WHEN owner IS NOT NULL THEN LENGTH(body) ELSE 0 END), 0) AS unacked_bytes
+                COALESCE(SUM(owner IS NOT NULL AND owner NOT LIKE 'x:%'), 0) AS unacked,
+                COALESCE(SUM(CASE WHEN owner IS NOT NULL AND owner NOT LIKE 'x:%' THEN LENGTH(body) ELSE 0 END), 0) AS unacked_bytes
          FROM messages`,
       )
       .one();

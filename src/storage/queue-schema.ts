@@ -46,4 +46,10 @@ export const QUEUE_MIGRATIONS: readonly Migration[] = [
     // A consumer that asked for batched deliver frames (docs/websocket-protocol.md).
     "ALTER TABLE consumers ADD COLUMN batch INTEGER NOT NULL DEFAULT 0",
   ],
+  [
+    // Message TTL (x-message-ttl, the expiration property): when a ready message expires,
+    // indexed so expiry anywhere in the queue is found without a scan (docs/queue-features.md).
+    "ALTER TABLE messages ADD COLUMN expires_at INTEGER",
+    "CREATE INDEX messages_expiry ON messages (expires_at) WHERE owner IS NULL AND expires_at IS NOT NULL",
+  ],
 ];

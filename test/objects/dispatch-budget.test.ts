@@ -12,7 +12,14 @@ import { QueueEngine } from "../../src/objects/queue-engine";
 import type { DeliverBatchFrame, DeliverFrame } from "../../src/protocol/frames";
 import type { PublishedMessage } from "../../src/protocol/message";
 
-const policy = () => ({ singleActiveConsumer: false, deliveryLimit: undefined });
+const policy = () => ({
+  singleActiveConsumer: false,
+  deliveryLimit: undefined,
+  messageTtl: undefined,
+  deadLetter: undefined,
+  maxLength: undefined,
+  maxLengthBytes: undefined,
+});
 
 function messages(n: number, bytes: number): PublishedMessage[] {
   return Array.from({ length: n }, () => ({

@@ -1,0 +1,102 @@
+// Expiry of many messages at once, measured: N messages (default 100,000) published with a
+// short x-message-ttl through the batch publish endpoint, while another queue keeps receiving
+// publishes; answers how long the expired queue takes to be empty (the alarm's chunked sweep,
+// no reader), and the publish rate on the other queue meanwhile.
+//
+//   node bench/queue-expiry.mjs            (BENCH_EXPIRY_MESSAGES=20000 for a shorter run)
+
+import { startBroker } from "../test/support/wrangler-dev.mjs";
+import { sleep } from "./lib.mjs";
+
+const AUTH = `Basic ${Buffer.from("guest:guest").toString("base64")}`;
+const N = Number(process.env.BENCH_EXPIRY_MESSAGES ?? 100_000);
+const BATCH = 1000;
+const TTL_MS = 2000;
+
+async function api(base, method, path, body) {
+  const response = await fetch(`${base}/api${path}`, {
+    method,
+    headers: { authorization: AUTH, "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (response.status >= 300)
+    throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
+  const text = await response.text();
+  return text ? JSON.parse(text) : null;
+}
+
+const batch = (key, n) => ({
+  messages: Array.from({ length: n }, (_, i) => ({
+    routing_key: key,
+    payload: `m${i}`,
+    payload_encoding: "string",
+    properties: {},
+  })),
+});
+
+const broker = await startBroker({ prefix: "broker-queue-expiry-" });
+try {
+  const base = broker.url;
+  await api(base, "PUT", "/queues/%2F/expiry.many", { arguments: { "x-message-ttl": TTL_MS } });
+  await api(base, "PUT", "/queues/%2F/expiry.live", {});
+  // Baseline: the other queue's publish rate with nothing expiring.
+  let baseline = 0;
+  const baseStart = Date.now();
+  while (Date.now() - baseStart < 2000) {
+    await api(base, "POST", "/exchanges/%2F/amq.default/publish-batch", batch("expiry.live", 100));
+    baseline += 100;
+  }
+  console.log(
+    `baseline: ${Math.round(baseline / ((Date.now() - baseStart) / 1000))} msg/s published to a plain queue`,
+  );
+  const t0 = Date.now();
+  for (let sent = 0; sent < N; sent += BATCH) {
+    await api(
+      base,
+      "POST",
+      "/exchanges/%2F/amq.default/publish-batch",
+      batch("expiry.many", Math.min(BATCH, N - sent)),
+    );
+  }
+  const filled = Date.now();
+  console.log(`published ${N} messages with x-message-ttl ${TTL_MS} ms in ${filled - t0} ms`);
+  // Publish to another queue while they expire; watch the expiring queue drain by itself.
+  let live = 0;
+  let publishing = true;
+  const publisher = (async () => {
+    while (publishing) {
+      await api(
+        base,
+        "POST",
+        "/exchanges/%2F/amq.default/publish-batch",
+        batch("expiry.live", 100),
+      );
+      live += 100;
+    }
+  })();
+  const expiresFrom = t0 + TTL_MS;
+  let empty = null;
+  const liveStart = Date.now();
+  while (Date.now() - filled < 120_000) {
+    const { messages } = await api(base, "GET", "/queues/%2F/expiry.many");
+    if (messages === 0) {
+      empty = Date.now();
+      break;
+    }
+    await sleep(100);
+  }
+  publishing = false;
+  await publisher;
+  const liveSeconds = (Date.now() - liveStart) / 1000;
+  if (empty === null) console.log("the expiring queue was not empty after 120 s");
+  else {
+    console.log(
+      `all ${N} expired and deleted ${empty - (filled + TTL_MS)} ms after the last could expire (${empty - expiresFrom} ms after the first)`,
+    );
+  }
+  console.log(
+    `meanwhile ${live} messages published to another queue: ${Math.round(live / liveSeconds)} msg/s`,
+  );
+} finally {
+  await broker.stop();
+}
