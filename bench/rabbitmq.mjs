@@ -108,9 +108,14 @@ function runCtl(n, args) {
 
 /**
  * Starts a private node. `management: true` also enables the management plugin (its HTTP API
- * on a free port of 127.0.0.1, answered as `node.httpPort`), to compare HTTP publishing.
+ * on a free port of 127.0.0.1, answered as `node.httpPort` and `node.managementUrl`), to compare
+ * HTTP publishing and to fetch rabbitmqadmin; `prometheus: true` the rabbitmq_prometheus plugin
+ * with per-object metrics (`node.prometheusUrl`), to compare metric names.
  */
-export async function startRabbitMQ({ server, ctl }, { management = false } = {}) {
+export async function startRabbitMQ(
+  { server, ctl },
+  { management = false, prometheus = false } = {},
+) {
   const amqp = (await import("amqplib")).default;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rabbitmq-bench-"));
   const port = await freePort();
@@ -118,6 +123,11 @@ export async function startRabbitMQ({ server, ctl }, { management = false } = {}
   const epmdPort = await freePort();
   const ctlPorts = await freePortBlock(10);
   const httpPort = management ? await freePort() : null;
+  const prometheusPort = prometheus ? await freePort() : null;
+  const plugins = [
+    ...(management ? ["rabbitmq_management"] : []),
+    ...(prometheus ? ["rabbitmq_prometheus"] : []),
+  ];
   const file = (name, text) => {
     const p = path.join(dir, name);
     fs.writeFileSync(p, text);
@@ -136,14 +146,18 @@ export async function startRabbitMQ({ server, ctl }, { management = false } = {}
         "log.console = false",
         "log.file.level = warning",
         ...(management ? [`management.tcp.port = ${httpPort}`, `management.tcp.ip = ${HOST}`] : []),
+        ...(prometheus
+          ? [
+              `prometheus.tcp.ip = ${HOST}`,
+              `prometheus.tcp.port = ${prometheusPort}`,
+              "prometheus.return_per_object_metrics = true",
+            ]
+          : []),
         "",
       ].join("\n"),
     ),
     RABBITMQ_ADVANCED_CONFIG_FILE: path.join(dir, "advanced.config"),
-    RABBITMQ_ENABLED_PLUGINS_FILE: file(
-      "enabled_plugins",
-      management ? "[rabbitmq_management].\n" : "[].\n",
-    ),
+    RABBITMQ_ENABLED_PLUGINS_FILE: file("enabled_plugins", `[${plugins.join(",")}].\n`),
     RABBITMQ_MNESIA_BASE: path.join(dir, "mnesia"),
     RABBITMQ_LOG_BASE: path.join(dir, "log"),
     RABBITMQ_PID_FILE: path.join(dir, "rabbitmq.pid"),
@@ -183,6 +197,8 @@ export async function startRabbitMQ({ server, ctl }, { management = false } = {}
     ctl,
     port,
     httpPort,
+    managementUrl: httpPort === null ? null : `http://${HOST}:${httpPort}`,
+    prometheusUrl: prometheusPort === null ? null : `http://${HOST}:${prometheusPort}`,
     epmdPort,
     logPath,
     url: `amqp://guest:guest@${HOST}:${port}/%2F`,

@@ -2,7 +2,7 @@
  * Work sharing: two receivers on one queue split the messages between them (round-robin, one
  * unacknowledged message each at a time), as the seed articles' workers do.
  *
- *   node examples/work-sharing.ts [tasks]
+ *   npm run example:work-sharing -- [tasks]      (or node examples/work-sharing.ts on Node >= 22.18)
  *
  * BROKER_URL overrides the broker (default http://guest:guest@localhost:8787/%2F).
  */

@@ -155,6 +155,13 @@ export interface BrokerConfig {
   readonly notificationTokenSecret: string | undefined;
   readonly inboxMaxNotifications: number;
   readonly inboxMaxAgeDays: number;
+  /**
+   * Who may scrape /metrics: "credentials" (default: a monitoring or administrator user's Basic
+   * login, or METRICS_TOKEN as a bearer token) or "open" (anyone who can reach the Worker).
+   */
+  readonly metricsAuth: "credentials" | "open";
+  /** A secret bearer token for Prometheus' `authorization` setting; undefined: none accepted. */
+  readonly metricsToken: string | undefined;
 }
 
 function positiveIntVar(text: string | undefined, fallback: number, max: number): number {
@@ -188,6 +195,9 @@ export function loadConfig(env: Env): BrokerConfig {
       NOTIFICATION_LIMITS.defaultInboxMaxAgeDays,
       3650,
     ),
+    metricsAuth: env.METRICS_AUTH === "open" ? "open" : "credentials",
+    metricsToken:
+      env.METRICS_TOKEN && env.METRICS_TOKEN.length >= 16 ? env.METRICS_TOKEN : undefined,
   };
 }
 

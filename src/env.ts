@@ -21,7 +21,10 @@ export interface Env {
   /** Partitioned topics' metadata, and consumer groups (coordinator and committed offsets). */
   TOPICS: DurableObjectNamespace<TopicObject>;
   GROUPS: DurableObjectNamespace<GroupObject>;
-  /** The management UI's static files (dist/ui, built from ui/): wrangler.jsonc "assets". */
+  /**
+   * The management UI's static files (dist/ui, built from ui/): wrangler.jsonc "assets"; also
+   * the API reference page's Swagger UI files (dist/ui/api-docs, src/api/openapi.ts).
+   */
   ASSETS: Fetcher;
   /**
    * The bootstrap administrator, seeded into the registry once. The password is a secret in a
@@ -36,4 +39,8 @@ export interface Env {
   NOTIFICATION_TOKEN_SECRET?: string;
   INBOX_MAX_NOTIFICATIONS?: string;
   INBOX_MAX_AGE_DAYS?: string;
+  /** "open" lets anyone scrape /metrics; anything else needs credentials (src/config.ts). */
+  METRICS_AUTH?: string;
+  /** A secret: a bearer token Prometheus may scrape /metrics with (16 characters or more). */
+  METRICS_TOKEN?: string;
 }

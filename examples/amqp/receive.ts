@@ -1,6 +1,6 @@
 // The seed article's receiver (github.com/5minslearn/rabbit-receiver, server.ts), unchanged but
 // for the URL: AMQP_URL, else amqp://localhost (the bridge of `npm run amqp` on 5672, in front
-// of `npm start`). Run: node examples/amqp/receive.ts (Ctrl-C stops it)
+// of `npm start`). Run: npm run example:amqp-receive (Ctrl-C stops it)
 import amqp from "amqplib";
 
 const queue = "product_inventory";

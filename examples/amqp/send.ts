@@ -1,6 +1,6 @@
 // The seed article's sender (github.com/5minslearn/rabbit-sender, server.ts), unchanged but for
 // the URL: AMQP_URL, else amqp://localhost (the bridge of `npm run amqp` on 5672, in front of
-// `npm start`). Run: node examples/amqp/send.ts
+// `npm start`). Run: npm run example:amqp-send
 import amqp from "amqplib";
 
 const queue = "product_inventory";

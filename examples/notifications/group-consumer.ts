@@ -5,7 +5,7 @@
  * After a while member-1 stops, and member-2 takes over its partitions from the committed
  * offsets: no notification is lost, none is read twice.
  *
- *   node examples/notifications/group-consumer.ts [--send N] [--stop-after MS] [--run MS]
+ *   npm run example:group-consumer -- [--send N] [--stop-after MS] [--run MS]
  *
  * --send N sends N notifications through POST /send first (Bruno to Emma, Lena to Rick, ...).
  * BROKER_URL overrides the broker (default http://guest:guest@localhost:8787/%2F).

@@ -2,7 +2,7 @@
  * The seed article's receiver: the inventory service consumes `product_inventory`, updates its
  * stock and acknowledges each order. Stop it, send orders, start it again: nothing is lost.
  *
- *   node examples/order-flow/receive.ts [--exit-after-idle MS]
+ *   npm run example:receive -- [--exit-after-idle MS]      (or node examples/... on Node >= 22.18)
  *
  * BROKER_URL overrides the broker (default http://guest:guest@localhost:8787/%2F).
  */

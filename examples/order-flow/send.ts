@@ -2,7 +2,7 @@
  * The seed article's sender: places orders on the `product_inventory` queue and waits for the
  * broker's confirm for each one. Run against `npm start`:
  *
- *   node examples/order-flow/send.ts [count]
+ *   npm run example:send -- [count]      (or node examples/order-flow/send.ts on Node >= 22.18)
  *
  * BROKER_URL overrides the broker (default http://guest:guest@localhost:8787/%2F).
  */

@@ -8,6 +8,7 @@ import { loadConfig } from "../config";
 import { BrokerError, errorBody, statusOf, styledErrorBody } from "../errors";
 import { requireLogin, requireManagementTag } from "./auth";
 import { bindingRoutes } from "./bindings";
+import { connectionRoutes } from "./connections";
 import type { AppEnv } from "./context";
 import { credentialRoutes } from "./credentials";
 import { definitionRoutes } from "./definitions";
@@ -18,13 +19,18 @@ import { loadVhosts } from "./guards";
 import { inboxRoutes } from "./inbox";
 import { inboxPageRoutes } from "./inbox-page";
 import { seedLocalDevUsers } from "./local-dev-seed";
+import { metricsRoutes } from "./metrics";
+import { nodeRoutes } from "./node";
 import { notificationUserRoutes } from "./notification-users";
 import { notificationRoutes } from "./notifications";
+import { openApiRoutes } from "./openapi";
 import { overviewRoutes } from "./overview";
+import { parameterRoutes } from "./parameters";
 import { permissionRoutes } from "./permissions";
 import { publishRoutes } from "./publish";
 import { pullRoutes } from "./pull";
 import { queueRoutes } from "./queues";
+import { resource } from "./routes";
 import { socketRoutes } from "./sockets";
 import { streamSocketRoutes } from "./stream-socket";
 import { streamRoutes } from "./streams";
@@ -43,7 +49,14 @@ export function createApp(): Hono<AppEnv> {
     await next();
   });
 
-  app.get("/health", (c) => c.json({ status: "ok" }));
+  resource(
+    app,
+    "/health",
+    { GET: (c) => c.json({ status: "ok" }) },
+    {
+      GET: { summary: "Liveness, without credentials", public: true },
+    },
+  );
   uiPageRoutes(app);
 
   // The notification app (docs/notifications.md): the article's routes and the inbox API answer
@@ -60,6 +73,9 @@ export function createApp(): Hono<AppEnv> {
   notificationRoutes(app);
   inboxRoutes(app);
   inboxPageRoutes(app);
+
+  // Prometheus scrapes log in themselves (METRICS_AUTH, METRICS_TOKEN): src/api/metrics.ts.
+  metricsRoutes(app);
 
   // WebSocket upgrades log in themselves (Basic or a connection ticket) and are client
   // operations, so they come before the management login and tag gate.
@@ -84,6 +100,10 @@ export function createApp(): Hono<AppEnv> {
   streamRoutes(app);
   topicRoutes(app);
   groupRoutes(app);
+  connectionRoutes(app);
+  nodeRoutes(app);
+  parameterRoutes(app);
+  openApiRoutes(app);
 
   app.notFound((c) => c.json(errorBody("not_found", "Not Found"), 404));
 

@@ -10,8 +10,9 @@ import {
   bindingBodySchema,
   type DestinationType,
   quotePlus,
+  unquotePlus,
 } from "../protocol/bindings";
-import { checkRoutingKey } from "../protocol/names";
+import { checkRoutingKey, describe, type ObjectKind } from "../protocol/names";
 import { parseUserId } from "../protocol/notification";
 import type { BindingFilter } from "../storage/catalog-store";
 import { parseBody } from "./body";
@@ -79,54 +80,63 @@ function destinationRoutes(
     destination: destinationParam(c, type),
   });
 
-  resource(app, base, {
-    GET: async (c) => {
-      const { vhost, source, destination } = endpoints(c);
-      await requireEndpoints(c, vhost, source, type, destination);
-      return c.json(
-        listAnswer(
-          c,
-          asItems(await bindingsOf(c, vhost, { source, destinationType: type, destination })),
-        ),
-      );
-    },
-    POST: async (c) => {
-      const { vhost, source, destination } = endpoints(c);
-      const body = await parseBody(c, bindingBodySchema);
-      const badKey = checkRoutingKey(body.routing_key);
-      if (badKey) throw BrokerError.from(badKey);
-      await requireBindingPermissions(c, vhost, source, type, destination, body.routing_key);
-      const { binding } = unwrap(
-        await vhostStub(c.env, vhost).bind(vhost, {
+  resource(
+    app,
+    base,
+    {
+      GET: async (c) => {
+        const { vhost, source, destination } = endpoints(c);
+        await requireEndpoints(c, vhost, source, type, destination);
+        return c.json(
+          listAnswer(
+            c,
+            asItems(await bindingsOf(c, vhost, { source, destinationType: type, destination })),
+          ),
+        );
+      },
+      POST: async (c) => {
+        const { vhost, source, destination } = endpoints(c);
+        const body = await parseBody(c, bindingBodySchema);
+        const badKey = checkRoutingKey(body.routing_key);
+        if (badKey) throw BrokerError.from(badKey);
+        await requireBindingPermissions(c, vhost, source, type, destination, body.routing_key);
+        const bound = await vhostStub(c.env, vhost).bind(vhost, {
           source,
           destinationType: type,
           destination,
           routingKey: body.routing_key,
           arguments: body.arguments,
-        }),
-      );
-      // Relative to this URL, as RabbitMQ answers: "<destination>/<properties_key>".
-      c.header(
-        "Location",
-        `${encodeURIComponent(destination)}/${encodeURIComponent(binding.properties_key)}`,
-      );
-      return c.body(null, 201);
+        });
+        if (!bound.ok && bound.code === "not_found") {
+          await requireEndpoints(c, vhost, source, type, destination, true);
+        }
+        const { binding } = unwrap(bound);
+        // Relative to this URL, as RabbitMQ answers: "<destination>/<properties_key>".
+        c.header(
+          "Location",
+          `${encodeURIComponent(destination)}/${encodeURIComponent(binding.properties_key)}`,
+        );
+        return c.body(null, 201);
+      },
     },
-  });
+    {
+      GET: { summary: "Bindings between two objects" },
+      POST: {
+        summary: "Bind; Location names the binding's properties_key",
+        body: bindingBodySchema,
+      },
+    },
+  );
 
   resource(app, `${base}/:props`, {
     GET: async (c) => {
       const { vhost, source, destination } = endpoints(c);
-      const filter = {
-        source,
-        destinationType: type,
-        destination,
-        propertiesKey: c.req.param("props"),
-      };
-      const [binding] = await bindingsOf(c, vhost, filter);
-      if (!binding || binding.properties_key !== filter.propertiesKey) {
-        throw new BrokerError("not_found", "Not Found");
-      }
+      const between = { source, destinationType: type, destination };
+      const binding = findByPropertiesKey(
+        await bindingsOf(c, vhost, between),
+        c.req.param("props"),
+      );
+      if (!binding) throw new BrokerError("not_found", "Not Found");
       return c.json(binding);
     },
     DELETE: async (c) => {
@@ -134,13 +144,9 @@ function destinationRoutes(
       if (source === "") {
         throw new BrokerError("access_refused", "operation not permitted on the default exchange");
       }
-      const propertiesKey = c.req.param("props") ?? "";
-      const [binding] = await bindingsOf(c, vhost, {
-        source,
-        destinationType: type,
-        destination,
-        propertiesKey,
-      });
+      const between = { source, destinationType: type, destination };
+      const typed = c.req.param("props") ?? "";
+      const binding = findByPropertiesKey(await bindingsOf(c, vhost, between), typed);
       await requireBindingPermissions(
         c,
         vhost,
@@ -151,10 +157,8 @@ function destinationRoutes(
       );
       unwrap(
         await vhostStub(c.env, vhost).unbind(vhost, {
-          source,
-          destinationType: type,
-          destination,
-          propertiesKey,
+          ...between,
+          propertiesKey: binding?.properties_key ?? typed,
         }),
       );
       return c.body(null, 204);
@@ -162,19 +166,41 @@ function destinationRoutes(
   });
 }
 
-/** Listing the bindings between two objects answers 404 when either does not exist. */
+/**
+ * The binding a path's properties_key names. RabbitMQ accepts it as listed (`f.%2A`, which
+ * arrives %-encoded once more in the URL) and as typed (`f.*`, as rabbitmqadmin sends a key the
+ * user wrote unencoded): an exact match first, then one after undoing the quoting on both sides.
+ */
+function findByPropertiesKey(bindings: Binding[], key: string | undefined): Binding | undefined {
+  if (key === undefined) return undefined;
+  const exact = bindings.find((b) => b.properties_key === key);
+  if (exact) return exact;
+  const wanted = unquotePlus(key);
+  return bindings.find((b) => unquotePlus(b.properties_key) === wanted);
+}
+
+/**
+ * Listing the bindings between two objects answers 404 when either does not exist; a binding to
+ * a missing end names it as RabbitMQ does (`named`): `no exchange 'x' in vhost '/'`.
+ */
 async function requireEndpoints(
   c: AppContext,
   vhost: string,
   source: string,
   type: DestinationType,
   destination: string,
+  named = false,
 ): Promise<void> {
   const catalog = vhostStub(c.env, vhost);
-  if (source !== "") unwrap(await catalog.getExchange(vhost, source));
-  if (type === "queue") unwrap(await catalog.getQueue(vhost, destination));
+  const check = (answer: { ok: boolean }, kind: ObjectKind, name: string) => {
+    if (!answer.ok && named)
+      throw new BrokerError("not_found", `no ${describe(kind, name, vhost)}`);
+    unwrap(answer);
+  };
+  if (source !== "") check(await catalog.getExchange(vhost, source), "exchange", source);
+  if (type === "queue") check(await catalog.getQueue(vhost, destination), "queue", destination);
   else if (type === "inbox") unwrap(await catalog.getInbox(vhost, Number(destination)));
-  else unwrap(await catalog.getExchange(vhost, destination));
+  else check(await catalog.getExchange(vhost, destination), "exchange", destination);
 }
 
 export function bindingRoutes(app: Hono<AppEnv>): void {

@@ -31,19 +31,26 @@ export function credentialRoutes(app: Hono<AppEnv>): void {
     },
   });
 
-  resource(app, "/api/tickets", {
-    POST: async (c) => {
-      const { vhost } = await parseBody(c, ticketBodySchema);
-      requireVhostAccess(c, vhost);
-      const issued = unwrap(await issueTicket(c.env, c.get("principal").name, vhost));
-      return c.json(
-        {
-          ticket: issued.ticket,
-          vhost: issued.vhost,
-          expires_in: Math.round((issued.expiresAt - Date.now()) / 1000),
-        },
-        201,
-      );
+  resource(
+    app,
+    "/api/tickets",
+    {
+      POST: async (c) => {
+        const { vhost } = await parseBody(c, ticketBodySchema);
+        requireVhostAccess(c, vhost);
+        const issued = unwrap(await issueTicket(c.env, c.get("principal").name, vhost));
+        return c.json(
+          {
+            ticket: issued.ticket,
+            vhost: issued.vhost,
+            expires_in: Math.round((issued.expiresAt - Date.now()) / 1000),
+          },
+          201,
+        );
+      },
     },
-  });
+    {
+      POST: { summary: "A single-use WebSocket connection ticket (30 s)", body: ticketBodySchema },
+    },
+  );
 }

@@ -169,8 +169,32 @@ function planTopologies(file: DefinitionsFile, knownVhost: (v: string) => boolea
   return topologies;
 }
 
-export async function importDefinitions(c: AppContext): Promise<void> {
-  const file = parseWith(definitionsSchema, await readJson(c, MAX_DEFINITIONS_BYTES));
+/**
+ * A file imported into one vhost (`POST /api/definitions/{vhost}`), as RabbitMQ does it: its
+ * exchanges, queues, bindings and vhost limits go to that vhost whatever vhost they name (an
+ * export of another vhost loads as is); users, vhosts and permissions in it are ignored.
+ */
+function intoVhost(raw: unknown, vhost: string): unknown {
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) return raw;
+  const file = raw as Record<string, unknown>;
+  const retarget = (key: string) =>
+    Array.isArray(file[key])
+      ? (file[key] as unknown[]).map((entry) =>
+          entry !== null && typeof entry === "object" ? { ...entry, vhost } : entry,
+        )
+      : file[key];
+  return {
+    parameters: retarget("parameters"),
+    policies: file.policies,
+    exchanges: retarget("exchanges"),
+    queues: retarget("queues"),
+    bindings: retarget("bindings"),
+  };
+}
+
+export async function importDefinitions(c: AppContext, vhost?: string): Promise<void> {
+  const raw = await readJson(c, MAX_DEFINITIONS_BYTES);
+  const file = parseWith(definitionsSchema, vhost === undefined ? raw : intoVhost(raw, vhost));
   const registry = registryStub(c.env);
   const [{ users: existingUsers }, { vhosts: existingVhosts }] = await Promise.all([
     registry.listUsers().then(unwrap),

@@ -75,79 +75,98 @@ function listExchanges(c: AppContext, exchanges: ExchangeDeclaration[]) {
 }
 
 export function exchangeRoutes(app: Hono<AppEnv>): void {
-  resource(app, "/api/exchanges", {
-    GET: async (c) => {
-      const all = await Promise.all(knownVhosts(c).map((vhost) => declaredExchanges(c, vhost)));
-      return c.json(await listExchanges(c, all.flat()));
+  resource(
+    app,
+    "/api/exchanges",
+    {
+      GET: async (c) => {
+        const all = await Promise.all(knownVhosts(c).map((vhost) => declaredExchanges(c, vhost)));
+        return c.json(await listExchanges(c, all.flat()));
+      },
     },
-  });
+    { GET: { summary: "Exchanges in every vhost the user sees" } },
+  );
 
-  resource(app, "/api/exchanges/:vhost", {
-    GET: async (c) => c.json(await listExchanges(c, await declaredExchanges(c, vhostParam(c)))),
-  });
+  resource(
+    app,
+    "/api/exchanges/:vhost",
+    {
+      GET: async (c) => c.json(await listExchanges(c, await declaredExchanges(c, vhostParam(c)))),
+    },
+    { GET: { summary: "Exchanges of a vhost" } },
+  );
 
-  resource(app, "/api/exchanges/:vhost/:name", {
-    GET: async (c) => {
-      const vhost = vhostParam(c);
-      const name = exchangeParam(c);
-      if (name === "") {
-        unwrap(await vhostStub(c.env, vhost).ensure(vhost));
-        return c.json(await present(c, defaultExchange(vhost)));
-      }
-      const { exchange } = unwrap(await vhostStub(c.env, vhost).getExchange(vhost, name));
-      return c.json(await present(c, exchange));
-    },
-    PUT: async (c) => {
-      const vhost = vhostParam(c);
-      const name = exchangeParam(c);
-      const body = await parseBody(c, exchangeBodySchema);
-      if (name === "" || isReservedName(name)) {
-        throw new BrokerError(
-          "access_refused",
-          `exchange name '${name || "amq.default"}' contains reserved prefix 'amq.*'`,
+  resource(
+    app,
+    "/api/exchanges/:vhost/:name",
+    {
+      GET: async (c) => {
+        const vhost = vhostParam(c);
+        const name = exchangeParam(c);
+        if (name === "") {
+          unwrap(await vhostStub(c.env, vhost).ensure(vhost));
+          return c.json(await present(c, defaultExchange(vhost)));
+        }
+        const { exchange } = unwrap(await vhostStub(c.env, vhost).getExchange(vhost, name));
+        return c.json(await present(c, exchange));
+      },
+      PUT: async (c) => {
+        const vhost = vhostParam(c);
+        const name = exchangeParam(c);
+        const body = await parseBody(c, exchangeBodySchema);
+        if (name === "" || isReservedName(name)) {
+          throw new BrokerError(
+            "access_refused",
+            `exchange name '${name || "amq.default"}' contains reserved prefix 'amq.*'`,
+          );
+        }
+        const type = getExchangeType(body.type);
+        if (!type) {
+          throw new BrokerError("bad_request", `unknown exchange type '${body.type}'`);
+        }
+        const badArgument = checkExchangeArguments(body.arguments);
+        if (badArgument) throw BrokerError.from(badArgument);
+        requirePermission(c, vhost, "configure", "exchange", name);
+        const alternate = body.arguments["alternate-exchange"];
+        if (typeof alternate === "string") {
+          // RabbitMQ's table: declaring with an AE needs write on the AE and read on the exchange.
+          requirePermission(c, vhost, "write", "exchange", alternate);
+          requirePermission(c, vhost, "read", "exchange", name);
+        }
+        const declaration: ExchangeDeclaration = {
+          name,
+          vhost,
+          type: type.name,
+          durable: body.durable,
+          auto_delete: body.auto_delete,
+          internal: body.internal,
+          arguments: body.arguments,
+        };
+        const { created } = unwrap(await vhostStub(c.env, vhost).declareExchange(declaration));
+        return c.body(null, created ? 201 : 204);
+      },
+      DELETE: async (c) => {
+        const vhost = vhostParam(c);
+        const name = exchangeParam(c);
+        if (name === "") {
+          throw new BrokerError(
+            "access_refused",
+            `operation not permitted on the default ${describe("exchange", "", vhost)}`,
+          );
+        }
+        requirePermission(c, vhost, "configure", "exchange", name);
+        unwrap(
+          await vhostStub(c.env, vhost).deleteExchange(vhost, name, {
+            ifUnused: flagQuery(c, "if-unused"),
+          }),
         );
-      }
-      const type = getExchangeType(body.type);
-      if (!type) {
-        throw new BrokerError("bad_request", `unknown exchange type '${body.type}'`);
-      }
-      const badArgument = checkExchangeArguments(body.arguments);
-      if (badArgument) throw BrokerError.from(badArgument);
-      requirePermission(c, vhost, "configure", "exchange", name);
-      const alternate = body.arguments["alternate-exchange"];
-      if (typeof alternate === "string") {
-        // RabbitMQ's table: declaring with an AE needs write on the AE and read on the exchange.
-        requirePermission(c, vhost, "write", "exchange", alternate);
-        requirePermission(c, vhost, "read", "exchange", name);
-      }
-      const declaration: ExchangeDeclaration = {
-        name,
-        vhost,
-        type: type.name,
-        durable: body.durable,
-        auto_delete: body.auto_delete,
-        internal: body.internal,
-        arguments: body.arguments,
-      };
-      const { created } = unwrap(await vhostStub(c.env, vhost).declareExchange(declaration));
-      return c.body(null, created ? 201 : 204);
+        return c.body(null, 204);
+      },
     },
-    DELETE: async (c) => {
-      const vhost = vhostParam(c);
-      const name = exchangeParam(c);
-      if (name === "") {
-        throw new BrokerError(
-          "access_refused",
-          `operation not permitted on the default ${describe("exchange", "", vhost)}`,
-        );
-      }
-      requirePermission(c, vhost, "configure", "exchange", name);
-      unwrap(
-        await vhostStub(c.env, vhost).deleteExchange(vhost, name, {
-          ifUnused: flagQuery(c, "if-unused"),
-        }),
-      );
-      return c.body(null, 204);
+    {
+      GET: { summary: "An exchange" },
+      PUT: { summary: "Declare an exchange", body: exchangeBodySchema },
+      DELETE: { summary: "Delete an exchange (?if-unused=true)" },
     },
-  });
+  );
 }

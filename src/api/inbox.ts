@@ -106,36 +106,46 @@ export function inboxRoutes(app: Hono<AppEnv>): void {
     },
   });
 
-  resource(app, "/notifications/:userID/mark", {
-    POST: async (c) => {
-      const user = await inboxUser(c);
-      const body = await parseBody(c, markBodySchema);
-      let ids: number[] | "all" = "all";
-      if ("ids" in body) {
-        const parsed = parseIds(body.ids);
-        if (!parsed) {
-          throw new BrokerError(
-            "bad_request",
-            `ids must be 1 to ${NOTIFICATION_LIMITS.maxMarkIds} notification ids`,
-          );
+  resource(
+    app,
+    "/notifications/:userID/mark",
+    {
+      POST: async (c) => {
+        const user = await inboxUser(c);
+        const body = await parseBody(c, markBodySchema);
+        let ids: number[] | "all" = "all";
+        if ("ids" in body) {
+          const parsed = parseIds(body.ids);
+          if (!parsed) {
+            throw new BrokerError(
+              "bad_request",
+              `ids must be 1 to ${NOTIFICATION_LIMITS.maxMarkIds} notification ids`,
+            );
+          }
+          ids = parsed;
         }
-        ids = parsed;
-      }
-      const result = unwrap(await inboxStub(c.env, DEFAULT_VHOST, user).mark(body.state, ids));
-      return c.json({ changed: result.changed, counts: result.counts });
+        const result = unwrap(await inboxStub(c.env, DEFAULT_VHOST, user).mark(body.state, ids));
+        return c.json({ changed: result.changed, counts: result.counts });
+      },
     },
-  });
+    { POST: { summary: "Mark notifications seen, read or archived", body: markBodySchema } },
+  );
 
-  resource(app, "/notifications/:userID/live", {
-    GET: async (c) => {
-      const user = await inboxUser(c);
-      cursorQuery(c, "after");
-      if (c.req.header("Upgrade")?.toLowerCase() !== "websocket") {
-        c.header("Upgrade", "websocket");
-        throw new BrokerError("upgrade_required", "expected a WebSocket upgrade");
-      }
-      // The inbox object terminates the socket itself, so it can hibernate with it open.
-      return inboxFetcher(c.env, DEFAULT_VHOST, user).fetch(c.req.raw);
+  resource(
+    app,
+    "/notifications/:userID/live",
+    {
+      GET: async (c) => {
+        const user = await inboxUser(c);
+        cursorQuery(c, "after");
+        if (c.req.header("Upgrade")?.toLowerCase() !== "websocket") {
+          c.header("Upgrade", "websocket");
+          throw new BrokerError("upgrade_required", "expected a WebSocket upgrade");
+        }
+        // The inbox object terminates the socket itself, so it can hibernate with it open.
+        return inboxFetcher(c.env, DEFAULT_VHOST, user).fetch(c.req.raw);
+      },
     },
-  });
+    { GET: { summary: "The inbox's live WebSocket", websocket: true } },
+  );
 }

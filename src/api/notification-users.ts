@@ -68,71 +68,86 @@ export function notificationUserRoutes(app: Hono<AppEnv>): void {
     },
   });
 
-  resource(app, "/api/notification-users/:vhost", {
-    GET: async (c) => c.json(listAnswer(c, await usersOf(c, vhostParam(c)))),
-    // Bulk create or rename: {"users": [{"id", "name"}, ...]} (up to 1,000).
-    POST: async (c) => {
-      const vhost = vhostParam(c);
-      requireAdministrator(c);
-      const { users } = await parseBody(c, bulkBodySchema);
-      const ids = new Set(users.map((user) => user.id));
-      if (ids.size !== users.length) throw new BrokerError("bad_request", "duplicate user id");
-      for (const [i, user] of users.entries()) {
-        const problem = isUserId(user.id) ? checkUserName(user.name) : "id is not a user id";
-        if (problem) throw new BrokerError("bad_request", `users.${i}: ${problem}`);
-      }
-      const { created } = unwrap(await vhostStub(c.env, vhost).declareInboxes(vhost, users));
-      return c.json({ created });
+  resource(
+    app,
+    "/api/notification-users/:vhost",
+    {
+      GET: async (c) => c.json(listAnswer(c, await usersOf(c, vhostParam(c)))),
+      // Bulk create or rename: {"users": [{"id", "name"}, ...]} (up to 1,000).
+      POST: async (c) => {
+        const vhost = vhostParam(c);
+        requireAdministrator(c);
+        const { users } = await parseBody(c, bulkBodySchema);
+        const ids = new Set(users.map((user) => user.id));
+        if (ids.size !== users.length) throw new BrokerError("bad_request", "duplicate user id");
+        for (const [i, user] of users.entries()) {
+          const problem = isUserId(user.id) ? checkUserName(user.name) : "id is not a user id";
+          if (problem) throw new BrokerError("bad_request", `users.${i}: ${problem}`);
+        }
+        const { created } = unwrap(await vhostStub(c.env, vhost).declareInboxes(vhost, users));
+        return c.json({ created });
+      },
     },
-  });
+    { POST: { summary: "Create notification users in bulk", body: bulkBodySchema } },
+  );
 
-  resource(app, "/api/notification-users/:vhost/:id", {
-    GET: async (c) => {
-      const vhost = vhostParam(c);
-      const { user } = unwrap(await vhostStub(c.env, vhost).getInbox(vhost, idParam(c)));
-      return c.json(present(vhost)(user));
+  resource(
+    app,
+    "/api/notification-users/:vhost/:id",
+    {
+      GET: async (c) => {
+        const vhost = vhostParam(c);
+        const { user } = unwrap(await vhostStub(c.env, vhost).getInbox(vhost, idParam(c)));
+        return c.json(present(vhost)(user));
+      },
+      PUT: async (c) => {
+        const vhost = vhostParam(c);
+        requireAdministrator(c);
+        const id = idParam(c);
+        const { name } = await parseBody(c, userBodySchema);
+        const problem = checkUserName(name);
+        if (problem) throw new BrokerError("bad_request", problem);
+        const catalog = vhostStub(c.env, vhost);
+        const { created } = unwrap(await catalog.declareInboxes(vhost, [{ id, name }]));
+        return c.body(null, created.length > 0 ? 201 : 204);
+      },
+      DELETE: async (c) => {
+        const vhost = vhostParam(c);
+        requireAdministrator(c);
+        unwrap(await vhostStub(c.env, vhost).deleteInbox(vhost, idParam(c)));
+        return c.body(null, 204);
+      },
     },
-    PUT: async (c) => {
-      const vhost = vhostParam(c);
-      requireAdministrator(c);
-      const id = idParam(c);
-      const { name } = await parseBody(c, userBodySchema);
-      const problem = checkUserName(name);
-      if (problem) throw new BrokerError("bad_request", problem);
-      const catalog = vhostStub(c.env, vhost);
-      const { created } = unwrap(await catalog.declareInboxes(vhost, [{ id, name }]));
-      return c.body(null, created.length > 0 ? 201 : 204);
-    },
-    DELETE: async (c) => {
-      const vhost = vhostParam(c);
-      requireAdministrator(c);
-      unwrap(await vhostStub(c.env, vhost).deleteInbox(vhost, idParam(c)));
-      return c.body(null, 204);
-    },
-  });
+    { PUT: { summary: "Create or rename a notification user", body: userBodySchema } },
+  );
 
-  resource(app, "/api/notification-users/:vhost/:id/token", {
-    POST: async (c) => {
-      const vhost = vhostParam(c);
-      requireAdministrator(c);
-      const id = idParam(c);
-      const { expires_in } = await parseBody(c, tokenBodySchema);
-      const secret = c.get("config").notificationTokenSecret;
-      if (!secret) {
-        throw new BrokerError(
-          "service_unavailable",
-          "no NOTIFICATION_TOKEN_SECRET is configured: set it with `wrangler secret put`",
-        );
-      }
-      unwrap(await vhostStub(c.env, vhost).getInbox(vhost, id));
-      const expiresAt = Math.floor(Date.now() / 1000) + expires_in;
-      const token = await mintInboxToken(secret, { vhost, userId: id, expiresAt });
-      return c.json({
-        token,
-        vhost,
-        user_id: id,
-        expires_at: new Date(expiresAt * 1000).toISOString(),
-      });
+  resource(
+    app,
+    "/api/notification-users/:vhost/:id/token",
+    {
+      POST: async (c) => {
+        const vhost = vhostParam(c);
+        requireAdministrator(c);
+        const id = idParam(c);
+        const { expires_in } = await parseBody(c, tokenBodySchema);
+        const secret = c.get("config").notificationTokenSecret;
+        if (!secret) {
+          throw new BrokerError(
+            "service_unavailable",
+            "no NOTIFICATION_TOKEN_SECRET is configured: set it with `wrangler secret put`",
+          );
+        }
+        unwrap(await vhostStub(c.env, vhost).getInbox(vhost, id));
+        const expiresAt = Math.floor(Date.now() / 1000) + expires_in;
+        const token = await mintInboxToken(secret, { vhost, userId: id, expiresAt });
+        return c.json({
+          token,
+          vhost,
+          user_id: id,
+          expires_at: new Date(expiresAt * 1000).toISOString(),
+        });
+      },
     },
-  });
+    { POST: { summary: "A signed token for the user's inbox", body: tokenBodySchema } },
+  );
 }

@@ -76,66 +76,83 @@ export function permissionRoutes(app: Hono<AppEnv>): void {
     },
   });
 
-  resource(app, "/api/permissions/:vhost/:user", {
-    GET: async (c) => {
-      requireAdministrator(c);
-      const vhost = vhostParam(c);
-      const user = userParam(c);
-      const [permission] = (await list(c, { user, vhost })).permissions;
-      if (!permission) throw new BrokerError("not_found", "Not Found");
-      return c.json(permission);
+  resource(
+    app,
+    "/api/permissions/:vhost/:user",
+    {
+      GET: async (c) => {
+        requireAdministrator(c);
+        const vhost = vhostParam(c);
+        const user = userParam(c);
+        const [permission] = (await list(c, { user, vhost })).permissions;
+        if (!permission) throw new BrokerError("not_found", "Not Found");
+        return c.json(permission);
+      },
+      PUT: async (c) => {
+        requireAdministrator(c);
+        const vhost = vhostParam(c);
+        const user = userParam(c);
+        const body = await parseBody(c, permissionBodySchema);
+        checkRegexes(body.configure, body.write, body.read);
+        const { created } = unwrap(
+          await registryStub(c.env).putPermission({ user, vhost, ...body }),
+        );
+        forgetAccess();
+        return c.body(null, created ? 201 : 204);
+      },
+      DELETE: async (c) => {
+        requireAdministrator(c);
+        const vhost = vhostParam(c);
+        const user = userParam(c);
+        unwrap(await registryStub(c.env).deletePermission(user, vhost));
+        forgetAccess();
+        return c.body(null, 204);
+      },
     },
-    PUT: async (c) => {
-      requireAdministrator(c);
-      const vhost = vhostParam(c);
-      const user = userParam(c);
-      const body = await parseBody(c, permissionBodySchema);
-      checkRegexes(body.configure, body.write, body.read);
-      const { created } = unwrap(await registryStub(c.env).putPermission({ user, vhost, ...body }));
-      forgetAccess();
-      return c.body(null, created ? 201 : 204);
-    },
-    DELETE: async (c) => {
-      requireAdministrator(c);
-      const vhost = vhostParam(c);
-      const user = userParam(c);
-      unwrap(await registryStub(c.env).deletePermission(user, vhost));
-      forgetAccess();
-      return c.body(null, 204);
-    },
-  });
+    { PUT: { summary: "Set a user's permissions in a vhost", body: permissionBodySchema } },
+  );
 
-  resource(app, "/api/topic-permissions/:vhost/:user", {
-    GET: async (c) => {
-      requireAdministrator(c);
-      const vhost = vhostParam(c);
-      const user = userParam(c);
-      const { topicPermissions } = await list(c, { user, vhost });
-      if (topicPermissions.length === 0) throw new BrokerError("not_found", "Not Found");
-      return c.json(topicPermissions);
+  resource(
+    app,
+    "/api/topic-permissions/:vhost/:user",
+    {
+      GET: async (c) => {
+        requireAdministrator(c);
+        const vhost = vhostParam(c);
+        const user = userParam(c);
+        const { topicPermissions } = await list(c, { user, vhost });
+        if (topicPermissions.length === 0) throw new BrokerError("not_found", "Not Found");
+        return c.json(topicPermissions);
+      },
+      PUT: async (c) => {
+        requireAdministrator(c);
+        const vhost = vhostParam(c);
+        const user = userParam(c);
+        const body = await parseBody(c, topicPermissionBodySchema);
+        const badName = checkName("exchange", body.exchange);
+        if (badName) throw BrokerError.from(badName);
+        checkRegexes(body.write, body.read);
+        const { created } = unwrap(
+          await registryStub(c.env).putTopicPermission({ user, vhost, ...body }),
+        );
+        forgetAccess();
+        return c.body(null, created ? 201 : 204);
+      },
+      DELETE: async (c) => {
+        requireAdministrator(c);
+        const vhost = vhostParam(c);
+        const user = userParam(c);
+        const exchange = c.req.query("exchange");
+        unwrap(await registryStub(c.env).deleteTopicPermissions(user, vhost, exchange));
+        forgetAccess();
+        return c.body(null, 204);
+      },
     },
-    PUT: async (c) => {
-      requireAdministrator(c);
-      const vhost = vhostParam(c);
-      const user = userParam(c);
-      const body = await parseBody(c, topicPermissionBodySchema);
-      const badName = checkName("exchange", body.exchange);
-      if (badName) throw BrokerError.from(badName);
-      checkRegexes(body.write, body.read);
-      const { created } = unwrap(
-        await registryStub(c.env).putTopicPermission({ user, vhost, ...body }),
-      );
-      forgetAccess();
-      return c.body(null, created ? 201 : 204);
+    {
+      PUT: {
+        summary: "Set a user's topic permissions in a vhost",
+        body: topicPermissionBodySchema,
+      },
     },
-    DELETE: async (c) => {
-      requireAdministrator(c);
-      const vhost = vhostParam(c);
-      const user = userParam(c);
-      const exchange = c.req.query("exchange");
-      unwrap(await registryStub(c.env).deleteTopicPermissions(user, vhost, exchange));
-      forgetAccess();
-      return c.body(null, 204);
-    },
-  });
+  );
 }

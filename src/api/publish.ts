@@ -7,43 +7,80 @@
 import type { Hono } from "hono";
 import { z } from "zod";
 import { LIMITS } from "../config";
+import { BrokerError } from "../errors";
 import { publishMessages } from "../objects/publish";
 import { parseWith, readJson } from "./body";
 import type { AppEnv } from "./context";
-import { toMessage } from "./message-input";
+import { publishBodySchema, toMessage } from "./message-input";
 import { exchangeParam, vhostParam } from "./params";
 import { requirePublish } from "./publish-access";
 import { resource } from "./routes";
 
 const batchBodySchema = z.object({
-  messages: z.array(z.unknown()).min(1).max(LIMITS.maxBatchMessages),
+  messages: z.array(publishBodySchema).min(1).max(LIMITS.maxBatchMessages),
 });
 
-export function publishRoutes(app: Hono<AppEnv>): void {
-  resource(app, "/api/exchanges/:vhost/:name/publish", {
-    POST: async (c) => {
-      const vhost = vhostParam(c);
-      const exchange = exchangeParam(c);
-      const config = c.get("config");
-      // The JSON of a message may be up to ~4/3 of its size (base64) plus its envelope.
-      const json = await readJson(c, config.maxMessageBytes * 2 + 64 * 1024);
-      const message = toMessage(exchange, json, config);
-      await requirePublish(c, vhost, exchange, [message]);
-      const [routed] = await publishMessages(c.env, vhost, exchange, [message]);
-      return c.json({ routed: routed === true });
-    },
-  });
+/**
+ * RabbitMQ's management API relays a publish to a missing exchange as the channel error it is:
+ * `400 {"error":"bad_request","reason":"404 NOT_FOUND - no exchange 'x' in vhost '/'"}`.
+ */
+async function publishOverHttp(
+  ...args: Parameters<typeof publishMessages>
+): ReturnType<typeof publishMessages> {
+  try {
+    return await publishMessages(...args);
+  } catch (error) {
+    if (
+      error instanceof BrokerError &&
+      error.code === "not_found" &&
+      error.reason !== "Not Found"
+    ) {
+      throw new BrokerError("bad_request", `404 NOT_FOUND - ${error.reason}`);
+    }
+    throw error;
+  }
+}
 
-  resource(app, "/api/exchanges/:vhost/:name/publish-batch", {
-    POST: async (c) => {
-      const vhost = vhostParam(c);
-      const exchange = exchangeParam(c);
-      const config = c.get("config");
-      const { messages } = parseWith(batchBodySchema, await readJson(c));
-      const parsed = messages.map((raw, i) => toMessage(exchange, raw, config, `messages.${i}`));
-      await requirePublish(c, vhost, exchange, parsed);
-      const routed = await publishMessages(c.env, vhost, exchange, parsed);
-      return c.json({ results: routed.map((r) => ({ routed: r })) });
+export function publishRoutes(app: Hono<AppEnv>): void {
+  resource(
+    app,
+    "/api/exchanges/:vhost/:name/publish",
+    {
+      POST: async (c) => {
+        const vhost = vhostParam(c);
+        const exchange = exchangeParam(c);
+        const config = c.get("config");
+        // The JSON of a message may be up to ~4/3 of its size (base64) plus its envelope.
+        const json = await readJson(c, config.maxMessageBytes * 2 + 64 * 1024);
+        const message = toMessage(exchange, json, config);
+        await requirePublish(c, vhost, exchange, [message]);
+        const [routed] = await publishOverHttp(c.env, vhost, exchange, [message]);
+        return c.json({ routed: routed === true });
+      },
     },
-  });
+    {
+      POST: {
+        summary: 'Publish a message; answers {"routed"} once stored',
+        body: publishBodySchema,
+      },
+    },
+  );
+
+  resource(
+    app,
+    "/api/exchanges/:vhost/:name/publish-batch",
+    {
+      POST: async (c) => {
+        const vhost = vhostParam(c);
+        const exchange = exchangeParam(c);
+        const config = c.get("config");
+        const { messages } = parseWith(batchBodySchema, await readJson(c));
+        const parsed = messages.map((raw, i) => toMessage(exchange, raw, config, `messages.${i}`));
+        await requirePublish(c, vhost, exchange, parsed);
+        const routed = await publishOverHttp(c.env, vhost, exchange, parsed);
+        return c.json({ results: routed.map((r) => ({ routed: r })) });
+      },
+    },
+    { POST: { summary: "Publish up to 1,000 messages (extension)", body: batchBodySchema } },
+  );
 }

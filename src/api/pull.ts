@@ -45,52 +45,62 @@ const settleSchema = z.object({
 });
 
 export function pullRoutes(app: Hono<AppEnv>): void {
-  resource(app, "/api/queues/:vhost/:name/pull", {
-    POST: async (c) => {
-      const vhost = vhostParam(c);
-      const name = nameParam(c, "queue");
-      requirePermission(c, vhost, "read", "queue", name);
-      const body = await parseBody(c, pullSchema);
-      const { messages } = unwrap(
-        await queueStub(c.env, vhost, name).pull(
-          body.count,
-          body.visibility_timeout_ms,
-          body.wait_ms,
-        ),
-      );
-      return c.json({
-        messages: messages.map((m) => ({
-          lease: m.lease,
-          redelivered: m.redelivered,
-          delivery_count: m.deliveryCount + 1,
-          exchange: m.exchange,
-          routing_key: m.routingKey,
-          properties: m.properties,
-          ...encodePayload(m.body, body.encoding),
-        })),
-      });
+  resource(
+    app,
+    "/api/queues/:vhost/:name/pull",
+    {
+      POST: async (c) => {
+        const vhost = vhostParam(c);
+        const name = nameParam(c, "queue");
+        requirePermission(c, vhost, "read", "queue", name);
+        const body = await parseBody(c, pullSchema);
+        const { messages } = unwrap(
+          await queueStub(c.env, vhost, name).pull(
+            body.count,
+            body.visibility_timeout_ms,
+            body.wait_ms,
+          ),
+        );
+        return c.json({
+          messages: messages.map((m) => ({
+            lease: m.lease,
+            redelivered: m.redelivered,
+            delivery_count: m.deliveryCount + 1,
+            exchange: m.exchange,
+            routing_key: m.routingKey,
+            properties: m.properties,
+            ...encodePayload(m.body, body.encoding),
+          })),
+        });
+      },
     },
-  });
+    { POST: { summary: "Lease messages (pull consumer, long poll up to 20 s)", body: pullSchema } },
+  );
 
-  resource(app, "/api/queues/:vhost/:name/ack", {
-    POST: async (c) => {
-      const vhost = vhostParam(c);
-      const name = nameParam(c, "queue");
-      requirePermission(c, vhost, "read", "queue", name);
-      const body = await parseBody(c, settleSchema);
-      if (body.acks.length + body.nacks.length === 0) {
-        throw new BrokerError("bad_request", "nothing to settle: give acks and/or nacks");
-      }
-      const settlements = [
-        ...body.acks.map((l) => ({ lease: l, outcome: "ack" as const, delayMs: 0 })),
-        ...body.nacks.map((n) => ({
-          lease: n.lease,
-          outcome: n.requeue ? ("requeue" as const) : ("drop" as const),
-          delayMs: n.delay_ms,
-        })),
-      ];
-      const { results } = unwrap(await queueStub(c.env, vhost, name).settle(settlements));
-      return c.json({ results });
+  resource(
+    app,
+    "/api/queues/:vhost/:name/ack",
+    {
+      POST: async (c) => {
+        const vhost = vhostParam(c);
+        const name = nameParam(c, "queue");
+        requirePermission(c, vhost, "read", "queue", name);
+        const body = await parseBody(c, settleSchema);
+        if (body.acks.length + body.nacks.length === 0) {
+          throw new BrokerError("bad_request", "nothing to settle: give acks and/or nacks");
+        }
+        const settlements = [
+          ...body.acks.map((l) => ({ lease: l, outcome: "ack" as const, delayMs: 0 })),
+          ...body.nacks.map((n) => ({
+            lease: n.lease,
+            outcome: n.requeue ? ("requeue" as const) : ("drop" as const),
+            delayMs: n.delay_ms,
+          })),
+        ];
+        const { results } = unwrap(await queueStub(c.env, vhost, name).settle(settlements));
+        return c.json({ results });
+      },
     },
-  });
+    { POST: { summary: "Settle leases", body: settleSchema } },
+  );
 }

@@ -6,12 +6,13 @@ import { BrokerError, unwrap } from "../errors";
 import type { MessageStatsSnapshot } from "../objects/message-stats";
 import type { QueueStats } from "../objects/queue-object";
 import { queueStub, streamStub, vhostStub } from "../objects/stubs";
+import { integer } from "../protocol/coerce";
 import {
   checkQueueArguments,
   type QueueDeclaration,
   queueBodySchema,
 } from "../protocol/declarations";
-import { isReservedName } from "../protocol/names";
+import { describe, isReservedName } from "../protocol/names";
 import { encodePayload } from "../protocol/payload";
 import { checkStreamArguments, isStreamDeclaration } from "../protocol/stream";
 import { parseBody } from "./body";
@@ -21,16 +22,18 @@ import { listPresented } from "./pagination";
 import { flagQuery, nameParam, vhostParam } from "./params";
 import { resource } from "./routes";
 
-const getBodySchema = z.object({
-  count: z.number().int().min(1).max(LIMITS.maxGetCount),
+export const getBodySchema = z.object({
+  count: integer({ min: 1, max: LIMITS.maxGetCount }),
   ackmode: z.enum([
     "ack_requeue_true",
     "reject_requeue_true",
     "ack_requeue_false",
     "reject_requeue_false",
   ]),
-  encoding: z.enum(["auto", "base64"]),
-  truncate: z.number().int().nonnegative().optional(),
+  encoding: z.enum(["auto", "base64"], {
+    error: "Unsupported encoding. Please use auto or base64.",
+  }),
+  truncate: integer({ min: 0 }).optional(),
 });
 
 const EMPTY_STATS: QueueStats = {
@@ -151,105 +154,132 @@ export function queueRoutes(app: Hono<AppEnv>): void {
     GET: async (c) => c.json(await listQueues(c, await declaredQueues(c, vhostParam(c)))),
   });
 
-  resource(app, "/api/queues/:vhost/:name", {
-    GET: async (c) => {
-      const vhost = vhostParam(c);
-      const name = nameParam(c, "queue");
-      const { queue } = unwrap(await vhostStub(c.env, vhost).getQueue(vhost, name));
-      const [presented, consumers] = await Promise.all([
-        present(c, queue),
-        queueStub(c.env, vhost, name).consumerDetails(),
-      ]);
-      return c.json({ ...presented, consumer_details: consumers.ok ? consumers.consumers : [] });
+  resource(
+    app,
+    "/api/queues/:vhost/:name",
+    {
+      GET: async (c) => {
+        const vhost = vhostParam(c);
+        const name = nameParam(c, "queue");
+        const { queue } = unwrap(await vhostStub(c.env, vhost).getQueue(vhost, name));
+        const [presented, consumers] = await Promise.all([
+          present(c, queue),
+          queueStub(c.env, vhost, name).consumerDetails(),
+        ]);
+        return c.json({ ...presented, consumer_details: consumers.ok ? consumers.consumers : [] });
+      },
+      PUT: async (c) => {
+        const vhost = vhostParam(c);
+        const name = nameParam(c, "queue");
+        const body = await parseBody(c, queueBodySchema);
+        if (isReservedName(name)) {
+          throw new BrokerError(
+            "access_refused",
+            `queue name '${name}' contains reserved prefix 'amq.*'`,
+          );
+        }
+        const badArgument =
+          checkQueueArguments(body.arguments, name, vhost) ??
+          (isStreamDeclaration(body.arguments) ? checkStreamArguments(body.arguments) : null);
+        if (badArgument) throw BrokerError.from(badArgument);
+        if (isStreamDeclaration(body.arguments) && (!body.durable || body.auto_delete)) {
+          // RabbitMQ: streams are always durable and never auto-delete.
+          throw new BrokerError(
+            "bad_request",
+            "invalid property 'durable' or 'auto_delete' for a stream queue: streams are durable and not auto-delete",
+          );
+        }
+        requirePermission(c, vhost, "configure", "queue", name);
+        const deadLetter = body.arguments["x-dead-letter-exchange"];
+        if (typeof deadLetter === "string") {
+          // RabbitMQ's table: declaring with a DLX needs write on the DLX and read on the queue.
+          requirePermission(c, vhost, "write", "exchange", deadLetter);
+          requirePermission(c, vhost, "read", "queue", name);
+        }
+        const declaration: QueueDeclaration = {
+          name,
+          vhost,
+          durable: body.durable,
+          auto_delete: body.auto_delete,
+          exclusive: false,
+          arguments: body.arguments,
+        };
+        const { created } = unwrap(await vhostStub(c.env, vhost).declareQueue(declaration));
+        return c.body(null, created ? 201 : 204);
+      },
+      DELETE: async (c) => {
+        const vhost = vhostParam(c);
+        const name = nameParam(c, "queue");
+        requirePermission(c, vhost, "configure", "queue", name);
+        unwrap(
+          await vhostStub(c.env, vhost).deleteQueue(vhost, name, {
+            ifEmpty: flagQuery(c, "if-empty"),
+            ifUnused: flagQuery(c, "if-unused"),
+          }),
+        );
+        return c.body(null, 204);
+      },
     },
-    PUT: async (c) => {
-      const vhost = vhostParam(c);
-      const name = nameParam(c, "queue");
-      const body = await parseBody(c, queueBodySchema);
-      if (isReservedName(name)) {
-        throw new BrokerError(
-          "access_refused",
-          `queue name '${name}' contains reserved prefix 'amq.*'`,
-        );
-      }
-      const badArgument =
-        checkQueueArguments(body.arguments, name, vhost) ??
-        (isStreamDeclaration(body.arguments) ? checkStreamArguments(body.arguments) : null);
-      if (badArgument) throw BrokerError.from(badArgument);
-      if (isStreamDeclaration(body.arguments) && (!body.durable || body.auto_delete)) {
-        // RabbitMQ: streams are always durable and never auto-delete.
-        throw new BrokerError(
-          "bad_request",
-          "invalid property 'durable' or 'auto_delete' for a stream queue: streams are durable and not auto-delete",
-        );
-      }
-      requirePermission(c, vhost, "configure", "queue", name);
-      const deadLetter = body.arguments["x-dead-letter-exchange"];
-      if (typeof deadLetter === "string") {
-        // RabbitMQ's table: declaring with a DLX needs write on the DLX and read on the queue.
-        requirePermission(c, vhost, "write", "exchange", deadLetter);
+    {
+      GET: { summary: "A queue with its message counts" },
+      PUT: { summary: "Declare a queue", body: queueBodySchema },
+      DELETE: { summary: "Delete a queue (?if-empty=true, ?if-unused=true)" },
+    },
+  );
+
+  resource(
+    app,
+    "/api/queues/:vhost/:name/contents",
+    {
+      DELETE: async (c) => {
+        const vhost = vhostParam(c);
+        const name = nameParam(c, "queue");
         requirePermission(c, vhost, "read", "queue", name);
-      }
-      const declaration: QueueDeclaration = {
-        name,
-        vhost,
-        durable: body.durable,
-        auto_delete: body.auto_delete,
-        exclusive: false,
-        arguments: body.arguments,
-      };
-      const { created } = unwrap(await vhostStub(c.env, vhost).declareQueue(declaration));
-      return c.body(null, created ? 201 : 204);
+        await refuseStream(c, vhost, name, await queueStub(c.env, vhost, name).purge());
+        return c.body(null, 204);
+      },
     },
-    DELETE: async (c) => {
-      const vhost = vhostParam(c);
-      const name = nameParam(c, "queue");
-      requirePermission(c, vhost, "configure", "queue", name);
-      unwrap(
-        await vhostStub(c.env, vhost).deleteQueue(vhost, name, {
-          ifEmpty: flagQuery(c, "if-empty"),
-          ifUnused: flagQuery(c, "if-unused"),
-        }),
-      );
-      return c.body(null, 204);
-    },
-  });
+    { DELETE: { summary: "Purge a queue" } },
+  );
 
-  resource(app, "/api/queues/:vhost/:name/contents", {
-    DELETE: async (c) => {
-      const vhost = vhostParam(c);
-      const name = nameParam(c, "queue");
-      requirePermission(c, vhost, "read", "queue", name);
-      await refuseStream(c, vhost, name, await queueStub(c.env, vhost, name).purge());
-      return c.body(null, 204);
+  resource(
+    app,
+    "/api/queues/:vhost/:name/get",
+    {
+      POST: async (c) => {
+        const vhost = vhostParam(c);
+        const name = nameParam(c, "queue");
+        const body = await parseBody(c, getBodySchema);
+        requirePermission(c, vhost, "read", "queue", name);
+        const answer = await queueStub(c.env, vhost, name).get(body.count, body.ackmode);
+        if (
+          !answer.ok &&
+          answer.code === "not_found" &&
+          !(await streamStub(c.env, vhost, name).info()).ok
+        ) {
+          // RabbitMQ relays basic.get's channel error.
+          throw new BrokerError("not_found", `NOT_FOUND - no ${describe("queue", name, vhost)}`);
+        }
+        const { messages } = await refuseStream(c, vhost, name, answer);
+        return c.json(
+          messages.map((message) => {
+            const bytes =
+              body.truncate !== undefined && message.body.byteLength > body.truncate
+                ? message.body.subarray(0, body.truncate)
+                : message.body;
+            return {
+              payload_bytes: message.body.byteLength,
+              redelivered: message.redelivered,
+              exchange: message.exchange,
+              routing_key: message.routingKey,
+              message_count: message.remaining,
+              properties: message.properties,
+              ...encodePayload(bytes, body.encoding),
+            };
+          }),
+        );
+      },
     },
-  });
-
-  resource(app, "/api/queues/:vhost/:name/get", {
-    POST: async (c) => {
-      const vhost = vhostParam(c);
-      const name = nameParam(c, "queue");
-      const body = await parseBody(c, getBodySchema);
-      requirePermission(c, vhost, "read", "queue", name);
-      const answer = await queueStub(c.env, vhost, name).get(body.count, body.ackmode);
-      const { messages } = await refuseStream(c, vhost, name, answer);
-      return c.json(
-        messages.map((message) => {
-          const bytes =
-            body.truncate !== undefined && message.body.byteLength > body.truncate
-              ? message.body.subarray(0, body.truncate)
-              : message.body;
-          return {
-            payload_bytes: message.body.byteLength,
-            redelivered: message.redelivered,
-            exchange: message.exchange,
-            routing_key: message.routingKey,
-            message_count: message.remaining,
-            properties: message.properties,
-            ...encodePayload(bytes, body.encoding),
-          };
-        }),
-      );
-    },
-  });
+    { POST: { summary: "Get messages", body: getBodySchema } },
+  );
 }

@@ -13,8 +13,10 @@ import type { Hono } from "hono";
 import { LIMITS } from "../config";
 import { BrokerError, unwrap } from "../errors";
 import { vhostRecords } from "../objects/access-cache";
+import { CONNECTION_FORCED } from "../objects/queue-object";
 import { queueStub, vhostStub } from "../objects/stubs";
 import { redeemTicket } from "../objects/tickets";
+import type { ConnectionInfo } from "../storage/connection-store";
 import { loginOrThrow } from "./auth";
 import type { AppContext, AppEnv } from "./context";
 import { requirePermission, requireVhostAccess } from "./guards";
@@ -40,60 +42,80 @@ export async function connect(c: AppContext): Promise<string> {
   return vhost;
 }
 
+/** Who opens a connection and from where, for /api/connections. */
+function connectionInfo(c: AppContext): ConnectionInfo {
+  return { user: c.get("principal").name, peer: c.req.header("CF-Connecting-IP") ?? "" };
+}
+
 /** Registered before the /api login middleware: upgrades carry their own credentials. */
 export function socketRoutes(app: Hono<AppEnv>): void {
-  resource(app, "/api/queues/:vhost/:name/consume", {
-    GET: async (c) => {
-      const vhost = await connect(c);
-      const name = nameParam(c, "queue");
-      // basic.consume needs read on the queue; the queue object checks it again per frame.
-      requirePermission(c, vhost, "read", "queue", name);
-      // The object accepts the socket itself so that it can hibernate; it learns who connected
-      // from a header only the Worker can set (requests reach objects only through the Worker).
-      const catalog = vhostStub(c.env, vhost);
-      const connection = crypto.randomUUID();
-      unwrap(await catalog.openConnection(vhost, connection, name));
-      const headers = new Headers(c.req.raw.headers);
-      headers.set("X-Broker-User", c.get("principal").name);
-      headers.set("X-Broker-Identity", c.get("principal").identity);
-      headers.set("X-Broker-Connection", connection);
-      const response = await queueStub(c.env, vhost, name).fetch(
-        new Request(c.req.raw, { headers }),
-      );
-      if (response.status !== 101) await catalog.closeConnection(connection);
-      return response;
+  resource(
+    app,
+    "/api/queues/:vhost/:name/consume",
+    {
+      GET: async (c) => {
+        const vhost = await connect(c);
+        const name = nameParam(c, "queue");
+        // basic.consume needs read on the queue; the queue object checks it again per frame.
+        requirePermission(c, vhost, "read", "queue", name);
+        // The object accepts the socket itself so that it can hibernate; it learns who connected
+        // from a header only the Worker can set (requests reach objects only through the Worker).
+        const catalog = vhostStub(c.env, vhost);
+        const connection = crypto.randomUUID();
+        unwrap(await catalog.openConnection(vhost, connection, name, connectionInfo(c)));
+        const headers = new Headers(c.req.raw.headers);
+        headers.set("X-Broker-User", c.get("principal").name);
+        headers.set("X-Broker-Identity", c.get("principal").identity);
+        headers.set("X-Broker-Connection", connection);
+        const response = await queueStub(c.env, vhost, name).fetch(
+          new Request(c.req.raw, { headers }),
+        );
+        if (response.status !== 101) await catalog.closeConnection(connection);
+        return response;
+      },
     },
-  });
+    { GET: { summary: "A consumer connection (WebSocket)", websocket: true } },
+  );
 
-  resource(app, "/api/publish/:vhost", {
-    GET: async (c) => {
-      const vhost = await connect(c);
-      const catalog = vhostStub(c.env, vhost);
-      const connection = crypto.randomUUID();
-      unwrap(await catalog.openConnection(vhost, connection, ""));
-      // Terminated in the Worker: a producer is busy by nature, so it gains nothing from
-      // hibernation, and frames go straight to whichever exchange objects they name.
-      const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
-      server.accept();
-      // Keeps its place in the vhost's connection count alive, and frees it on close.
-      const heartbeat = setInterval(() => {
-        void catalog.touchConnection(connection);
-      }, LIMITS.producerHeartbeatMs);
-      const closed = () => {
-        clearInterval(heartbeat);
-        c.executionCtx.waitUntil(catalog.closeConnection(connection));
-      };
-      server.addEventListener("close", closed);
-      server.addEventListener("error", closed);
-      const session = new ProducerSession(
-        server,
-        c.env,
-        vhost,
-        c.get("principal"),
-        c.get("config"),
-      );
-      server.addEventListener("message", (event) => session.receive(event.data));
-      return new Response(null, { status: 101, webSocket: client });
+  resource(
+    app,
+    "/api/publish/:vhost",
+    {
+      GET: async (c) => {
+        const vhost = await connect(c);
+        const catalog = vhostStub(c.env, vhost);
+        const connection = crypto.randomUUID();
+        unwrap(await catalog.openConnection(vhost, connection, "", connectionInfo(c)));
+        // Terminated in the Worker: a producer is busy by nature, so it gains nothing from
+        // hibernation, and frames go straight to whichever exchange objects they name.
+        const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
+        server.accept();
+        // Keeps its place in the vhost's connection count alive, frees it on close, and closes
+        // the socket when an operator asked to (DELETE /api/connections/{name}).
+        const heartbeat = setInterval(async () => {
+          const answer = await catalog.touchConnection(connection);
+          if (answer.ok && answer.close) {
+            server.close(CONNECTION_FORCED, "CONNECTION_FORCED - Closed via management plugin");
+            closed();
+          }
+        }, LIMITS.producerHeartbeatMs);
+        const closed = () => {
+          clearInterval(heartbeat);
+          c.executionCtx.waitUntil(catalog.closeConnection(connection));
+        };
+        server.addEventListener("close", closed);
+        server.addEventListener("error", closed);
+        const session = new ProducerSession(
+          server,
+          c.env,
+          vhost,
+          c.get("principal"),
+          c.get("config"),
+        );
+        server.addEventListener("message", (event) => session.receive(event.data));
+        return new Response(null, { status: 101, webSocket: client });
+      },
     },
-  });
+    { GET: { summary: "A producer connection with confirms (WebSocket)", websocket: true } },
+  );
 }

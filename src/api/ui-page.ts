@@ -7,6 +7,7 @@
  */
 import type { Hono } from "hono";
 import type { AppEnv } from "./context";
+import { resource } from "./routes";
 
 export const UI_CONTENT_SECURITY_POLICY = [
   "default-src 'none'",
@@ -20,14 +21,22 @@ export const UI_CONTENT_SECURITY_POLICY = [
 ].join("; ");
 
 export function uiPageRoutes(app: Hono<AppEnv>): void {
-  app.get("/", async (c) => {
-    const asset = await c.env.ASSETS.fetch(new Request(new URL("/", c.req.url)));
-    const response = new Response(asset.body, asset);
-    response.headers.set("Content-Security-Policy", UI_CONTENT_SECURITY_POLICY);
-    response.headers.set("X-Content-Type-Options", "nosniff");
-    response.headers.set("X-Frame-Options", "DENY");
-    response.headers.set("Referrer-Policy", "no-referrer");
-    response.headers.set("Cache-Control", "no-store");
-    return response;
-  });
+  // Through resource(): 405 for other methods, and the page is in the OpenAPI document.
+  resource(
+    app,
+    "/",
+    {
+      GET: async (c) => {
+        const asset = await c.env.ASSETS.fetch(new Request(new URL("/", c.req.url)));
+        const response = new Response(asset.body, asset);
+        response.headers.set("Content-Security-Policy", UI_CONTENT_SECURITY_POLICY);
+        response.headers.set("X-Content-Type-Options", "nosniff");
+        response.headers.set("X-Frame-Options", "DENY");
+        response.headers.set("Referrer-Policy", "no-referrer");
+        response.headers.set("Cache-Control", "no-store");
+        return response;
+      },
+    },
+    { GET: { summary: "The management UI's page", public: true, produces: "text/html" } },
+  );
 }

@@ -62,56 +62,61 @@ export function userRoutes(app: Hono<AppEnv>): void {
     },
   });
 
-  resource(app, "/api/users/:user", {
-    GET: async (c) => {
-      requireAdministrator(c);
-      return c.json(presentUser(await findUser(c, userParam(c))));
-    },
-    PUT: async (c) => {
-      requireAdministrator(c);
-      const name = userParam(c);
-      const body = await parseBody(c, userBodySchema);
-      const tags = parseTags(body.tags);
-      if (!Array.isArray(tags)) throw BrokerError.from(tags);
-      if (body.password !== undefined && body.password_hash !== undefined) {
-        throw new BrokerError("bad_request", "set either password or password_hash, not both");
-      }
-      let credential: { password_hash: string; hashing_algorithm: string } | null = null;
-      if (body.password !== undefined) {
-        credential = {
-          password_hash: await hashPassword(body.password),
-          hashing_algorithm: NATIVE_ALGORITHM,
-        };
-      } else if (body.password_hash !== undefined) {
-        // RabbitMQ's default algorithm when none is named.
-        const algorithm = body.hashing_algorithm ?? RABBIT_SHA256;
-        const invalid = checkPasswordHash(body.password_hash, algorithm);
-        if (invalid) throw BrokerError.from(invalid);
-        credential = { password_hash: body.password_hash, hashing_algorithm: algorithm };
-      } else if (body.hashing_algorithm !== undefined) {
-        if (!(HASHING_ALGORITHMS as readonly string[]).includes(body.hashing_algorithm)) {
-          throw new BrokerError(
-            "bad_request",
-            `unsupported hashing_algorithm '${body.hashing_algorithm}'`,
-          );
+  resource(
+    app,
+    "/api/users/:user",
+    {
+      GET: async (c) => {
+        requireAdministrator(c);
+        return c.json(presentUser(await findUser(c, userParam(c))));
+      },
+      PUT: async (c) => {
+        requireAdministrator(c);
+        const name = userParam(c);
+        const body = await parseBody(c, userBodySchema);
+        const tags = parseTags(body.tags);
+        if (!Array.isArray(tags)) throw BrokerError.from(tags);
+        if (body.password !== undefined && body.password_hash !== undefined) {
+          throw new BrokerError("bad_request", "set either password or password_hash, not both");
         }
-      }
-      const record: UserRecord = {
-        name,
-        password_hash: credential?.password_hash ?? "",
-        hashing_algorithm: credential?.hashing_algorithm ?? NATIVE_ALGORITHM,
-        tags,
-        limits: {},
-      };
-      const { created } = unwrap(await registryStub(c.env).putUser(record, credential === null));
-      forgetAccess();
-      return c.body(null, created ? 201 : 204);
+        let credential: { password_hash: string; hashing_algorithm: string } | null = null;
+        if (body.password !== undefined) {
+          credential = {
+            password_hash: await hashPassword(body.password),
+            hashing_algorithm: NATIVE_ALGORITHM,
+          };
+        } else if (body.password_hash !== undefined) {
+          // RabbitMQ's default algorithm when none is named.
+          const algorithm = body.hashing_algorithm ?? RABBIT_SHA256;
+          const invalid = checkPasswordHash(body.password_hash, algorithm);
+          if (invalid) throw BrokerError.from(invalid);
+          credential = { password_hash: body.password_hash, hashing_algorithm: algorithm };
+        } else if (body.hashing_algorithm !== undefined) {
+          if (!(HASHING_ALGORITHMS as readonly string[]).includes(body.hashing_algorithm)) {
+            throw new BrokerError(
+              "bad_request",
+              `unsupported hashing_algorithm '${body.hashing_algorithm}'`,
+            );
+          }
+        }
+        const record: UserRecord = {
+          name,
+          password_hash: credential?.password_hash ?? "",
+          hashing_algorithm: credential?.hashing_algorithm ?? NATIVE_ALGORITHM,
+          tags,
+          limits: {},
+        };
+        const { created } = unwrap(await registryStub(c.env).putUser(record, credential === null));
+        forgetAccess();
+        return c.body(null, created ? 201 : 204);
+      },
+      DELETE: async (c) => {
+        requireAdministrator(c);
+        unwrap(await registryStub(c.env).deleteUser(userParam(c)));
+        forgetAccess();
+        return c.body(null, 204);
+      },
     },
-    DELETE: async (c) => {
-      requireAdministrator(c);
-      unwrap(await registryStub(c.env).deleteUser(userParam(c)));
-      forgetAccess();
-      return c.body(null, 204);
-    },
-  });
+    { PUT: { summary: "Create or update a user", body: userBodySchema } },
+  );
 }

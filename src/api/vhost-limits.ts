@@ -44,7 +44,7 @@ function limitParam(c: AppContext): VhostLimitName {
 }
 
 /** The registry merges the change (it is the truth); the catalog gets the result to enforce. */
-async function storeLimit(
+export async function storeLimit(
   c: AppContext,
   vhost: string,
   limit: VhostLimitName,
@@ -71,21 +71,26 @@ export function vhostLimitRoutes(app: Hono<AppEnv>): void {
       return c.json(Object.keys(record.limits).length > 0 ? [presentLimits(record)] : []);
     },
   });
-  resource(app, "/api/vhost-limits/:vhost/:limit", {
-    PUT: async (c) => {
-      requireAdministrator(c);
-      const vhost = vhostParam(c);
-      const limit = limitParam(c);
-      const { value } = await parseBody(c, limitBodySchema);
-      await storeLimit(c, vhost, limit, value);
-      return c.body(null, 204);
+  resource(
+    app,
+    "/api/vhost-limits/:vhost/:limit",
+    {
+      PUT: async (c) => {
+        requireAdministrator(c);
+        const vhost = vhostParam(c);
+        const limit = limitParam(c);
+        const { value } = await parseBody(c, limitBodySchema);
+        await storeLimit(c, vhost, limit, value);
+        return c.body(null, 204);
+      },
+      DELETE: async (c) => {
+        requireAdministrator(c);
+        const vhost = vhostParam(c);
+        const limit = limitParam(c);
+        await storeLimit(c, vhost, limit, null);
+        return c.body(null, 204);
+      },
     },
-    DELETE: async (c) => {
-      requireAdministrator(c);
-      const vhost = vhostParam(c);
-      const limit = limitParam(c);
-      await storeLimit(c, vhost, limit, null);
-      return c.body(null, 204);
-    },
-  });
+    { PUT: { summary: "Set a vhost limit", body: limitBodySchema } },
+  );
 }

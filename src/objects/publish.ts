@@ -4,10 +4,10 @@
  * to the default exchange by its own name). Answers once every routed copy is stored.
  */
 import type { Env } from "../env";
-import { type Result, unwrap } from "../errors";
+import { fail, type Result, unwrap } from "../errors";
 import { isBuiltinExchange } from "../protocol/builtin-exchanges";
 import type { PublishedMessage } from "../protocol/message";
-import { DEFAULT_EXCHANGE } from "../protocol/names";
+import { DEFAULT_EXCHANGE, describe } from "../protocol/names";
 import { exchangeStub, queueStub, streamStub, vhostStub } from "./stubs";
 
 export async function publishMessages(
@@ -25,6 +25,10 @@ export async function publishMessages(
     // The built-in exchanges are declared when their vhost is first used: make sure it was.
     unwrap(await vhostStub(env, vhost).ensure(vhost));
     result = await stub.publish(messages);
+  }
+  if (!result.ok && result.code === "not_found") {
+    // RabbitMQ's reason for basic.publish to a missing exchange (the channel error's text).
+    unwrap(fail("not_found", `no ${describe("exchange", exchange, vhost)}`));
   }
   return unwrap(result).routed;
 }

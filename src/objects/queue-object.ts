@@ -51,6 +51,26 @@ export interface LeaseSettlement {
   readonly delayMs: number;
 }
 
+/** Totals since the object started, for /metrics (Prometheus counters may restart). */
+export interface MessageCounts {
+  readonly published: number;
+  readonly delivered: number;
+  readonly redelivered: number;
+  readonly acknowledged: number;
+}
+
+/** WebSocket close code for a connection closed by an operator: 4000 + AMQP's 320. */
+export const CONNECTION_FORCED = 4320;
+
+export interface ConsumerInfo {
+  readonly connection: string;
+  readonly tag: string;
+  readonly prefetch: number;
+  readonly ackRequired: boolean;
+  readonly exclusive: boolean;
+  readonly unacked: number;
+}
+
 export interface ConsumerDetail {
   readonly consumer_tag: string;
   readonly ack_required: boolean;
@@ -276,6 +296,61 @@ export class QueueObject extends DurableObject<Env> {
   liveConnections(ids: readonly string[]): string[] {
     const live = new Set(this.ctx.getWebSockets().map((ws) => attachmentOf(ws).connection));
     return ids.filter((id) => live.has(id));
+  }
+
+  /**
+   * Gauges and counters for /metrics, read from what the engine keeps anyway (its counts and the
+   * message_stats totals of message-stats.ts): nothing is scanned, nothing is written.
+   */
+  metrics(): Result<{ stats: QueueStats; counts: MessageCounts }> {
+    if (!this.declaration) return notFound();
+    const rates = this.engine.rates;
+    return {
+      ok: true,
+      stats: this.engine.stats(),
+      counts: {
+        published: rates.total("publish"),
+        delivered: rates.total("deliver_get"),
+        redelivered: rates.total("redeliver"),
+        acknowledged: rates.total("ack"),
+      },
+    };
+  }
+
+  /** This queue's consumers, for /api/consumers and /api/channels. */
+  consumerList(): Result<{ consumers: ConsumerInfo[] }> {
+    if (!this.declaration) return notFound();
+    return {
+      ok: true,
+      consumers: this.engine.consumers.all().map((consumer) => ({
+        connection: consumer.connection,
+        tag: consumer.tag,
+        prefetch: consumer.prefetch,
+        ackRequired: !consumer.autoAck,
+        exclusive: consumer.exclusive,
+        unacked: consumer.unacked,
+      })),
+    };
+  }
+
+  /**
+   * Closes a consumer connection from the management API (DELETE /api/connections/{name}), in
+   * turn with its frames: its consumers go, and their unacknowledged deliveries return to the
+   * queue, as when RabbitMQ force-closes a connection (320 CONNECTION_FORCED).
+   */
+  async forceClose(connection: string, reason: string): Promise<Result<object>> {
+    await this.inTurn(async () => {
+      for (const ws of this.ctx.getWebSockets(connection)) {
+        try {
+          ws.send(JSON.stringify(errorFrame("connection_forced", reason)));
+          ws.close(CONNECTION_FORCED, reason.slice(0, 120));
+        } catch {
+          // Already closing.
+        }
+        this.closeConnection(ws);
+      }
+    });
+    return { ok: true };
   }
 
   /** A consumer connection: the Worker has authenticated the upgrade and forwards it here. */

@@ -29,7 +29,11 @@ import {
   CATALOG_MIGRATIONS,
   CatalogStore,
 } from "../storage/catalog-store";
-import { ConnectionStore } from "../storage/connection-store";
+import {
+  type ConnectionInfo,
+  type ConnectionRecord,
+  ConnectionStore,
+} from "../storage/connection-store";
 import { migrate } from "../storage/migrations";
 import { notificationsExchange } from "./notification-exchange";
 import { aged, type QueueReport, sumReports } from "./queue-report";
@@ -494,7 +498,12 @@ export class VhostObject extends DurableObject<Env> {
    * asks the queues holding consumer connections which of them still exist and forgets producer
    * connections that stopped refreshing, so a lost close event cannot leak a place for good.
    */
-  async openConnection(vhost: string, id: string, holder: string): Promise<Result<object>> {
+  async openConnection(
+    vhost: string,
+    id: string,
+    holder: string,
+    info?: ConnectionInfo,
+  ): Promise<Result<object>> {
     return this.exclusive(vhost, async () => {
       const now = Date.now();
       const max = this.limit("max-connections");
@@ -511,7 +520,7 @@ export class VhostObject extends DurableObject<Env> {
           );
         }
       }
-      this.connections.add(id, holder, now);
+      this.connections.add(id, holder, now, info);
       return { ok: true };
     });
   }
@@ -592,8 +601,32 @@ export class VhostObject extends DurableObject<Env> {
     return { ok: true };
   }
 
-  touchConnection(id: string): Result<object> {
+  /** A producer connection's heartbeat; `close` when DELETE /api/connections asked for it. */
+  touchConnection(id: string): Result<{ close: boolean }> {
     this.connections.touch(id, Date.now());
+    return { ok: true, close: this.connections.get(id)?.closing ?? false };
+  }
+
+  /** The vhost's open connections, for /api/connections (read-only: no catalog turn needed). */
+  listConnections(): Result<{ connections: ConnectionRecord[] }> {
+    return { ok: true, connections: this.connections.list() };
+  }
+
+  /**
+   * Closes a connection as RabbitMQ's DELETE /api/connections/{name} does. A consumer
+   * connection is closed by the queue object holding it (its unacked deliveries return to the
+   * queue); a producer connection lives in a Worker, which closes it at its next heartbeat.
+   */
+  async forceCloseConnection(id: string, reason: string): Promise<Result<object>> {
+    const record = this.connections.get(id);
+    if (!record) return NOT_FOUND();
+    const vhost = this.store.getMeta("vhost");
+    if (record.holder === "" || vhost === undefined) {
+      this.connections.markClosing(id);
+      return { ok: true };
+    }
+    await queueStub(this.env, vhost, record.holder).forceClose(id, reason);
+    this.connections.remove([id]);
     return { ok: true };
   }
 

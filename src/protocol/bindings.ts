@@ -50,6 +50,15 @@ export function quotePlus(text: string): string {
   return out.replaceAll("~", "%7E");
 }
 
+/** quotePlus undone: "+" is a space, %XX a byte; text that is not valid quoting stays as it is. */
+export function unquotePlus(text: string): string {
+  try {
+    return decodeURIComponent(text.replaceAll("+", " "));
+  } catch {
+    return text;
+  }
+}
+
 /** JSON with object keys sorted, so equal argument tables always digest the same. */
 export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) {

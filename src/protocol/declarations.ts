@@ -6,20 +6,22 @@
 import { z } from "zod";
 import { type Failure, fail } from "../errors";
 import type { ExchangeTypeName } from "../routing/exchange-type";
+import { flag } from "./coerce";
 import { fieldTableSchema } from "./field-table";
 import { describe, type ObjectKind } from "./names";
 
+/** RabbitMQ 3.10 declares a `direct` exchange when the body names no type. */
 export const exchangeBodySchema = z.object({
-  type: z.string(),
-  durable: z.boolean().default(true),
-  auto_delete: z.boolean().default(false),
-  internal: z.boolean().default(false),
+  type: z.string().default("direct"),
+  durable: flag.default(true),
+  auto_delete: flag.default(false),
+  internal: flag.default(false),
   arguments: fieldTableSchema.default({}),
 });
 
 export const queueBodySchema = z.object({
-  durable: z.boolean().default(true),
-  auto_delete: z.boolean().default(false),
+  durable: flag.default(true),
+  auto_delete: flag.default(false),
   arguments: fieldTableSchema.default({}),
 });
 

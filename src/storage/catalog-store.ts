@@ -37,6 +37,14 @@ export const CATALOG_MIGRATIONS: readonly Migration[] = [
   ],
   // Issue 5: the notification app's users, one inbox each (docs/notifications.md).
   ["CREATE TABLE inboxes (id INTEGER PRIMARY KEY, name TEXT NOT NULL)"],
+  // Issue 13: who opened each connection, from where and when, for /api/connections; `closing`
+  // asks a producer connection's Worker to close it at its next heartbeat.
+  [
+    "ALTER TABLE connections ADD COLUMN user TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE connections ADD COLUMN peer TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE connections ADD COLUMN opened INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE connections ADD COLUMN closing INTEGER NOT NULL DEFAULT 0",
+  ],
   // Issue 14: each queue's latest report of its counts (src/objects/queue-report.ts), kept so a
   // restarted catalog does not show zeros for queues too idle to report again.
   ["CREATE TABLE queue_reports (name TEXT PRIMARY KEY, report TEXT NOT NULL, at INTEGER NOT NULL)"],

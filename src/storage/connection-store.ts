@@ -1,4 +1,4 @@
-/** The vhost catalog's table of open WebSocket connections (see catalog-store.ts, step 2). */
+/** The vhost catalog's table of open WebSocket connections (see catalog-store.ts, steps 2 and 4). */
 export interface ConnectionRow {
   readonly id: string;
   /** The queue holding a consumer connection; "" for a producer connection. */
@@ -6,14 +6,39 @@ export interface ConnectionRow {
   readonly seen: number;
 }
 
+/** Who opened a connection and from where, as /api/connections shows it. */
+export interface ConnectionInfo {
+  readonly user: string;
+  /** The client's address as the platform reports it (CF-Connecting-IP), or "". */
+  readonly peer: string;
+}
+
+export interface ConnectionRecord extends ConnectionRow, ConnectionInfo {
+  readonly opened: number;
+  readonly closing: boolean;
+}
+
+interface RecordRow extends Record<string, SqlStorageValue> {
+  id: string;
+  holder: string;
+  seen: number;
+  user: string;
+  peer: string;
+  opened: number;
+  closing: number;
+}
+
 export class ConnectionStore {
   constructor(private readonly sql: SqlStorage) {}
 
-  add(id: string, holder: string, now: number): void {
+  add(id: string, holder: string, now: number, info?: ConnectionInfo): void {
     this.sql.exec(
-      "INSERT INTO connections (id, holder, seen) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET seen = excluded.seen",
+      "INSERT INTO connections (id, holder, seen, user, peer, opened) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET seen = excluded.seen",
       id,
       holder,
+      now,
+      info?.user ?? "",
+      info?.peer ?? "",
       now,
     );
   }
@@ -46,4 +71,32 @@ export class ConnectionStore {
     }
     return byHolder;
   }
+
+  list(): ConnectionRecord[] {
+    return this.sql
+      .exec<RecordRow>("SELECT * FROM connections ORDER BY opened, id")
+      .toArray()
+      .map(toRecord);
+  }
+
+  get(id: string): ConnectionRecord | undefined {
+    const row = this.sql.exec<RecordRow>("SELECT * FROM connections WHERE id = ?", id).toArray()[0];
+    return row ? toRecord(row) : undefined;
+  }
+
+  markClosing(id: string): void {
+    this.sql.exec("UPDATE connections SET closing = 1 WHERE id = ?", id);
+  }
+}
+
+function toRecord(row: RecordRow): ConnectionRecord {
+  return {
+    id: row.id,
+    holder: row.holder,
+    seen: row.seen,
+    user: row.user,
+    peer: row.peer,
+    opened: row.opened,
+    closing: row.closing === 1,
+  };
 }

@@ -230,22 +230,28 @@ describe("bindings with arguments", () => {
 });
 
 describe("refused bindings", () => {
-  it("answers 404 Object Not Found when the source exchange does not exist", async () => {
+  it("answers 404 naming the missing source exchange, as RabbitMQ does", async () => {
     await setUp([], ["nosrc.q"]);
     const body = await expectError(await bindQueue("nosrc.x", "nosrc.q", "k"), 404);
-    expect(body).toEqual({ error: "Object Not Found", reason: "Not Found" });
+    expect(body).toEqual({
+      error: "Object Not Found",
+      reason: "no exchange 'nosrc.x' in vhost '/'",
+    });
   });
 
-  it("answers 404 Object Not Found when the destination queue does not exist", async () => {
+  it("answers 404 naming the missing destination queue", async () => {
     await setUp([["nodst.x", "direct"]], []);
     const body = await expectError(await bindQueue("nodst.x", "nodst.q", "k"), 404);
-    expect(body).toEqual({ error: "Object Not Found", reason: "Not Found" });
+    expect(body).toEqual({ error: "Object Not Found", reason: "no queue 'nodst.q' in vhost '/'" });
   });
 
-  it("answers 404 Object Not Found when the destination exchange does not exist", async () => {
+  it("answers 404 naming the missing destination exchange", async () => {
     await setUp([["nodstx.a", "direct"]], []);
     const body = await expectError(await bindExchange("nodstx.a", "nodstx.b", "k"), 404);
-    expect(body).toEqual({ error: "Object Not Found", reason: "Not Found" });
+    expect(body).toEqual({
+      error: "Object Not Found",
+      reason: "no exchange 'nodstx.b' in vhost '/'",
+    });
   });
 
   it("refuses a binding from the default exchange with 403 access_refused", async () => {

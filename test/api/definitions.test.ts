@@ -164,10 +164,19 @@ describe("definitions", () => {
     const one = await json<Record<string, unknown[]>>(
       await call("GET", "/api/definitions/def-one"),
     );
+    // RabbitMQ's per-vhost format: no vhost on the objects, so it loads into any vhost.
     expect(one.queues).toEqual([
-      { name: "only", vhost: "def-one", durable: true, auto_delete: false, arguments: {} },
+      { name: "only", durable: true, auto_delete: false, arguments: {} },
     ]);
     expect(one.exchanges).toEqual([]);
     expect(one.users).toBeUndefined();
+    expect(Object.keys(one)).toEqual([
+      "rabbit_version",
+      "parameters",
+      "policies",
+      "queues",
+      "exchanges",
+      "bindings",
+    ]);
   });
 });

@@ -86,19 +86,21 @@ describe("exchange declaration", () => {
     expect((await declareExchange("x".repeat(255), "direct")).status).toBe(201);
   });
 
-  it("requires a type and checks field types", async () => {
-    const missing = await expectError(
-      await call("PUT", "/api/exchanges/%2F/ex.notype", { body: { durable: true } }),
-      400,
+  it("declares a direct exchange when no type is given, as RabbitMQ 3.10 does, and checks field types", async () => {
+    const untyped = await call("PUT", "/api/exchanges/%2F/ex.notype", { body: { durable: true } });
+    expect(untyped.status).toBe(201);
+    const declared = await json<{ type: string }>(
+      await call("GET", "/api/exchanges/%2F/ex.notype"),
     );
-    expect(missing.reason).toBe("[{key_missing,type}]");
-    await expectError(
+    expect(declared.type).toBe("direct");
+    const wrong = await expectError(
       await call("PUT", "/api/exchanges/%2F/ex.types", {
         body: { type: "direct", durable: "yes" },
       }),
       400,
       "bad_request",
     );
+    expect(wrong.reason).toBe('[{not_boolean,durable,"yes"}]');
     await expectError(
       await call("PUT", "/api/exchanges/%2F/ex.args", {
         body: { type: "direct", arguments: { "alternate-exchange": 5 } },

@@ -38,8 +38,9 @@ describe("publish", () => {
     expect(await drain("pub.durable")).toEqual(["kept"]);
   });
 
-  it("answers 404 for an unknown exchange or vhost", async () => {
-    await expectError(await publish("pub.nowhere", "k", "m"), 404, "Object Not Found");
+  it("answers RabbitMQ's 400 for an unknown exchange and 404 for an unknown vhost", async () => {
+    const missing = await expectError(await publish("pub.nowhere", "k", "m"), 400, "bad_request");
+    expect(missing.reason).toBe("404 NOT_FOUND - no exchange 'pub.nowhere' in vhost '/'");
     await expectError(await publish("amq.direct", "k", "m", { vhost: "no-such-vhost" }), 404);
     await expectError(await publish("", "k", "m", { vhost: "no-such-vhost" }), 404);
   });

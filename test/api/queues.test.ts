@@ -68,7 +68,8 @@ describe("queue declaration", () => {
     await expectError(await declareQueue("q.ttl", { arguments: { "x-message-ttl": -1 } }), 400);
     await expectError(await declareQueue("q.prio", { arguments: { "x-max-priority": 300 } }), 400);
     await expectError(await declareQueue("q.type", { arguments: { "x-queue-type": "lake" } }), 400);
-    await expectError(await declareQueue("q.bool", { durable: "true" }), 400);
+    const bool = await expectError(await declareQueue("q.bool", { durable: "yes" }), 400);
+    expect(bool.reason).toBe('[{not_boolean,durable,"yes"}]');
   });
 
   it("lists queues plainly and paginated", async () => {

@@ -161,7 +161,7 @@ describe("the notification users API", () => {
       (await call("PUT", "/api/notification-users/%2F/921", { body: { name: "Xan" } })).status,
     ).toBe(201);
     expect((await call("DELETE", "/api/exchanges/%2F/notifications")).status).toBe(204);
-    expect((await publish("notifications", "921", "lost")).status).toBe(404);
+    expect((await publish("notifications", "921", "lost")).status).toBe(400); // no exchange
     expect(
       (await call("PUT", "/api/notification-users/%2F/921", { body: { name: "Xan" } })).status,
     ).toBe(204);
