@@ -40,7 +40,8 @@ export const LIMITS = {
   /**
    * Most objects one request asks (a list sorted by a count, the overview). Asking 10,000 queue
    * objects from one request failed locally (bench/ui-queues.mjs); 1,500 took 13 s with every
-   * object starting cold. Beyond this, lists refuse and the overview says what it counted.
+   * object starting cold. Beyond this, a list refuses (queue lists and the overview read the
+   * vhosts' snapshots of their queues' reports instead: src/objects/queue-report.ts).
    */
   maxFanOut: 2000,
   /** Pagination, as RabbitMQ's management API. */

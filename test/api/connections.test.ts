@@ -6,6 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { basic, createUser, grant } from "../support/access";
 import { call, declareQueue, expectError, json, publish } from "../support/api";
+import { flushReports } from "../support/reports";
 import { deliveries, isType, openConsumer, openSocket, sleep } from "../support/socket";
 
 type Item = Record<string, unknown>;
@@ -57,6 +58,8 @@ describe("/api/connections, /api/channels and /api/consumers", () => {
     for (const item of [mine, channel, ...consumers, ...(await list("/api/nodes"))]) {
       expect(Object.values(item ?? {})).not.toContain(null);
     }
+    // The overview's consumers come from the queues' reports to their vhost (at most 1 s old).
+    await flushReports("/", "conn.listed");
     const overview = await json<{ object_totals: Item }>(await call("GET", "/api/overview"));
     expect(overview.object_totals.connections).toBeGreaterThanOrEqual(1);
     expect(overview.object_totals.consumers).toBeGreaterThanOrEqual(1);
