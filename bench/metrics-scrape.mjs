@@ -288,9 +288,9 @@ function report(r) {
     "The paired throughput difference is the direct measure, but on a shared 2-core machine its",
     "pairs scatter far more than 1 %; the CPU share is the measure that resolves it: the broker",
     "publishes near its CPU limit here, so what a scrape takes from the CPU is what it takes from",
-    "throughput. A scrape reads one counter set per queue (one call to each queue object) and",
-    "no message; locally all objects share one workerd thread, on Cloudflare each queue object",
-    "runs on its own, so a scrape adds one small call per second to a busy queue's thread.",
+    "throughput. A scrape reads the reports the queues send their vhost's catalog at most once a",
+    "second (three calls per vhost, whatever the number of queues) and no message: it never",
+    "calls a queue object, so a busy queue's thread does not see it at all.",
     "",
   ];
   const text = lines.join("\n");

@@ -51,14 +51,6 @@ export interface LeaseSettlement {
   readonly delayMs: number;
 }
 
-/** Totals since the object started, for /metrics (Prometheus counters may restart). */
-export interface MessageCounts {
-  readonly published: number;
-  readonly delivered: number;
-  readonly redelivered: number;
-  readonly acknowledged: number;
-}
-
 /** WebSocket close code for a connection closed by an operator: 4000 + AMQP's 320. */
 export const CONNECTION_FORCED = 4320;
 
@@ -296,25 +288,6 @@ export class QueueObject extends DurableObject<Env> {
   liveConnections(ids: readonly string[]): string[] {
     const live = new Set(this.ctx.getWebSockets().map((ws) => attachmentOf(ws).connection));
     return ids.filter((id) => live.has(id));
-  }
-
-  /**
-   * Gauges and counters for /metrics, read from what the engine keeps anyway (its counts and the
-   * message_stats totals of message-stats.ts): nothing is scanned, nothing is written.
-   */
-  metrics(): Result<{ stats: QueueStats; counts: MessageCounts }> {
-    if (!this.declaration) return notFound();
-    const rates = this.engine.rates;
-    return {
-      ok: true,
-      stats: this.engine.stats(),
-      counts: {
-        published: rates.total("publish"),
-        delivered: rates.total("deliver_get"),
-        redelivered: rates.total("redeliver"),
-        acknowledged: rates.total("ack"),
-      },
-    };
   }
 
   /** This queue's consumers, for /api/consumers and /api/channels. */

@@ -5,6 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { createUser } from "../support/access";
 import { call, declareQueue, getMessages, publish } from "../support/api";
+import { flushReports } from "../support/reports";
 import { deliveries, isType, openConsumer } from "../support/socket";
 
 async function scrape(auth?: string | null): Promise<string> {
@@ -30,9 +31,11 @@ describe("/metrics", () => {
     await socket.next(isType("consume_ok"));
     const [first] = await deliveries(socket, 3);
     socket.send({ type: "ack", delivery_tag: first?.delivery_tag, multiple: false });
-    // The ack is handled when a later call reaches the queue; wait until the gauge shows it.
+    // The ack is handled when a later call reaches the queue, and /metrics reads the reports
+    // queues send their vhost: flush the report (a round-trip barrier) until the gauge shows it.
     let text = "";
     for (let i = 0; i < 50; i++) {
+      await flushReports("/", "metrics.q");
       text = await scrape();
       if (sample(text, "rabbitmq_queue_messages_unacked", '{vhost="/",queue="metrics.q"}') === 2)
         break;
