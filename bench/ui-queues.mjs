@@ -12,12 +12,12 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { chromiumSkip, launchChromium } from "../test/support/chromium.mjs";
 import { ROOT, startWranglerDev } from "../test/support/wrangler-dev.mjs";
 import { fmt } from "./lib.mjs";
 
 const QUEUES = Number(process.env.BENCH_UI_QUEUES || 10_000);
 const ROUNDS = 5;
-const CHROMIUM = process.env.BROWSER_TEST_CHROMIUM || "/usr/bin/chromium";
 const MARK_START = "<!-- bench/ui-queues.mjs: start -->";
 const MARK_END = "<!-- bench/ui-queues.mjs: end -->";
 const AUTH = `Basic ${Buffer.from("guest:guest").toString("base64")}`;
@@ -240,8 +240,8 @@ function writeReport(text) {
 }
 
 async function main() {
-  if (!fs.existsSync(CHROMIUM)) {
-    console.error(`${CHROMIUM} is absent: install Debian's chromium (apt-get install chromium)`);
+  if (chromiumSkip) {
+    console.error(chromiumSkip);
     process.exit(2);
   }
   for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"]) {
@@ -255,16 +255,7 @@ async function main() {
     console.log(`declaring ${QUEUES} queues ...`);
     const declareMs = await declareQueues();
     const { chromium } = await import("playwright-core");
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--no-first-run",
-        "--disable-background-networking",
-      ],
-    });
+    browser = await launchChromium(chromium);
     const page = await (
       await browser.newContext({ viewport: { width: 1280, height: 900 } })
     ).newPage();

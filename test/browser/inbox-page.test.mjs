@@ -7,26 +7,12 @@
 //   npm run test:browser
 
 import assert from "node:assert/strict";
-import fs from "node:fs";
 import { after, before, test } from "node:test";
+import { chromiumSkip, launchChromium } from "../support/chromium.mjs";
 import { startWranglerDev } from "../support/wrangler-dev.mjs";
 
-// BROWSER_TEST_CHROMIUM exists to check the skip path; Debian installs chromium here.
-const CHROMIUM = process.env.BROWSER_TEST_CHROMIUM || "/usr/bin/chromium";
-const ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 const WAIT_MS = 15_000;
-const skip = fs.existsSync(CHROMIUM)
-  ? false
-  : `${CHROMIUM} is absent: install Debian's chromium (apt-get install chromium) to run this test`;
+const skip = chromiumSkip;
 if (skip) console.log(`skipping the browser test: ${skip}`);
 
 let server = null;
@@ -36,7 +22,7 @@ before(async () => {
   if (skip) return;
   const { chromium } = await import("playwright-core");
   server = await startWranglerDev({ vars: { LOCAL_DEV: "true" }, prefix: "broker-browser-" });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, timeout: 60_000 });
+  browser = await launchChromium(chromium);
 });
 
 after(async () => {

@@ -12,24 +12,12 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { after, before, test } from "node:test";
+import { chromiumSkip, launchChromium } from "../support/chromium.mjs";
 import { ROOT, startWranglerDev } from "../support/wrangler-dev.mjs";
 
-const CHROMIUM = process.env.BROWSER_TEST_CHROMIUM || "/usr/bin/chromium";
-const ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 const WAIT_MS = 15_000;
 const SHOTS = path.join(ROOT, "test", "browser", "screenshots");
-const skip = fs.existsSync(CHROMIUM)
-  ? false
-  : `${CHROMIUM} is absent: install Debian's chromium (apt-get install chromium) to run this test`;
+const skip = chromiumSkip;
 if (skip) console.log(`skipping the management UI browser test: ${skip}`);
 
 let server = null;
@@ -40,7 +28,7 @@ before(async () => {
   const { chromium } = await import("playwright-core");
   fs.mkdirSync(SHOTS, { recursive: true });
   server = await startWranglerDev({ prefix: "broker-ui-" });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, timeout: 60_000 });
+  browser = await launchChromium(chromium);
 });
 
 after(async () => {
