@@ -21,5 +21,14 @@ export default defineConfig({
   ],
   test: {
     include: ["test/**/*.test.ts"],
+    // test/api/batched-frames.test.ts aborts a queue object on purpose (state.abort("simulated
+    // crash")). Under the pool, a rejecting Durable Object call can also surface as one unhandled
+    // rejection although the test catches it (cloudflare/workers-sdk#14736), which fails a green
+    // run depending on timing. Only that deliberate crash is forgiven; any other unhandled error
+    // still fails the run.
+    onUnhandledError(error) {
+      const text = `${error.message ?? ""} ${"stack" in error ? (error.stack ?? "") : ""}`;
+      if (text.includes("simulated crash")) return false;
+    },
   },
 });
