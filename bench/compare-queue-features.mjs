@@ -1,7 +1,9 @@
 // The same queue-feature sequences against this broker and a real RabbitMQ (3.10, Debian's
 // rabbitmq-server, a private node with the management plugin: both speak the same HTTP API), and
 // the differences: message TTL (expiry in the middle of a queue), dead-lettering with the exact
-// x-death contents for a rejected and an expired message, and invalid arguments' reasons.
+// x-death contents for a rejected and an expired message, the three x-overflow modes (what the
+// publisher is answered, what the queue keeps, what is dead-lettered), and invalid arguments'
+// reasons.
 // Skips the RabbitMQ side with a message when rabbitmq-server is not installed.
 //
 //   node bench/compare-queue-features.mjs      (npm run compare:queue-features)
@@ -103,6 +105,32 @@ async function sequences(api) {
   out["dead-lettered: rejected, then expired (x-death time masked)"] = shown(
     await get(api, "cmp.dead"),
   );
+  // Length limits: each x-overflow mode, one message over x-max-length 1.
+  for (const mode of ["drop-head", "reject-publish", "reject-publish-dlx"]) {
+    const queue = `cmp.over.${mode}`;
+    await api("PUT", "/exchanges/%2F/cmp.over.dlx", { type: "fanout" });
+    await api("PUT", `/queues/%2F/${queue}.dead`, {});
+    await api("POST", `/bindings/%2F/e/cmp.over.dlx/q/${queue}.dead`, { routing_key: mode });
+    await api("PUT", `/queues/%2F/${queue}`, {
+      arguments: {
+        "x-max-length": 1,
+        "x-overflow": mode,
+        "x-dead-letter-exchange": "cmp.over.dlx",
+        "x-dead-letter-routing-key": mode,
+      },
+    });
+    const answers = [];
+    for (const payload of ["first", "second"]) {
+      const answer = await publish(api, "", queue, payload, { expiration: "60000" });
+      answers.push([answer.status, answer.body]);
+    }
+    out[`overflow ${mode}: publish answers`] = answers;
+    out[`overflow ${mode}: queue keeps`] = shown(await get(api, queue));
+    await sleep(300);
+    out[`overflow ${mode}: dead-lettered (x-death time masked)`] = shown(
+      await get(api, `${queue}.dead`),
+    );
+  }
   // Invalid arguments.
   const bad = [
     { "x-message-ttl": -1 },

@@ -15,7 +15,7 @@ import { LIMITS } from "../config";
 import type { Env } from "../env";
 import { BrokerError } from "../errors";
 import { currentAccess } from "../gateway/access-cache";
-import { publishMessages } from "../gateway/publish";
+import { publishWithOutcomes } from "../gateway/publish";
 import {
   errorFrame,
   FRAME,
@@ -25,6 +25,7 @@ import {
 } from "../protocol/frames";
 import type { PublishedMessage } from "../protocol/message";
 import { checkName, exchangeNameFromPath } from "../protocol/names";
+import { isRefused, REFUSED_CODE, type Routed } from "../protocol/publish-outcome";
 import { Coalescer } from "../runtime/coalescer";
 import { toMessage } from "./message-input";
 import { publishRefusal } from "./publish-access";
@@ -45,7 +46,7 @@ interface Accepted {
 export class ProducerSession {
   private readonly pending: Pending[] = [];
   private lastSeq = 0;
-  private readonly exchanges: Coalescer<PublishedMessage, boolean>;
+  private readonly exchanges: Coalescer<PublishedMessage, Routed>;
   /** Frames are checked one after another, so they reach the exchanges in the order sent. */
   private checks: Promise<void> = Promise.resolve();
   private flushQueued = false;
@@ -58,7 +59,7 @@ export class ProducerSession {
     private readonly config: BrokerConfig,
   ) {
     this.exchanges = new Coalescer((exchange, messages) =>
-      publishMessages(env, vhost, exchange, messages),
+      publishWithOutcomes(env, vhost, exchange, messages),
     );
   }
 
@@ -174,7 +175,13 @@ export class ProducerSession {
         .then(
           (routed) => {
             allowed.forEach((item, index) => {
-              this.settle(item.pending, { routed: routed[index] === true });
+              const outcome = routed[index];
+              this.settle(
+                item.pending,
+                isRefused(outcome)
+                  ? { code: REFUSED_CODE, reason: outcome.refused }
+                  : { routed: outcome === true },
+              );
             });
           },
           (error: unknown) => {

@@ -3,12 +3,17 @@
  * `{"routed": bool}` only after every routed copy is stored, and this broker's batch extension
  * `POST .../publish-batch` taking `{"messages": [...]}` (each message shaped like a single
  * publish) and answering `{"results": [{"routed": bool}, ...]}` in the same order.
+ *
+ * A message a full queue refuses (x-overflow reject-publish) is RabbitMQ's `400 bad_request`
+ * "rejected ..." on the single publish, and `{"routed": false, "refused": true, "reason": ...}`
+ * in a batch's results (the other messages of the batch go on).
  */
 import type { Hono } from "hono";
 import { z } from "zod";
 import { LIMITS } from "../config";
 import { BrokerError } from "../errors";
-import { publishMessages } from "../gateway/publish";
+import { publishWithOutcomes } from "../gateway/publish";
+import { isRefused, REJECTED_REASON, type Routed } from "../protocol/publish-outcome";
 import { parseWith, readJson } from "./body";
 import type { AppEnv } from "./context";
 import { publishBodySchema, toMessage } from "./message-input";
@@ -25,10 +30,10 @@ const batchBodySchema = z.object({
  * `400 {"error":"bad_request","reason":"404 NOT_FOUND - no exchange 'x' in vhost '/'"}`.
  */
 async function publishOverHttp(
-  ...args: Parameters<typeof publishMessages>
-): ReturnType<typeof publishMessages> {
+  ...args: Parameters<typeof publishWithOutcomes>
+): ReturnType<typeof publishWithOutcomes> {
   try {
-    return await publishMessages(...args);
+    return await publishWithOutcomes(...args);
   } catch (error) {
     if (
       error instanceof BrokerError &&
@@ -39,6 +44,11 @@ async function publishOverHttp(
     }
     throw error;
   }
+}
+
+function batchResult(outcome: Routed) {
+  if (isRefused(outcome)) return { routed: false, refused: true, reason: outcome.refused };
+  return { routed: outcome };
 }
 
 export function publishRoutes(app: Hono<AppEnv>): void {
@@ -55,6 +65,7 @@ export function publishRoutes(app: Hono<AppEnv>): void {
         const message = toMessage(exchange, json, config);
         await requirePublish(c, vhost, exchange, [message]);
         const [routed] = await publishOverHttp(c.env, vhost, exchange, [message]);
+        if (isRefused(routed)) throw new BrokerError("bad_request", REJECTED_REASON);
         return c.json({ routed: routed === true });
       },
     },
@@ -78,7 +89,7 @@ export function publishRoutes(app: Hono<AppEnv>): void {
         const parsed = messages.map((raw, i) => toMessage(exchange, raw, config, `messages.${i}`));
         await requirePublish(c, vhost, exchange, parsed);
         const routed = await publishOverHttp(c.env, vhost, exchange, parsed);
-        return c.json({ results: routed.map((r) => ({ routed: r })) });
+        return c.json({ results: routed.map(batchResult) });
       },
     },
     { POST: { summary: "Publish up to 1,000 messages (extension)", body: batchBodySchema } },

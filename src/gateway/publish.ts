@@ -8,14 +8,30 @@ import { fail, type Result, unwrap } from "../errors";
 import { isBuiltinExchange } from "../protocol/builtin-exchanges";
 import type { PublishedMessage } from "../protocol/message";
 import { DEFAULT_EXCHANGE, describe } from "../protocol/names";
+import { combineRouted, type Routed, refusedBy } from "../protocol/publish-outcome";
 import { exchangeStub, queueStub, streamStub, vhostStub } from "./stubs";
 
+/** Publishes and answers, per message, whether some destination stored it. */
 export async function publishMessages(
   env: Env,
   vhost: string,
   exchange: string,
   messages: readonly PublishedMessage[],
 ): Promise<boolean[]> {
+  const outcomes = await publishWithOutcomes(env, vhost, exchange, messages);
+  return outcomes.map((outcome) => outcome === true);
+}
+
+/**
+ * Publishes and answers each message's outcome, refusals by full queues included (x-overflow
+ * reject-publish): what publishers are confirmed or nacked with.
+ */
+export async function publishWithOutcomes(
+  env: Env,
+  vhost: string,
+  exchange: string,
+  messages: readonly PublishedMessage[],
+): Promise<Routed[]> {
   if (exchange === DEFAULT_EXCHANGE) {
     return publishToDefaultExchange(env, vhost, messages);
   }
@@ -37,28 +53,36 @@ async function publishToDefaultExchange(
   env: Env,
   vhost: string,
   messages: readonly PublishedMessage[],
-): Promise<boolean[]> {
+): Promise<Routed[]> {
   const byQueue = new Map<string, number[]>();
   messages.forEach((message, index) => {
     const list = byQueue.get(message.routingKey);
     if (list) list.push(index);
     else byQueue.set(message.routingKey, [index]);
   });
-  const routed = messages.map(() => false);
+  const routed: Routed[] = messages.map(() => false);
   await Promise.all(
     [...byQueue].map(async ([queue, indexes]) => {
       const batch = indexes.map((i) => messages[i] as PublishedMessage);
-      let stored: Result<object> = await queueStub(env, vhost, queue).enqueue(batch);
+      let stored: Result<{ refused?: number[] }> = await queueStub(env, vhost, queue).enqueue(
+        batch,
+      );
       if (!stored.ok && stored.code === "not_found") {
         // Not a classic queue: a stream queue is reached by its name too (docs/streams.md).
         stored = await streamStub(env, vhost, queue).enqueue(batch);
       }
       if (stored.ok) {
-        for (const i of indexes) routed[i] = true;
+        const refused = new Set(stored.refused ?? []);
+        indexes.forEach((i, j) => {
+          routed[i] = combineRouted(
+            routed[i] as Routed,
+            refused.has(j) ? refusedBy(queue, vhost) : true,
+          );
+        });
       }
     }),
   );
-  if (!routed.includes(true)) {
+  if (!routed.some((outcome) => outcome !== false)) {
     // Unroutable: the cold path may afford telling an unknown vhost (404) from no such queue.
     unwrap(await vhostStub(env, vhost).ensure(vhost));
   }

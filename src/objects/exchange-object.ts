@@ -17,6 +17,7 @@ import { toDestinationType } from "../protocol/bindings";
 import type { ExchangeDeclaration } from "../protocol/declarations";
 import type { PublishedMessage } from "../protocol/message";
 import { describe } from "../protocol/names";
+import { combineRouted, type Routed, refusedBy } from "../protocol/publish-outcome";
 import { BindingTable, type Destination, type RouteResult } from "../routing/binding-table";
 import type { FieldTable, RoutableMessage } from "../routing/exchange-type";
 import { exchangeTypes } from "../routing/registry";
@@ -31,7 +32,7 @@ import { EXCHANGE_MIGRATIONS } from "../storage/exchange-schema";
 import { fromJsonColumn, toJsonColumn } from "../storage/json-column";
 import { migrate } from "../storage/migrations";
 
-export type PublishResult = Result<{ routed: boolean[] }>;
+export type PublishResult = Result<{ routed: Routed[] }>;
 export type MatchResult = Result<{ routes: RouteResult[] }>;
 
 export interface BindingSpec {
@@ -56,14 +57,16 @@ export class ExchangeObject extends DurableObject<Env> {
   /** message_stats: in-memory counters, no storage (see message-stats.ts). */
   private readonly rates = new MessageStats<ExchangeEvent>(EXCHANGE_EVENTS);
   /** Copies for each queue, group-committed: one enqueue call per queue at a time. */
-  private readonly feeder = new Coalescer<PublishedMessage, boolean>(async (queue, messages) => {
+  private readonly feeder = new Coalescer<PublishedMessage, Routed>(async (queue, messages) => {
     const vhost = this.declaration?.vhost;
-    const stored =
-      vhost !== undefined && (await queueStub(this.env, vhost, queue).enqueue(messages)).ok;
-    return messages.map(() => stored);
+    if (vhost === undefined) return messages.map(() => false);
+    const result = await queueStub(this.env, vhost, queue).enqueue(messages);
+    if (!result.ok) return messages.map(() => false);
+    const refused = new Set(result.refused ?? []);
+    return messages.map((_, i) => (refused.has(i) ? refusedBy(queue, vhost) : true));
   });
   /** The same group commit toward inbox objects (keyed by the inbox's user id). */
-  private readonly inboxFeeder = new Coalescer<PublishedMessage, boolean>(
+  private readonly inboxFeeder = new Coalescer<PublishedMessage, Routed>(
     async (inbox, messages) => {
       const vhost = this.declaration?.vhost;
       const stored =
@@ -73,7 +76,7 @@ export class ExchangeObject extends DurableObject<Env> {
   );
 
   /** And toward stream queues: one append (one chunk) per stream at a time. */
-  private readonly streamFeeder = new Coalescer<PublishedMessage, boolean>(
+  private readonly streamFeeder = new Coalescer<PublishedMessage, Routed>(
     async (stream, messages) => {
       const vhost = this.declaration?.vhost;
       const stored =
@@ -173,18 +176,18 @@ export class ExchangeObject extends DurableObject<Env> {
     }
     this.rates.add("publish_in", messages.length);
     const routes = await this.resolve(declaration, messages);
-    const routed = messages.map(() => false);
+    const routed: Routed[] = messages.map(() => false);
     const deliver = async (
-      feeder: Coalescer<PublishedMessage, boolean>,
+      feeder: Coalescer<PublishedMessage, Routed>,
       byDestination: Map<string, number[]>,
     ) => {
       await Promise.all(
         [...byDestination].map(async ([destination, indexes]) => {
           const batch = indexes.map((i) => messages[i] as PublishedMessage);
-          const [stored] = await feeder.submit(destination, batch);
-          if (stored) {
-            for (const i of indexes) routed[i] = true;
-          }
+          const outcomes = await feeder.submit(destination, batch);
+          indexes.forEach((i, j) => {
+            routed[i] = combineRouted(routed[i] as Routed, outcomes[j] ?? false);
+          });
         }),
       );
     };
@@ -193,7 +196,7 @@ export class ExchangeObject extends DurableObject<Env> {
       deliver(this.inboxFeeder, groupByDestination(routes.map((r) => r.inboxes))),
       deliver(this.streamFeeder, groupByDestination(routes.map((r) => r.streams))),
     ]);
-    this.rates.add("publish_out", routed.filter(Boolean).length);
+    this.rates.add("publish_out", routed.filter((r) => r === true).length);
     return { ok: true, routed };
   }
 

@@ -18,6 +18,7 @@ import { errorFrame, FRAME, parseConsumerFrame, type ServerFrame } from "../prot
 import type { PublishedMessage, StoredMessage } from "../protocol/message";
 import { describe } from "../protocol/names";
 import { handleConsumerFrame } from "../queue/consumer-frames";
+import { isOverflowMode } from "../queue/overflow";
 import {
   type Leased,
   QueueEngine,
@@ -40,7 +41,8 @@ export type GetAckMode =
   | "ack_requeue_false"
   | "reject_requeue_false";
 
-export type EnqueueResult = Result<{ stored: number }>;
+/** `refused`: indexes of the messages a full queue refused (x-overflow reject-publish*). */
+export type EnqueueResult = Result<{ stored: number; refused?: number[] }>;
 export type GetResult = Result<{ messages: (StoredMessage & { remaining: number })[] }>;
 export type PullResult = Result<{ messages: Leased[] }>;
 export type SettleResult = Result<{ results: Settlement[] }>;
@@ -187,10 +189,13 @@ export class QueueObject extends DurableObject<Env> {
     if (!declaration) return notFound();
     const now = Date.now();
     // RabbitMQ's cycle rule, for copies arriving from a dead-letter exchange.
-    const accepted = messages.some((m) => m.deadLettered)
-      ? messages.filter((m) => !isDeadLetterCycle(m, declaration.name))
-      : messages;
-    this.ctx.storage.transactionSync(() => this.engine.enqueue(accepted, now));
+    const kept = messages.some((m) => m.deadLettered)
+      ? messages.flatMap((m, index) => (isDeadLetterCycle(m, declaration.name) ? [] : [index]))
+      : null;
+    const accepted = kept ? kept.map((index) => messages[index] as PublishedMessage) : messages;
+    const refused = this.ctx.storage
+      .transactionSync(() => this.engine.enqueue(accepted, now))
+      .map((index) => (kept ? (kept[index] as number) : index));
     this.wakeWaiters(now);
     // Without consumers, only an expiry earlier than the alarm set needs an alarm (a publish
     // then costs no query for the next wake-up).
@@ -199,7 +204,8 @@ export class QueueObject extends DurableObject<Env> {
     if (this.engine.consumers.size > 0 || expiresSooner) this.schedule();
     if (this.engine.deadLettersPending) this.flushDeadLetters();
     this.reports.changed();
-    return { ok: true, stored: accepted.length };
+    if (refused.length === 0) return { ok: true, stored: accepted.length };
+    return { ok: true, stored: accepted.length - refused.length, refused };
   }
 
   get(count: number, ackmode: GetAckMode): GetResult {
@@ -640,12 +646,11 @@ export class QueueObject extends DurableObject<Env> {
     const dlrk = args["x-dead-letter-routing-key"];
     const maxLength = args["x-max-length"];
     const maxLengthBytes = args["x-max-length-bytes"];
-    // reject-publish and reject-publish-dlx are not applied yet (docs/queue-features.md): their
-    // queues take no length limit rather than silently dropping from the head.
-    const dropHead = (args["x-overflow"] ?? "drop-head") === "drop-head";
+    const overflow = args["x-overflow"];
     return {
-      maxLength: dropHead && typeof maxLength === "number" ? maxLength : undefined,
-      maxLengthBytes: dropHead && typeof maxLengthBytes === "number" ? maxLengthBytes : undefined,
+      maxLength: typeof maxLength === "number" ? maxLength : undefined,
+      maxLengthBytes: typeof maxLengthBytes === "number" ? maxLengthBytes : undefined,
+      overflow: isOverflowMode(overflow) ? overflow : "drop-head",
       deadLetter:
         typeof dlx === "string"
           ? { exchange: dlx, routingKey: typeof dlrk === "string" ? dlrk : undefined }

@@ -17,6 +17,7 @@ import { MessageStats, QUEUE_EVENTS, type QueueEvent } from "../runtime/message-
 import { type MessageRow, MessageStore, type OwnedRow, toStored } from "../storage/message-store";
 import { answerBytes, ByteBudget } from "./byte-budget";
 import { type Consumer, ConsumerSet } from "./consumers";
+import { type OverflowMode, refusedByLimits } from "./overflow";
 
 export interface QueueStats {
   readonly messages: number;
@@ -34,9 +35,11 @@ export interface QueuePolicy {
   readonly messageTtl: number | undefined;
   /** x-dead-letter-exchange (and routing key); undefined = dropped messages are discarded. */
   readonly deadLetter: DeadLetterTarget | undefined;
-  /** x-max-length / x-max-length-bytes over ready messages, with x-overflow drop-head. */
+  /** x-max-length / x-max-length-bytes over ready messages. */
   readonly maxLength: number | undefined;
   readonly maxLengthBytes: number | undefined;
+  /** x-overflow: what happens at the limit; undefined = drop-head, RabbitMQ's default. */
+  readonly overflow?: OverflowMode;
 }
 
 export interface Leased extends StoredMessage {
@@ -126,9 +129,28 @@ export class QueueEngine {
     };
   }
 
-  enqueue(messages: readonly PublishedMessage[], now: number): void {
+  /**
+   * Stores a publish batch in order and offers it to the consumers. Answers the indexes of the
+   * messages a full queue refused (x-overflow reject-publish and reject-publish-dlx; the latter
+   * also dead-letters them with reason `maxlen`, as RabbitMQ 3.10 does).
+   */
+  enqueue(all: readonly PublishedMessage[], now: number): number[] {
     this.sweepExpired(now);
-    const { messageTtl } = this.policy();
+    const policy = this.policy();
+    const { messageTtl } = policy;
+    const refused = rejects(policy.overflow) ? this.refused(all, policy) : [];
+    let messages = all;
+    if (refused.length > 0) {
+      const out = new Set(refused);
+      messages = all.filter((_, index) => !out.has(index));
+      if (policy.overflow === "reject-publish-dlx" && policy.deadLetter !== undefined) {
+        this.store.insertDeadLetters(
+          refused.map((index) => all[index] as PublishedMessage),
+          "maxlen",
+        );
+        this.deadLettersPending = true;
+      }
+    }
     this.readyBytes += this.store.insert(messages, (message) => {
       const at = expiresAt(message, messageTtl, now);
       if (at !== null && (this.nextExpiry === null || at < this.nextExpiry)) this.nextExpiry = at;
@@ -140,6 +162,19 @@ export class QueueEngine {
     // so this pass counts messages expiring now as alive.
     this.deliverReady(now, now - 1);
     this.dropHead();
+    return refused;
+  }
+
+  private refused(messages: readonly PublishedMessage[], policy: QueuePolicy): number[] {
+    const room =
+      this.ready === 0
+        ? this.consumers.capacity(policy.singleActiveConsumer, this.gate.mayDeliver)
+        : 0;
+    return refusedByLimits(
+      messages,
+      { ready: this.ready, readyBytes: this.readyBytes, room },
+      policy,
+    );
   }
 
   /**
@@ -149,7 +184,8 @@ export class QueueEngine {
    * took at once does not count.
    */
   private dropHead(): void {
-    const { maxLength, maxLengthBytes } = this.policy();
+    const { maxLength, maxLengthBytes, overflow } = this.policy();
+    if (rejects(overflow)) return;
     if (maxLength === undefined && maxLengthBytes === undefined) return;
     const over = () =>
       (maxLength !== undefined && this.ready > maxLength) ||
@@ -562,6 +598,10 @@ export class QueueEngine {
       if (consumer) consumer.unacked--;
     }
   }
+}
+
+function rejects(overflow: OverflowMode | undefined): boolean {
+  return overflow === "reject-publish" || overflow === "reject-publish-dlx";
 }
 
 /**

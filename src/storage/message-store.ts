@@ -93,6 +93,23 @@ export class MessageStore {
   }
 
   /**
+   * Stores messages straight into the dead-letter state (owner "x:<reason>"): a full queue's
+   * refusals under x-overflow reject-publish-dlx, sent on like any other dead letter.
+   */
+  insertDeadLetters(messages: readonly PublishedMessage[], reason: string): void {
+    for (const message of messages) {
+      this.sql.exec(
+        "INSERT INTO messages (exchange, routing_key, properties, body, owner, available_at) VALUES (?, ?, ?, ?, ?, 0)",
+        message.exchange,
+        message.routingKey,
+        toJsonColumn(message.properties),
+        message.body,
+        DEAD_LETTER_OWNER + reason,
+      );
+    }
+  }
+
+  /**
    * Ready messages available now and alive after `liveAfter` (an expired message is never
    * handed out, even before the sweep deletes it), in queue order.
    */
