@@ -26,6 +26,7 @@ import {
   type QueueStats,
   type Settlement,
 } from "../queue/queue-engine";
+import { QueueExpiry } from "../queue/queue-expiry";
 import { type QueueReport, QueueReporter } from "../queue/queue-report";
 import { SocketAccess } from "../queue/socket-access";
 import type { MessageStatsSnapshot } from "../runtime/message-stats";
@@ -100,6 +101,8 @@ export class QueueObject extends DurableObject<Env> {
   private resumeQueued = false;
   private deadLetterFlush: Promise<void> | null = null;
   private deadLetterAgain = false;
+  /** x-expires: when the queue was last used, and its deletion once unused for that long. */
+  private readonly expiry: QueueExpiry;
   /** Reports the counts to the vhost's catalog, throttled, off every message path. */
   readonly reports: QueueReporter;
 
@@ -112,6 +115,7 @@ export class QueueObject extends DurableObject<Env> {
       .exec<{ value: string }>("SELECT value FROM meta WHERE key = 'declaration'")
       .toArray()[0];
     this.declaration = row ? fromJsonColumn<QueueDeclaration | null>(row.value, null) : null;
+    this.expiry = new QueueExpiry(this.sql, Date.now());
     this.engine = new QueueEngine(
       this.sql,
       () => this.policy(),
@@ -146,7 +150,17 @@ export class QueueObject extends DurableObject<Env> {
       toJsonColumn(declaration),
     );
     this.declaration = declaration;
+    this.used();
+    this.schedule();
     return { ok: true, created };
+  }
+
+  /** A redeclaration (the catalog calls this): the queue counts as used (x-expires). */
+  redeclared(): Result<object> {
+    if (!this.declaration) return notFound();
+    this.used();
+    this.schedule();
+    return { ok: true };
   }
 
   stats(): Result<{ stats: QueueStats; messageStats: MessageStatsSnapshot }> {
@@ -210,6 +224,7 @@ export class QueueObject extends DurableObject<Env> {
 
   get(count: number, ackmode: GetAckMode): GetResult {
     if (!this.declaration) return notFound();
+    this.used();
     const requeue = ackmode === "ack_requeue_true" || ackmode === "reject_requeue_true";
     const messages = this.engine.get(
       count,
@@ -224,6 +239,7 @@ export class QueueObject extends DurableObject<Env> {
   /** Leases messages to a pull consumer, waiting up to `waitMs` for one to arrive. */
   async pull(count: number, visibilityMs: number, waitMs: number): Promise<PullResult> {
     if (!this.declaration) return notFound();
+    this.used();
     const messages = this.engine.pull(count, visibilityMs, Date.now());
     this.schedule();
     if (messages.length > 0 || waitMs <= 0) return { ok: true, messages };
@@ -236,6 +252,9 @@ export class QueueObject extends DurableObject<Env> {
         resolve([]);
       }, waitMs);
     });
+    // The long poll ended: x-expires counts from now.
+    this.used();
+    this.schedule();
     return { ok: true, messages: waited };
   }
 
@@ -403,6 +422,7 @@ export class QueueObject extends DurableObject<Env> {
         )
       : errorFrame("not_found", "the queue no longer exists");
     if (reply) ws.send(JSON.stringify(reply));
+    if (parsed.frame.type === FRAME.consume || parsed.frame.type === FRAME.cancel) this.used();
     this.schedule();
   }
 
@@ -433,7 +453,40 @@ export class QueueObject extends DurableObject<Env> {
     this.alarmAt = null;
     this.engine.expire(now);
     this.wakeWaiters(now);
+    if (this.expiry.due(this.policy().expires, this.inUse, now)) this.expireQueue();
     this.schedule();
+  }
+
+  /** Consumers or long polls are attached: the queue is in use (x-expires does not run). */
+  private get inUse(): boolean {
+    return this.engine.consumers.size > 0 || this.waiters.length > 0;
+  }
+
+  private used(): void {
+    this.expiry.touch(Date.now(), this.policy().expires);
+  }
+
+  /**
+   * x-expires: unused for its time, the queue is deleted through its vhost's catalog, so its
+   * bindings go too (as RabbitMQ deletes an expired queue); if-unused, so a consumer arriving
+   * meanwhile keeps it. A failure is retried by the alarm.
+   */
+  private expireQueue(): void {
+    const declaration = this.declaration;
+    if (!declaration) return;
+    const { vhost, name } = declaration;
+    this.ctx.waitUntil(
+      vhostStub(this.env, vhost)
+        .deleteQueue(vhost, name, { ifEmpty: false, ifUnused: true })
+        .then(
+          () => undefined,
+          (error: unknown) => {
+            console.error("deleting an expired queue failed; retrying", error);
+            this.alarmAt = Date.now() + EXPIRE_RETRY_MS;
+            return this.ctx.storage.setAlarm(this.alarmAt);
+          },
+        ),
+    );
   }
 
   /**
@@ -513,6 +566,7 @@ export class QueueObject extends DurableObject<Env> {
     const now = Date.now();
     const hadConsumers = this.engine.consumers.size > 0;
     this.engine.closeConnection(connection, now);
+    if (hadConsumers) this.used();
     this.wakeWaiters(now);
     this.schedule();
     if (hadConsumers) this.autoDeleteIfUnused();
@@ -630,7 +684,9 @@ export class QueueObject extends DurableObject<Env> {
     // Every path that changes counts (deliveries, acks, leases, expiry, closes) ends here.
     this.reports.changed();
     if (this.engine.deadLettersPending) this.flushDeadLetters();
-    const next = this.engine.nextWakeup(Date.now());
+    const wakeup = this.engine.nextWakeup(Date.now());
+    const expires = this.expiry.deadline(this.policy().expires, this.inUse);
+    const next = wakeup === null ? expires : expires === null ? wakeup : Math.min(wakeup, expires);
     if (next === null) return;
     if (this.alarmAt === null || next < this.alarmAt) {
       this.alarmAt = next;
@@ -646,6 +702,7 @@ export class QueueObject extends DurableObject<Env> {
     const dlrk = args["x-dead-letter-routing-key"];
     const maxLength = args["x-max-length"];
     const maxLengthBytes = args["x-max-length-bytes"];
+    const expires = args["x-expires"];
     const overflow = args["x-overflow"];
     return {
       maxLength: typeof maxLength === "number" ? maxLength : undefined,
@@ -658,12 +715,16 @@ export class QueueObject extends DurableObject<Env> {
       messageTtl: typeof ttl === "number" ? ttl : undefined,
       singleActiveConsumer: args["x-single-active-consumer"] === true,
       deliveryLimit: typeof limit === "number" ? limit : undefined,
+      expires: typeof expires === "number" ? expires : undefined,
     };
   }
 }
 
 /** After a failed dead-letter publish (another object did not answer), the next try. */
 const DEAD_LETTER_RETRY_MS = 1000;
+
+/** After a failed deletion of an expired queue (the catalog did not answer), the next try. */
+const EXPIRE_RETRY_MS = 1000;
 
 /** After a failed access check (the registry did not answer), the next try. */
 const ACCESS_RETRY_MS = 1000;

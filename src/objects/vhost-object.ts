@@ -166,7 +166,9 @@ export class VhostObject extends DurableObject<Env> {
     const current = this.store.getQueue(declaration.name);
     if (current) {
       const mismatch = queueEquivalence(current, declaration);
-      return mismatch ?? { ok: true, created: false };
+      if (mismatch) return mismatch;
+      await this.queueRedeclared(current);
+      return { ok: true, created: false };
     }
     const overLimit = this.queueLimitFailure(declaration.vhost, 1);
     if (overLimit) return overLimit;
@@ -177,6 +179,12 @@ export class VhostObject extends DurableObject<Env> {
     await target.configure(declaration);
     this.store.putQueue(declaration);
     return { ok: true, created: true };
+  }
+
+  /** A redeclaration uses the queue: x-expires starts again (one call, only when it can expire). */
+  private async queueRedeclared(queue: QueueDeclaration): Promise<void> {
+    if (isStreamDeclaration(queue.arguments) || queue.arguments["x-expires"] === undefined) return;
+    await queueStub(this.env, queue.vhost, queue.name).redeclared();
   }
 
   async deleteQueue(

@@ -38,6 +38,8 @@ export interface QueuePolicy {
   /** x-max-length / x-max-length-bytes over ready messages. */
   readonly maxLength: number | undefined;
   readonly maxLengthBytes: number | undefined;
+  /** x-expires: milliseconds unused before the queue is deleted (the queue object applies it). */
+  readonly expires?: number;
   /** x-overflow: what happens at the limit; undefined = drop-head, RabbitMQ's default. */
   readonly overflow?: OverflowMode;
 }
