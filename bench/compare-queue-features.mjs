@@ -2,8 +2,9 @@
 // rabbitmq-server, a private node with the management plugin: both speak the same HTTP API), and
 // the differences: message TTL (expiry in the middle of a queue), dead-lettering with the exact
 // x-death contents for a rejected and an expired message, the three x-overflow modes (what the
-// publisher is answered, what the queue keeps, what is dead-lettered), and invalid arguments'
-// reasons.
+// publisher is answered, what the queue keeps, what is dead-lettered), policies and operator
+// policies (precedence, the minimum of limits, what a queue shows, invalid policies' reasons),
+// and invalid arguments' reasons.
 // Skips the RabbitMQ side with a message when rabbitmq-server is not installed.
 //
 //   node bench/compare-queue-features.mjs      (npm run compare:queue-features)
@@ -131,6 +132,69 @@ async function sequences(api) {
       await get(api, `${queue}.dead`),
     );
   }
+  // Policies: the highest priority wins, an operator policy lowers the limit, the argument and
+  // the policy meet at the lower limit, the policy's overflow mode applies.
+  await api("PUT", "/policies/%2F/cmp-pol-low", {
+    pattern: "^cmp\\.pol\\.",
+    definition: { "max-length": 3, overflow: "reject-publish" },
+    priority: 1,
+    "apply-to": "queues",
+  });
+  await api("PUT", "/policies/%2F/cmp-pol-high", {
+    pattern: "^cmp\\.pol\\.a",
+    definition: { "max-length": 4 },
+    priority: 5,
+    "apply-to": "queues",
+  });
+  await api("PUT", "/operator-policies/%2F/cmp-pol-op", {
+    pattern: "^cmp\\.pol\\.",
+    definition: { "max-length": 2, "message-ttl": 60000 },
+    priority: 0,
+    "apply-to": "queues",
+  });
+  await api("PUT", "/queues/%2F/cmp.pol.a", { arguments: { "x-max-length": 5 } });
+  await api("PUT", "/queues/%2F/cmp.pol.b", {});
+  await api("PUT", "/queues/%2F/cmp.pol.c", { arguments: { "x-max-length": 1 } });
+  for (const queue of ["cmp.pol.a", "cmp.pol.b", "cmp.pol.c"]) {
+    const answers = [];
+    for (const payload of ["1", "2", "3"]) {
+      answers.push((await publish(api, "", queue, payload)).status);
+    }
+    out[`policy ${queue}: publish statuses`] = answers;
+    out[`policy ${queue}: queue keeps`] = shown(await get(api, queue)).map((m) => m.payload);
+  }
+  // RabbitMQ shows a queue's policy fields once its stats have been emitted (every 5 s).
+  await sleep(6000);
+  for (const queue of ["cmp.pol.a", "cmp.pol.b", "cmp.pol.c"]) {
+    const { body } = await api("GET", `/queues/%2F/${queue}`);
+    out[`policy ${queue}: shown`] = canonical({
+      policy: body?.policy,
+      operator_policy: body?.operator_policy,
+      effective_policy_definition: body?.effective_policy_definition,
+    });
+  }
+  const badPolicies = [
+    { pattern: "^x", definition: { "message-ttl": -1 } },
+    { pattern: "^x", definition: { overflow: "nope" } },
+    { pattern: "^x", definition: { "max-priority": 3 } },
+    { pattern: "^x", definition: {} },
+    { pattern: "^x", definition: { expires: 1 }, "apply-to": "nope" },
+    { definition: { expires: 1 } },
+  ];
+  for (const body of badPolicies) {
+    const answer = await api("PUT", "/policies/%2F/cmp-bad", body);
+    out[`invalid policy ${JSON.stringify(body)}`] = [answer.status, answer.body?.reason];
+  }
+  const badOperator = await api("PUT", "/operator-policies/%2F/cmp-bad", {
+    pattern: "^x",
+    definition: { "dead-letter-exchange": "x" },
+  });
+  out["invalid operator policy (dead-letter-exchange)"] = [
+    badOperator.status,
+    badOperator.body?.reason,
+  ];
+  for (const name of ["cmp-pol-low", "cmp-pol-high"]) await api("DELETE", `/policies/%2F/${name}`);
+  await api("DELETE", "/operator-policies/%2F/cmp-pol-op");
   // Invalid arguments.
   const bad = [
     { "x-message-ttl": -1 },

@@ -18,6 +18,11 @@ export function isAdministrator(tags: readonly string[]): boolean {
   return tags.includes("administrator");
 }
 
+/** May manage policies (RabbitMQ's policymaker tag; administrators may too). */
+export function isPolicymaker(tags: readonly string[]): boolean {
+  return tags.includes("policymaker") || tags.includes("administrator");
+}
+
 /** Administrators and monitoring users see every vhost; the others only their own. */
 export function seesAllVhosts(tags: readonly string[]): boolean {
   return tags.includes("administrator") || tags.includes("monitoring");

@@ -27,6 +27,7 @@ import { openApiRoutes } from "./openapi";
 import { overviewRoutes } from "./overview";
 import { parameterRoutes } from "./parameters";
 import { permissionRoutes } from "./permissions";
+import { policyRoutes } from "./policies";
 import { publishRoutes } from "./publish";
 import { pullRoutes } from "./pull";
 import { queueRoutes } from "./queues";
@@ -103,6 +104,7 @@ export function createApp(): Hono<AppEnv> {
   connectionRoutes(app);
   nodeRoutes(app);
   parameterRoutes(app);
+  policyRoutes(app);
   openApiRoutes(app);
 
   app.notFound((c) => c.json(errorBody("not_found", "Not Found"), 404));

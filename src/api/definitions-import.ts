@@ -21,6 +21,7 @@ import {
 } from "../access/passwords";
 import { checkPermissionRegex } from "../access/permission-regex";
 import { parseTags } from "../access/tags";
+import { patternProblem } from "../catalog/policy-catalog";
 import type { Topology } from "../catalog/topology-check";
 import { BrokerError, type Failure, unwrap } from "../errors";
 import { forgetAccess } from "../gateway/access-cache";
@@ -33,6 +34,7 @@ import {
   VHOST_LIMITS_COMPONENT,
 } from "../protocol/definitions";
 import { checkName, checkRoutingKey, isReservedName } from "../protocol/names";
+import { parsePolicy } from "../protocol/policies";
 import {
   type RegistryDefinitions,
   type UserRecord,
@@ -81,9 +83,6 @@ async function planUsers(file: DefinitionsFile): Promise<UserRecord[]> {
 }
 
 function planLimits(file: DefinitionsFile): Map<string, VhostLimits> {
-  if (file.policies.length > 0) {
-    throw new BrokerError("bad_request", "policies are not supported by this broker");
-  }
   const limits = new Map<string, VhostLimits>();
   for (const [i, parameter] of file.parameters.entries()) {
     if (parameter.component !== VHOST_LIMITS_COMPONENT) {
@@ -114,6 +113,7 @@ function planTopologies(file: DefinitionsFile, knownVhost: (v: string) => boolea
       exchanges: Topology["exchanges"][number][];
       queues: Topology["queues"][number][];
       bindings: Topology["bindings"][number][];
+      policies: NonNullable<Topology["policies"]>[number][];
     }
   >();
   const of = (vhost: string, where: string) => {
@@ -121,7 +121,7 @@ function planTopologies(file: DefinitionsFile, knownVhost: (v: string) => boolea
       throw new BrokerError("bad_request", `${where}: vhost '${vhost}' does not exist`);
     let topology = topologies.get(vhost);
     if (!topology) {
-      topology = { exchanges: [], queues: [], bindings: [] };
+      topology = { exchanges: [], queues: [], bindings: [], policies: [] };
       topologies.set(vhost, topology);
     }
     return topology;
@@ -152,6 +152,23 @@ function planTopologies(file: DefinitionsFile, knownVhost: (v: string) => boolea
     check(checkQueueArguments(q.arguments, q.name, q.vhost), where);
     if (isStreamDeclaration(q.arguments)) check(checkStreamArguments(q.arguments), where);
     of(q.vhost, where).queues.push({ ...q, exclusive: false });
+  }
+  const policyLists = [
+    { kind: "policy", key: "policies", list: file.policies },
+    { kind: "operator_policy", key: "operator_policies", list: file.operator_policies },
+  ] as const;
+  for (const { kind, key, list } of policyLists) {
+    for (const [i, entry] of list.entries()) {
+      const where = `${key}.${i}`;
+      const fields = (entry ?? {}) as { vhost?: unknown; name?: unknown };
+      if (typeof fields.vhost !== "string" || typeof fields.name !== "string") {
+        throw new BrokerError("bad_request", `${where}: a policy needs a vhost and a name`);
+      }
+      check(checkName("queue", fields.name), where);
+      const policy = parsePolicy(kind, fields.vhost, fields.name, entry, patternProblem);
+      if ("ok" in policy) throw new BrokerError("bad_request", `${where}: ${policy.reason}`);
+      of(policy.vhost, where).policies.push({ kind, policy });
+    }
   }
   for (const [i, b] of file.bindings.entries()) {
     const where = `bindings.${i}`;
@@ -185,7 +202,8 @@ function intoVhost(raw: unknown, vhost: string): unknown {
       : file[key];
   return {
     parameters: retarget("parameters"),
-    policies: file.policies,
+    policies: retarget("policies"),
+    operator_policies: retarget("operator_policies"),
     exchanges: retarget("exchanges"),
     queues: retarget("queues"),
     bindings: retarget("bindings"),

@@ -30,12 +30,17 @@ function header() {
 
 async function topologyOf(c: AppContext, vhost: string) {
   const catalog = vhostStub(c.env, vhost);
-  const [{ exchanges }, { queues }, { bindings }] = await Promise.all([
-    catalog.listExchanges(vhost).then(unwrap),
-    catalog.listQueues(vhost).then(unwrap),
-    catalog.listBindings(vhost, {}).then(unwrap),
-  ]);
+  const [{ exchanges }, { queues }, { bindings }, { policies }, { policies: operatorPolicies }] =
+    await Promise.all([
+      catalog.listExchanges(vhost).then(unwrap),
+      catalog.listQueues(vhost).then(unwrap),
+      catalog.listBindings(vhost, {}).then(unwrap),
+      catalog.listPolicies(vhost, "policy").then(unwrap),
+      catalog.listPolicies(vhost, "operator_policy").then(unwrap),
+    ]);
   return {
+    policies,
+    operator_policies: operatorPolicies,
     queues: queues.map((q) => ({
       name: q.name,
       vhost,
@@ -93,6 +98,14 @@ function limitParameters(vhosts: readonly { name: string; limits: object }[]) {
 }
 
 /**
+ * Operator policies are an extension of the file (RabbitMQ 3.10 does not export them): present
+ * only when there are some, so an export is otherwise RabbitMQ's, key for key.
+ */
+function operatorPolicies(list: readonly unknown[]): { operator_policies?: readonly unknown[] } {
+  return list.length > 0 ? { operator_policies: list } : {};
+}
+
+/**
  * GET /api/definitions/{vhost} as RabbitMQ answers it: no vhost on the objects and no users,
  * vhosts or permissions, so the file loads into any vhost (`POST /api/definitions/{vhost}`).
  */
@@ -103,7 +116,9 @@ async function exportVhost(c: AppContext, vhost: string): Promise<Record<string,
   return {
     rabbit_version: PRODUCT.managementVersion,
     parameters: record ? limitParameters([record]) : [],
-    policies: [],
+    // RabbitMQ keeps the vhost on a per-vhost export's policies (not on its other objects).
+    policies: topology.policies,
+    ...operatorPolicies(topology.operator_policies),
     queues: topology.queues.map(withoutVhost),
     exchanges: topology.exchanges.map(withoutVhost),
     bindings: topology.bindings.map(withoutVhost),
@@ -132,7 +147,8 @@ export async function exportDefinitions(c: AppContext): Promise<Record<string, u
     topic_permissions: definitions.topic_permissions,
     parameters: limitParameters(definitions.vhosts),
     global_parameters: [],
-    policies: [],
+    policies: topologies.flatMap((t) => t.policies),
+    ...operatorPolicies(topologies.flatMap((t) => t.operator_policies)),
     queues: topologies.flatMap((t) => t.queues),
     exchanges: topologies.flatMap((t) => t.exchanges),
     bindings: topologies.flatMap((t) => t.bindings),

@@ -1,6 +1,8 @@
 /** /api/queues: declare, read, list, delete and purge queues, and get messages. */
 import type { Hono } from "hono";
 import { z } from "zod";
+import { applyPolicies } from "../catalog/policies";
+import { patternMatches } from "../catalog/policy-catalog";
 import { LIMITS } from "../config";
 import { BrokerError, unwrap } from "../errors";
 import { queueStub, streamStub, vhostStub } from "../gateway/stubs";
@@ -13,6 +15,7 @@ import {
 } from "../protocol/declarations";
 import { describe, isReservedName } from "../protocol/names";
 import { encodePayload } from "../protocol/payload";
+import { type AppliedPolicy, NO_POLICY } from "../protocol/policies";
 import { checkStreamArguments, isStreamDeclaration } from "../protocol/stream";
 import type { MessageStatsSnapshot } from "../runtime/message-stats";
 import { parseBody } from "./body";
@@ -62,7 +65,8 @@ async function present(c: AppContext, queue: QueueDeclaration): Promise<Record<s
   const stats = answer.ok ? answer.stats : EMPTY_STATS;
   // Streams keep offsets, not RabbitMQ's message_stats counters.
   const messageStats = answer.ok && "messageStats" in answer ? answer.messageStats : {};
-  return row(queue, stats, messageStats);
+  const applied = answer.ok && "applied" in answer ? answer.applied : NO_POLICY;
+  return row(queue, stats, messageStats, applied);
 }
 
 /**
@@ -78,18 +82,38 @@ async function fromSnapshot(
     vhosts.map(async (vhost) => unwrap(await vhostStub(c.env, vhost).queueReports(vhost)).reports),
   );
   const reports = new Map(vhosts.map((vhost, index) => [vhost, answers[index] ?? {}]));
+  const appliers = new Map(
+    await Promise.all(vhosts.map(async (vhost) => [vhost, await policyApplier(c, vhost)] as const)),
+  );
   return queues.map((queue) => {
     const report = reports.get(queue.vhost)?.[queue.name];
-    if (!report) return row(queue, EMPTY_STATS, {});
+    const applied = isStreamDeclaration(queue.arguments)
+      ? NO_POLICY
+      : (appliers.get(queue.vhost)?.(queue.name) ?? NO_POLICY);
+    if (!report) return row(queue, EMPTY_STATS, {}, applied);
     const { message_stats, ...stats } = report;
-    return row(queue, stats, message_stats);
+    return row(queue, stats, message_stats, applied);
   });
+}
+
+/** Which policies apply to each queue of a vhost, its policies read once. */
+async function policyApplier(
+  c: AppContext,
+  vhost: string,
+): Promise<(queue: string) => AppliedPolicy> {
+  const catalog = vhostStub(c.env, vhost);
+  const [{ policies }, { policies: operatorPolicies }] = await Promise.all([
+    catalog.listPolicies(vhost, "policy").then(unwrap),
+    catalog.listPolicies(vhost, "operator_policy").then(unwrap),
+  ]);
+  return (queue) => applyPolicies(policies, operatorPolicies, queue, patternMatches);
 }
 
 function row(
   queue: QueueDeclaration,
   stats: QueueStats,
   messageStats: MessageStatsSnapshot,
+  applied: AppliedPolicy,
 ): Record<string, unknown> {
   const stream = isStreamDeclaration(queue.arguments);
   return {
@@ -102,7 +126,9 @@ function row(
     type: stream ? "stream" : "classic",
     state: "running",
     node: "workers",
-    policy: null,
+    policy: applied.policy,
+    operator_policy: applied.operatorPolicy,
+    effective_policy_definition: applied.definition,
     exclusive_consumer_tag: null,
     ...stats,
     message_stats: messageStats,

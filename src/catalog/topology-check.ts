@@ -14,6 +14,7 @@ import {
   queueEquivalence,
 } from "../protocol/declarations";
 import { DEFAULT_EXCHANGE, describe } from "../protocol/names";
+import type { Policy, PolicyKind } from "../protocol/policies";
 import { exchangeTypes } from "../routing/registry";
 import type { CatalogStore } from "../storage/catalog-store";
 
@@ -21,6 +22,8 @@ export interface Topology {
   readonly exchanges: readonly ExchangeDeclaration[];
   readonly queues: readonly QueueDeclaration[];
   readonly bindings: readonly BindRequest[];
+  /** Policies and operator policies, checked by the API before (src/protocol/policies.ts). */
+  readonly policies?: readonly { kind: PolicyKind; policy: Policy }[];
 }
 
 export function checkTopology(

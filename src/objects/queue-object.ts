@@ -17,8 +17,8 @@ import type { QueueDeclaration } from "../protocol/declarations";
 import { errorFrame, FRAME, parseConsumerFrame, type ServerFrame } from "../protocol/frames";
 import type { PublishedMessage, StoredMessage } from "../protocol/message";
 import { describe } from "../protocol/names";
+import { type AppliedPolicy, isNoPolicy, NO_POLICY } from "../protocol/policies";
 import { handleConsumerFrame } from "../queue/consumer-frames";
-import { isOverflowMode } from "../queue/overflow";
 import {
   type Leased,
   QueueEngine,
@@ -28,6 +28,7 @@ import {
 } from "../queue/queue-engine";
 import { QueueExpiry } from "../queue/queue-expiry";
 import { type QueueReport, QueueReporter } from "../queue/queue-report";
+import { queueSettings } from "../queue/queue-settings";
 import { SocketAccess } from "../queue/socket-access";
 import type { MessageStatsSnapshot } from "../runtime/message-stats";
 import { fromJsonColumn, toJsonColumn } from "../storage/json-column";
@@ -101,6 +102,8 @@ export class QueueObject extends DurableObject<Env> {
   private resumeQueued = false;
   private deadLetterFlush: Promise<void> | null = null;
   private deadLetterAgain = false;
+  /** The policy and operator policy applied by the vhost's catalog (src/catalog/policies.ts). */
+  private applied: AppliedPolicy;
   /** x-expires: when the queue was last used, and its deletion once unused for that long. */
   private readonly expiry: QueueExpiry;
   /** Reports the counts to the vhost's catalog, throttled, off every message path. */
@@ -116,6 +119,12 @@ export class QueueObject extends DurableObject<Env> {
       .toArray()[0];
     this.declaration = row ? fromJsonColumn<QueueDeclaration | null>(row.value, null) : null;
     this.expiry = new QueueExpiry(this.sql, Date.now());
+    const policyRow = this.sql
+      .exec<{ value: string }>("SELECT value FROM meta WHERE key = 'policy'")
+      .toArray()[0];
+    this.applied = policyRow
+      ? fromJsonColumn<AppliedPolicy>(policyRow.value, NO_POLICY)
+      : NO_POLICY;
     this.engine = new QueueEngine(
       this.sql,
       () => this.policy(),
@@ -143,8 +152,14 @@ export class QueueObject extends DurableObject<Env> {
     this.schedule();
   }
 
-  configure(declaration: QueueDeclaration): Result<{ created: boolean }> {
+  /** Creates the queue, with the policy that applies to it (the catalog decides). */
+  configure(
+    declaration: QueueDeclaration,
+    applied: AppliedPolicy = NO_POLICY,
+  ): Result<{ created: boolean }> {
     const created = this.declaration === null;
+    // A new queue has no stored policy (destroy clears the meta table): write one only if any.
+    if (!isNoPolicy(applied) || !isNoPolicy(this.applied)) this.storeApplied(applied);
     this.sql.exec(
       "INSERT INTO meta (key, value) VALUES ('declaration', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
       toJsonColumn(declaration),
@@ -155,6 +170,27 @@ export class QueueObject extends DurableObject<Env> {
     return { ok: true, created };
   }
 
+  /**
+   * A policy or operator policy now applies (or no longer does): its settings take effect at
+   * once, as in RabbitMQ: a lower length limit drops (or dead-letters) the head, an expiry
+   * starts counting, a TTL applies to messages that arrive from now on.
+   */
+  applyPolicy(applied: AppliedPolicy): Result<object> {
+    if (!this.declaration) return notFound();
+    this.storeApplied(applied);
+    this.ctx.storage.transactionSync(() => this.engine.limitsChanged(Date.now()));
+    this.schedule();
+    return { ok: true };
+  }
+
+  private storeApplied(applied: AppliedPolicy): void {
+    this.sql.exec(
+      "INSERT INTO meta (key, value) VALUES ('policy', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+      toJsonColumn(applied),
+    );
+    this.applied = applied;
+  }
+
   /** A redeclaration (the catalog calls this): the queue counts as used (x-expires). */
   redeclared(): Result<object> {
     if (!this.declaration) return notFound();
@@ -163,12 +199,21 @@ export class QueueObject extends DurableObject<Env> {
     return { ok: true };
   }
 
-  stats(): Result<{ stats: QueueStats; messageStats: MessageStatsSnapshot }> {
+  stats(): Result<{
+    stats: QueueStats;
+    messageStats: MessageStatsSnapshot;
+    applied: AppliedPolicy;
+  }> {
     if (!this.declaration) return notFound();
     // Counts never include a message that has expired, even before its alarm has run.
     this.engine.sweepExpired(Date.now());
     if (this.engine.deadLettersPending) this.flushDeadLetters();
-    return { ok: true, stats: this.engine.stats(), messageStats: this.engine.rates.snapshot() };
+    return {
+      ok: true,
+      stats: this.engine.stats(),
+      messageStats: this.engine.rates.snapshot(),
+      applied: this.applied,
+    };
   }
 
   /** The queue's consumers as RabbitMQ's queue page lists them (`consumer_details`). */
@@ -303,6 +348,7 @@ export class QueueObject extends DurableObject<Env> {
       this.sql.exec("DELETE FROM meta");
     });
     this.declaration = null;
+    this.applied = NO_POLICY;
     this.reports.stop();
     void this.ctx.storage.deleteAlarm();
     this.alarmAt = null;
@@ -694,29 +740,9 @@ export class QueueObject extends DurableObject<Env> {
     }
   }
 
+  /** The queue's settings: its arguments and its applied policy (src/queue/queue-settings.ts). */
   private policy(): QueuePolicy {
-    const args = this.declaration?.arguments ?? {};
-    const limit = args["x-delivery-limit"];
-    const ttl = args["x-message-ttl"];
-    const dlx = args["x-dead-letter-exchange"];
-    const dlrk = args["x-dead-letter-routing-key"];
-    const maxLength = args["x-max-length"];
-    const maxLengthBytes = args["x-max-length-bytes"];
-    const expires = args["x-expires"];
-    const overflow = args["x-overflow"];
-    return {
-      maxLength: typeof maxLength === "number" ? maxLength : undefined,
-      maxLengthBytes: typeof maxLengthBytes === "number" ? maxLengthBytes : undefined,
-      overflow: isOverflowMode(overflow) ? overflow : "drop-head",
-      deadLetter:
-        typeof dlx === "string"
-          ? { exchange: dlx, routingKey: typeof dlrk === "string" ? dlrk : undefined }
-          : undefined,
-      messageTtl: typeof ttl === "number" ? ttl : undefined,
-      singleActiveConsumer: args["x-single-active-consumer"] === true,
-      deliveryLimit: typeof limit === "number" ? limit : undefined,
-      expires: typeof expires === "number" ? expires : undefined,
-    };
+    return queueSettings(this.declaration?.arguments ?? {}, this.applied);
   }
 }
 

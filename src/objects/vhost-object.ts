@@ -7,6 +7,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { notificationsExchange } from "../catalog/notification-exchange";
+import { PolicyCatalog } from "../catalog/policy-catalog";
 import { checkTopology, type Topology } from "../catalog/topology-check";
 import { LIMITS } from "../config";
 import type { Env } from "../env";
@@ -27,6 +28,7 @@ import {
 } from "../protocol/declarations";
 import { DEFAULT_EXCHANGE, DEFAULT_VHOST, describe } from "../protocol/names";
 import { type NotificationUser, parseUserId } from "../protocol/notification";
+import type { Policy, PolicyKind } from "../protocol/policies";
 import type { VhostLimits } from "../protocol/registry-records";
 import { isStreamDeclaration } from "../protocol/stream";
 import { aged, type QueueReport, sumReports } from "../queue/queue-report";
@@ -44,6 +46,7 @@ import {
   ConnectionStore,
 } from "../storage/connection-store";
 import { migrate } from "../storage/migrations";
+import { PolicyStore } from "../storage/policy-store";
 
 /** The vhost every broker has from the start; others are created with PUT /api/vhosts. */
 
@@ -55,6 +58,8 @@ const NOT_FOUND = (): Failure => fail("not_found", "Not Found");
 export class VhostObject extends DurableObject<Env> {
   private readonly store: CatalogStore;
   private readonly connections: ConnectionStore;
+  /** Policies and operator policies, applied to the vhost's queues (src/catalog/policy-catalog.ts). */
+  private readonly policies: PolicyCatalog;
   /** Each queue's latest report (src/queue/queue-report.ts), loaded from storage on first use. */
   private reports: Map<string, { report: QueueReport; at: number }> | null = null;
 
@@ -63,6 +68,42 @@ export class VhostObject extends DurableObject<Env> {
     migrate(ctx.storage, CATALOG_MIGRATIONS);
     this.store = new CatalogStore(ctx.storage.sql);
     this.connections = new ConnectionStore(ctx.storage.sql);
+    this.policies = new PolicyCatalog(
+      new PolicyStore(ctx.storage.sql),
+      () => this.store.listQueues(),
+      async (queue, applied) => {
+        await queueStub(this.env, queue.vhost, queue.name).applyPolicy(applied);
+      },
+    );
+  }
+
+  async listPolicies(vhost: string, kind: PolicyKind): Promise<Result<{ policies: Policy[] }>> {
+    return this.exclusive(vhost, async () => ({ ok: true, policies: this.policies.list(kind) }));
+  }
+
+  async getPolicy(
+    vhost: string,
+    kind: PolicyKind,
+    name: string,
+  ): Promise<Result<{ policy: Policy }>> {
+    return this.exclusive(vhost, async () => {
+      const policy = this.policies.get(kind, name);
+      return policy ? { ok: true, policy } : NOT_FOUND();
+    });
+  }
+
+  /** Stores a policy and applies it to the vhost's queues at once. */
+  async putPolicy(kind: PolicyKind, policy: Policy): Promise<Result<{ created: boolean }>> {
+    return this.exclusive(policy.vhost, async () => ({
+      ok: true,
+      ...(await this.policies.put(kind, policy)),
+    }));
+  }
+
+  async deletePolicy(vhost: string, kind: PolicyKind, name: string): Promise<Result<object>> {
+    return this.exclusive(vhost, async () =>
+      (await this.policies.delete(kind, name)) ? { ok: true } : NOT_FOUND(),
+    );
   }
 
   /** Answers whether the vhost exists, creating the default vhost on first use. */
@@ -173,17 +214,25 @@ export class VhostObject extends DurableObject<Env> {
     const overLimit = this.queueLimitFailure(declaration.vhost, 1);
     if (overLimit) return overLimit;
     // A stream queue is a log in its own kind of object (docs/streams.md).
-    const target = isStreamDeclaration(declaration.arguments)
-      ? streamStub(this.env, declaration.vhost, declaration.name)
-      : queueStub(this.env, declaration.vhost, declaration.name);
-    await target.configure(declaration);
+    if (isStreamDeclaration(declaration.arguments)) {
+      await streamStub(this.env, declaration.vhost, declaration.name).configure(declaration);
+    } else {
+      await queueStub(this.env, declaration.vhost, declaration.name).configure(
+        declaration,
+        this.policies.appliedTo(declaration.name),
+      );
+    }
     this.store.putQueue(declaration);
     return { ok: true, created: true };
   }
 
   /** A redeclaration uses the queue: x-expires starts again (one call, only when it can expire). */
   private async queueRedeclared(queue: QueueDeclaration): Promise<void> {
-    if (isStreamDeclaration(queue.arguments) || queue.arguments["x-expires"] === undefined) return;
+    if (isStreamDeclaration(queue.arguments)) return;
+    const expires =
+      queue.arguments["x-expires"] !== undefined ||
+      this.policies.appliedTo(queue.name).definition.expires !== undefined;
+    if (!expires) return;
     await queueStub(this.env, queue.vhost, queue.name).redeclared();
   }
 
@@ -450,6 +499,7 @@ export class VhostObject extends DurableObject<Env> {
       this.reports = null;
       this.ctx.storage.transactionSync(() => {
         this.store.clear();
+        this.policies.clear();
         // The default vhost is created on first use; once deleted it must stay deleted.
         this.store.setMeta("dropped", "1");
       });
@@ -473,6 +523,10 @@ export class VhostObject extends DurableObject<Env> {
     return this.exclusive(vhost, async () => {
       const failure = checkTopology(this.store, vhost, topology, this.limit("max-queues"));
       if (failure) return failure;
+      // Policies first, so the queues declared next get theirs at once.
+      for (const { kind, policy } of topology.policies ?? []) {
+        await this.policies.put(kind, policy);
+      }
       for (const exchange of topology.exchanges) {
         const done = await this.declareExchangeNow(exchange);
         if (!done.ok) return done;

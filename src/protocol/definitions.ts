@@ -67,6 +67,8 @@ export const definitionsSchema = z.object({
     )
     .default([]),
   policies: z.array(z.unknown()).default([]),
+  /** An extension: RabbitMQ 3.10 does not export operator policies; this broker does. */
+  operator_policies: z.array(z.unknown()).default([]),
   exchanges: z
     .array(
       z.object({

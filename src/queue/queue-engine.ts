@@ -179,6 +179,12 @@ export class QueueEngine {
     );
   }
 
+  /** The queue's limits changed (a policy applied): the head goes if it is now over them. */
+  limitsChanged(now: number): void {
+    this.sweepExpired(now);
+    this.dropHead();
+  }
+
   /**
    * x-overflow drop-head (RabbitMQ's default): while the ready messages exceed x-max-length or
    * x-max-length-bytes, the oldest go (dead-lettered with reason `maxlen` when the queue has a

@@ -48,6 +48,10 @@ export const CATALOG_MIGRATIONS: readonly Migration[] = [
   // Issue 14: each queue's latest report of its counts (src/queue/queue-report.ts), kept so a
   // restarted catalog does not show zeros for queues too idle to report again.
   ["CREATE TABLE queue_reports (name TEXT PRIMARY KEY, report TEXT NOT NULL, at INTEGER NOT NULL)"],
+  // Issue 12: policies and operator policies (src/storage/policy-store.ts).
+  [
+    "CREATE TABLE policies (kind TEXT NOT NULL, name TEXT NOT NULL, policy TEXT NOT NULL, PRIMARY KEY (kind, name))",
+  ],
 ];
 
 interface BindingRow extends Record<string, SqlStorageValue> {

@@ -193,6 +193,44 @@ describe("rabbitmqadmin (RabbitMQ 3.10) against the broker", { skip }, () => {
     await admin("delete", "vhost", "name=tools-to");
   });
 
+  test("declares, lists and deletes policies and operator policies, applied to a queue", async () => {
+    await admin("declare", "queue", "name=tools.limited");
+    await admin(
+      "declare",
+      "policy",
+      "name=tools-limit",
+      "pattern=^tools\\.limited$",
+      'definition={"max-length": 1}',
+      "priority=1",
+      "apply-to=queues",
+    );
+    await admin(
+      "declare",
+      "operator_policy",
+      "name=tools-op",
+      "pattern=^tools\\.",
+      'definition={"message-ttl": 60000}',
+    );
+    const policy = (await list("list", "policies")).find((p) => p.name === "tools-limit");
+    assert.deepEqual(
+      { definition: policy?.definition, priority: policy?.priority, applyTo: policy?.["apply-to"] },
+      { definition: { "max-length": 1 }, priority: 1, applyTo: "queues" },
+    );
+    assert.ok(names(await list("list", "operator_policies")).includes("tools-op"));
+    await admin("list", "policies");
+    await admin("publish", "routing_key=tools.limited", "payload=old");
+    await admin("publish", "routing_key=tools.limited", "payload=new");
+    const queue = (await list("list", "queues")).find((q) => q.name === "tools.limited");
+    assert.deepEqual(
+      [queue.messages, queue.policy, queue.operator_policy, queue.effective_policy_definition],
+      [1, "tools-limit", "tools-op", { "max-length": 1, "message-ttl": 60000 }],
+    );
+    await admin("delete", "policy", "name=tools-limit");
+    await admin("delete", "operator_policy", "name=tools-op");
+    assert.ok(!names(await list("list", "policies")).includes("tools-limit"));
+    await admin("delete", "queue", "name=tools.limited");
+  });
+
   test("lists nodes, connections, channels and consumers, and closes a connection", async () => {
     assert.equal((await list("list", "nodes"))[0].name, "workers");
     await admin("declare", "queue", "name=tools.consumed");
