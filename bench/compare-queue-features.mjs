@@ -2,7 +2,7 @@
 // rabbitmq-server, a private node with the management plugin: both speak the same HTTP API), and
 // the differences: message TTL (expiry in the middle of a queue), dead-lettering with the exact
 // x-death contents for a rejected and an expired message, the three x-overflow modes (what the
-// publisher is answered, what the queue keeps, what is dead-lettered), policies and operator
+// publisher is answered, what the queue keeps, what is dead-lettered), priority order, policies and operator
 // policies (precedence, the minimum of limits, what a queue shows, invalid policies' reasons),
 // and invalid arguments' reasons.
 // Skips the RabbitMQ side with a message when rabbitmq-server is not installed.
@@ -132,6 +132,35 @@ async function sequences(api) {
       await get(api, `${queue}.dead`),
     );
   }
+  // Priority queues: order across and within priorities, the cap, drop-head at the length limit.
+  await api("PUT", "/queues/%2F/cmp.prio", { arguments: { "x-max-priority": 10 } });
+  await api("PUT", "/queues/%2F/cmp.prio.limited", {
+    arguments: { "x-max-priority": 5, "x-max-length": 2 },
+  });
+  const prioritized = [
+    ["low-1", 1],
+    ["mid-1", 5],
+    ["none-1", undefined],
+    ["mid-2", 5],
+    ["top-1", 10],
+    ["capped", 200],
+    ["low-2", 1],
+    ["zero", 0],
+  ];
+  for (const [payload, priority] of prioritized) {
+    await publish(api, "", "cmp.prio", payload, priority === undefined ? {} : { priority });
+  }
+  for (const [payload, priority] of [
+    ["high", 5],
+    ["low", 1],
+    ["mid", 3],
+  ]) {
+    await publish(api, "", "cmp.prio.limited", payload, { priority });
+  }
+  out["priority: get order"] = shown(await get(api, "cmp.prio")).map((m) => m.payload);
+  out["priority: what x-max-length 2 keeps"] = shown(await get(api, "cmp.prio.limited")).map(
+    (m) => m.payload,
+  );
   // Policies: the highest priority wins, an operator policy lowers the limit, the argument and
   // the policy meet at the lower limit, the policy's overflow mode applies.
   await api("PUT", "/policies/%2F/cmp-pol-low", {

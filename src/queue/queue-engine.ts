@@ -38,6 +38,8 @@ export interface QueuePolicy {
   /** x-max-length / x-max-length-bytes over ready messages. */
   readonly maxLength: number | undefined;
   readonly maxLengthBytes: number | undefined;
+  /** x-max-priority: the highest priority a message may have; undefined = not a priority queue. */
+  readonly maxPriority?: number;
   /** x-expires: milliseconds unused before the queue is deleted (the queue object applies it). */
   readonly expires?: number;
   /** x-overflow: what happens at the limit; undefined = drop-head, RabbitMQ's default. */
@@ -103,7 +105,7 @@ export class QueueEngine {
     private readonly send: Send,
     private readonly gate: DispatchGate = OPEN_GATE,
   ) {
-    this.store = new MessageStore(sql);
+    this.store = new MessageStore(sql, () => this.policy().maxPriority !== undefined);
     this.consumers = new ConsumerSet(sql);
     this.recount();
     this.nextExpiry = this.store.nextExpiry();
@@ -139,7 +141,7 @@ export class QueueEngine {
   enqueue(all: readonly PublishedMessage[], now: number): number[] {
     this.sweepExpired(now);
     const policy = this.policy();
-    const { messageTtl } = policy;
+    const { messageTtl, maxPriority } = policy;
     const refused = rejects(policy.overflow) ? this.refused(all, policy) : [];
     let messages = all;
     if (refused.length > 0) {
@@ -153,11 +155,15 @@ export class QueueEngine {
         this.deadLettersPending = true;
       }
     }
-    this.readyBytes += this.store.insert(messages, (message) => {
-      const at = expiresAt(message, messageTtl, now);
-      if (at !== null && (this.nextExpiry === null || at < this.nextExpiry)) this.nextExpiry = at;
-      return at;
-    });
+    this.readyBytes += this.store.insert(
+      messages,
+      (message) => {
+        const at = expiresAt(message, messageTtl, now);
+        if (at !== null && (this.nextExpiry === null || at < this.nextExpiry)) this.nextExpiry = at;
+        return at;
+      },
+      maxPriority === undefined ? undefined : (message) => priorityOf(message, maxPriority),
+    );
     this.ready += messages.length;
     this.rates.add("publish", messages.length);
     // A message with TTL 0 still goes to a consumer that can take it at once (RabbitMQ's rule),
@@ -606,6 +612,11 @@ export class QueueEngine {
       if (consumer) consumer.unacked--;
     }
   }
+}
+
+/** A message's priority in a queue of x-max-priority `max`: its `priority` property, capped. */
+export function priorityOf(message: PublishedMessage, max: number): number {
+  return Math.min(message.properties.priority ?? 0, max);
 }
 
 function rejects(overflow: OverflowMode | undefined): boolean {

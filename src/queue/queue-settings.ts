@@ -43,5 +43,7 @@ export function queueSettings(
     singleActiveConsumer: args["x-single-active-consumer"] === true,
     deliveryLimit: lower(args["x-delivery-limit"], policy["delivery-limit"]),
     expires: lower(args["x-expires"], policy.expires),
+    // An argument only, as in RabbitMQ (a policy cannot make a queue a priority queue).
+    maxPriority: number(args["x-max-priority"]),
   };
 }

@@ -39,16 +39,24 @@ const COLUMNS = "seq, exchange, routing_key, properties, body, redelivered, deli
 
 /** Rows per INSERT: 5 bound parameters each, within SQLite's 100 per statement on Workers. */
 const INSERT_ROWS = 20;
-const insertStatements = new Map<number, string>();
+/** The same with a priority (6 parameters each), for priority queues. */
+const INSERT_PRIORITY_ROWS = 16;
+const insertStatements = new Map<string, string>();
 
-function insertStatement(rows: number): string {
-  let statement = insertStatements.get(rows);
+function insertStatement(rows: number, withPriority: boolean): string {
+  const key = `${withPriority ? "p" : "-"}${rows}`;
+  let statement = insertStatements.get(key);
   if (statement === undefined) {
-    statement = `INSERT INTO messages (exchange, routing_key, properties, body, expires_at) VALUES ${Array(rows).fill("(?, ?, ?, ?, ?)").join(", ")}`;
-    insertStatements.set(rows, statement);
+    statement = withPriority
+      ? `INSERT INTO messages (exchange, routing_key, properties, body, expires_at, priority) VALUES ${Array(rows).fill("(?, ?, ?, ?, ?, ?)").join(", ")}`
+      : `INSERT INTO messages (exchange, routing_key, properties, body, expires_at) VALUES ${Array(rows).fill("(?, ?, ?, ?, ?)").join(", ")}`;
+    insertStatements.set(key, statement);
   }
   return statement;
 }
+
+/** The order a queue hands out ready messages: by seq, or by priority then seq. */
+const orderBy = (prioritized: boolean) => (prioritized ? "priority DESC, seq" : "seq");
 
 export function toStored(row: MessageRow): StoredMessage {
   return {
@@ -63,7 +71,14 @@ export function toStored(row: MessageRow): StoredMessage {
 }
 
 export class MessageStore {
-  constructor(private readonly sql: SqlStorage) {}
+  /**
+   * `prioritized`: whether the queue is a priority queue (x-max-priority), asked on each read
+   * that hands messages out.
+   */
+  constructor(
+    private readonly sql: SqlStorage,
+    private readonly prioritized: () => boolean = () => false,
+  ) {}
 
   /**
    * Appends messages in order; multi-row INSERTs, since each exec has a fixed cost. `expiresAt`
@@ -72,10 +87,12 @@ export class MessageStore {
   insert(
     messages: readonly PublishedMessage[],
     expiresAt: (message: PublishedMessage) => number | null,
+    priorityOf?: (message: PublishedMessage) => number,
   ): number {
     let bytes = 0;
-    for (let start = 0; start < messages.length; start += INSERT_ROWS) {
-      const chunk = messages.slice(start, start + INSERT_ROWS);
+    const rows = priorityOf ? INSERT_PRIORITY_ROWS : INSERT_ROWS;
+    for (let start = 0; start < messages.length; start += rows) {
+      const chunk = messages.slice(start, start + rows);
       const values: unknown[] = [];
       for (const message of chunk) {
         values.push(
@@ -85,9 +102,10 @@ export class MessageStore {
           message.body,
           expiresAt(message),
         );
+        if (priorityOf) values.push(priorityOf(message));
         bytes += message.body.byteLength;
       }
-      this.sql.exec(insertStatement(chunk.length), ...values);
+      this.sql.exec(insertStatement(chunk.length, priorityOf !== undefined), ...values);
     }
     return bytes;
   }
@@ -117,7 +135,7 @@ export class MessageStore {
     return this.sql
       .exec<MessageRow>(
         `SELECT ${COLUMNS} FROM messages WHERE owner IS NULL AND available_at <= ?
-           AND (expires_at IS NULL OR expires_at > ?) ORDER BY seq LIMIT ?`,
+           AND (expires_at IS NULL OR expires_at > ?) ORDER BY ${orderBy(this.prioritized())} LIMIT ?`,
         now,
         liveAfter,
         limit,
@@ -187,7 +205,7 @@ export class MessageStore {
   head(limit: number): { seq: number; bytes: number }[] {
     return this.sql
       .exec<{ seq: number; bytes: number }>(
-        "SELECT seq, LENGTH(body) AS bytes FROM messages WHERE owner IS NULL ORDER BY seq LIMIT ?",
+        `SELECT seq, LENGTH(body) AS bytes FROM messages WHERE owner IS NULL ORDER BY ${orderBy(this.prioritized())} LIMIT ?`,
         limit,
       )
       .toArray();

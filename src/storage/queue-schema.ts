@@ -52,4 +52,10 @@ export const QUEUE_MIGRATIONS: readonly Migration[] = [
     "ALTER TABLE messages ADD COLUMN expires_at INTEGER",
     "CREATE INDEX messages_expiry ON messages (expires_at) WHERE owner IS NULL AND expires_at IS NOT NULL",
   ],
+  [
+    // Priority queues (x-max-priority): a ready message's priority, capped at the queue's
+    // maximum; such a queue hands out by priority, then in order (docs/queue-features.md).
+    "ALTER TABLE messages ADD COLUMN priority INTEGER NOT NULL DEFAULT 0",
+    "CREATE INDEX messages_ready_priority ON messages (priority DESC, seq) WHERE owner IS NULL",
+  ],
 ];
