@@ -1,12 +1,15 @@
 /**
- * A queue's settings from its arguments and the policy applied to it, resolved as RabbitMQ 3.10
- * does (rabbit_amqqueue_process:process_args_policy): where both set a limit (message-ttl,
- * expires, max-length, max-length-bytes, delivery-limit) the lower wins; for the dead-letter
- * exchange and routing key and for overflow, the argument wins over the policy. `max-priority`
- * is an argument only. The applied policy's definition already merges the operator policy
- * (src/catalog/policies.ts).
+ * A queue's policy: its declaration's arguments (x-message-ttl, x-dead-letter-*, x-max-length*,
+ * x-overflow, x-single-active-consumer, x-delivery-limit, x-expires, x-max-priority) and the
+ * policy applied to it, resolved as RabbitMQ 3.10 does (rabbit_amqqueue_process:
+ * process_args_policy): where both set a limit (message-ttl, expires, max-length,
+ * max-length-bytes, delivery-limit) the lower wins; for the dead-letter exchange and routing key
+ * and for overflow, the argument wins over the policy. `max-priority` is an argument only. The
+ * applied policy's definition already merges the operator policy (src/catalog/policies.ts).
+ * Arguments of the wrong type are ignored, as if absent.
  */
-import type { AppliedPolicy } from "../protocol/policies";
+import type { QueueDeclaration } from "../protocol/declarations";
+import { type AppliedPolicy, NO_POLICY } from "../protocol/policies";
 import { isOverflowMode } from "./overflow";
 import type { QueuePolicy } from "./queue-engine";
 
@@ -26,10 +29,11 @@ function lower(argument: unknown, policy: unknown): number | undefined {
   return p === undefined ? a : Math.min(a, p);
 }
 
-export function queueSettings(
-  args: Readonly<Record<string, unknown>>,
-  applied: AppliedPolicy,
+export function queuePolicy(
+  declaration: QueueDeclaration | null,
+  applied: AppliedPolicy = NO_POLICY,
 ): QueuePolicy {
+  const args = declaration?.arguments ?? {};
   const policy = applied.definition;
   const dlx = text(args["x-dead-letter-exchange"]) ?? text(policy["dead-letter-exchange"]);
   const dlrk = text(args["x-dead-letter-routing-key"]) ?? text(policy["dead-letter-routing-key"]);
