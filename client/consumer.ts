@@ -19,7 +19,8 @@ export interface Delivery {
   readonly deliveryCount: number;
   readonly deliveryTag: number;
   ack(): void;
-  nack(requeue?: boolean): void;
+  /** With requeue, `delayMs` holds the message back that long before it is delivered again. */
+  nack(requeue?: boolean, delayMs?: number): void;
   reject(requeue?: boolean): void;
   /** Pushes this delivery's ack deadline `ms` from now. */
   extend(ms: number): void;
@@ -56,6 +57,7 @@ interface Settlement {
   readonly type: "ack" | "nack";
   readonly requeue: boolean;
   readonly tag: number;
+  readonly delayMs: number;
 }
 
 /** Tags per settling frame, inside the broker's LIMITS.maxTagsPerFrame and frame size. */
@@ -166,9 +168,11 @@ export class Consumer {
     while (start < items.length) {
       const first = items[start] as Settlement;
       let end = start + 1;
-      while (end < items.length && items[end]?.type === first.type && items[end]?.requeue === first.requeue) end++;
+      while (end < items.length && items[end]?.type === first.type && items[end]?.requeue === first.requeue && items[end]?.delayMs === first.delayMs) end++;
       const tags = items.slice(start, end).map((item) => item.tag);
-      const frame = first.type === "ack" ? { type: "ack", delivery_tags: tags } : { type: "nack", delivery_tags: tags, requeue: first.requeue };
+      const frame = first.type === "ack"
+        ? { type: "ack", delivery_tags: tags }
+        : { type: "nack", delivery_tags: tags, requeue: first.requeue, ...(first.delayMs > 0 ? { delay_ms: first.delayMs } : {}) };
       this.socket.send(JSON.stringify(frame));
       start = end;
     }
@@ -178,10 +182,10 @@ export class Consumer {
     const generation = this.generation;
     let settled = this.options.ack === "auto";
     let body: Uint8Array | undefined;
-    const settle = (type: "ack" | "nack", requeue: boolean) => {
+    const settle = (type: "ack" | "nack", requeue: boolean, delayMs = 0) => {
       if (settled || generation !== this.generation) return;
       settled = true;
-      this.settlements.add({ type, requeue, tag: frame.delivery_tag });
+      this.settlements.add({ type, requeue, tag: frame.delivery_tag, delayMs });
     };
     const delivery: Delivery = {
       exchange: frame.exchange,
@@ -198,7 +202,7 @@ export class Consumer {
       deliveryCount: frame.delivery_count,
       deliveryTag: frame.delivery_tag,
       ack: () => settle("ack", false),
-      nack: (requeue = true) => settle("nack", requeue),
+      nack: (requeue = true, delayMs = 0) => settle("nack", requeue, delayMs),
       // reject is a nack of one delivery (AMQP basic.reject): same frame, same effect.
       reject: (requeue = true) => settle("nack", requeue),
       extend: (ms) => {

@@ -31,6 +31,9 @@ const deliveryTag = z.number().int().positive();
 const deliveryTags = z.array(deliveryTag).min(1).max(LIMITS.maxTagsPerFrame);
 const ackTimeout = z.number().int().min(LIMITS.minAckTimeoutMs).max(LIMITS.maxAckTimeoutMs);
 
+/** How long a nacked (requeued) delivery is held back: 0 (now) to LIMITS.maxNackDelayMs. */
+const nackDelay = z.number().int().min(0).max(LIMITS.maxNackDelayMs).default(0);
+
 function hasTag(frame: { delivery_tag?: number; delivery_tags?: number[] }): boolean {
   return frame.delivery_tag !== undefined || frame.delivery_tags !== undefined;
 }
@@ -65,6 +68,8 @@ const consumerFrames = z.discriminatedUnion("type", [
       delivery_tags: deliveryTags.optional(),
       multiple: z.boolean().default(false),
       requeue: z.boolean().default(true),
+      // Retry with backoff: a requeued message is held back this long (as pull consumers' nack).
+      delay_ms: nackDelay,
     })
     .refine(hasTag, tagMissing),
   z
@@ -73,6 +78,7 @@ const consumerFrames = z.discriminatedUnion("type", [
       delivery_tag: deliveryTag.optional(),
       delivery_tags: deliveryTags.optional(),
       requeue: z.boolean().default(true),
+      delay_ms: nackDelay,
     })
     .refine(hasTag, tagMissing),
   z.object({ type: z.literal(FRAME.cancel), tag: z.string().min(1).max(255) }),

@@ -80,6 +80,7 @@ export function handleConsumerFrame(
         { deliveryTag: frame.delivery_tag, multiple, deliveryTags: frame.delivery_tags },
         outcome,
         now,
+        frame.type === FRAME.ack ? 0 : frame.delay_ms,
       );
       return unknown.length === 0 ? null : unknownTags(unknown, frame.type);
     }

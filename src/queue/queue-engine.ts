@@ -389,6 +389,7 @@ export class QueueEngine {
     selection: TagSelection,
     outcome: "ack" | "requeue" | "drop",
     now: number,
+    delayMs = 0,
   ): number[] {
     const owner = connectionOwner(connection);
     const unknown: number[] = [];
@@ -407,7 +408,7 @@ export class QueueEngine {
     if (rows.size === 0) return unknown;
     const settled = [...rows.values()];
     if (outcome === "ack") this.rates.add("ack", settled.length);
-    if (outcome === "requeue") this.giveBack(settled, 0);
+    if (outcome === "requeue") this.giveBack(settled, delayMs > 0 ? now + delayMs : 0);
     else this.drop(settled, outcome === "drop" ? "rejected" : null);
     this.dispatch(now);
     return unknown;

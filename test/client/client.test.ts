@@ -128,6 +128,21 @@ describe("the client", () => {
     consumer.close();
   });
 
+  it("retries a delivery after the delay its nack asked for", async () => {
+    const { broker } = client();
+    await broker.declareQueue("cl.backoff");
+    await broker.publish("", "cl.backoff", "later");
+    const seen: number[] = [];
+    const consumer = broker.consume("cl.backoff", (d) => {
+      seen.push(Date.now());
+      if (seen.length === 1) d.nack(true, 300);
+      else d.ack();
+    });
+    await until(() => seen.length === 2, 5000);
+    expect((seen[1] as number) - (seen[0] as number)).toBeGreaterThanOrEqual(300);
+    consumer.close();
+  });
+
   it("sends a tick's publishes as one frame, each with its own confirm, and acks in one frame", async () => {
     const { broker, sockets } = client();
     await broker.declareQueue("cl.batch");
