@@ -119,7 +119,7 @@ export class QueueObject extends HibernatingObject<SocketOwner> {
     if (!isNoPolicy(applied) || !isNoPolicy(this.applied)) this.meta.setAppliedPolicy(applied);
     this.applied = applied;
     this.used();
-    this.upkeep.schedule();
+    this.expiryAlarm();
     return { ok: true, created };
   }
 
@@ -141,8 +141,15 @@ export class QueueObject extends HibernatingObject<SocketOwner> {
   redeclared(): Result<object> {
     if (!this.declaration) return notFound();
     this.used();
-    this.upkeep.schedule();
+    this.expiryAlarm();
     return { ok: true };
+  }
+
+  /** With x-expires, the alarm for the queue's deadline (declarations cost nothing more). */
+  private expiryAlarm(): void {
+    const expires = queuePolicy(this.declaration, this.applied).expires;
+    const deadline = this.expiry.deadline(expires, this.inUse);
+    if (deadline !== null) this.upkeep.wakeAt(deadline);
   }
 
   stats(): Result<{
