@@ -4,8 +4,8 @@
 
 import fs from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { fmt, MAX_ATTEMPTS, QUIET_BUSY_PCT } from "./lib.mjs";
+import { fmt, MAX_ATTEMPTS, QUIET_BUSY_PCT } from "../lib/common.mjs";
+import { ROOT } from "../lib/root.mjs";
 import {
   ACK_MULTIPLE_EVERY,
   FILL_FACTOR,
@@ -14,9 +14,7 @@ import {
   MAX_FILL,
   PREFETCHES,
   WINDOW,
-} from "./messaging.mjs";
-
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+} from "./suite.mjs";
 
 // Figures quoted in the issue for RabbitMQ 3.10 with amqplib on these 2-core machines.
 export const ISSUE_RABBITMQ = { confirmedPerSec: 15_000, ackedPerSec: 23_000, p99Ms: 4 };
