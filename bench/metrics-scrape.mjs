@@ -21,7 +21,7 @@
 import http from "node:http";
 import path from "node:path";
 import { ROOT, startBroker } from "./lib/broker.mjs";
-import { AUTH, fmt, sleep } from "./lib/common.mjs";
+import { AUTH, fmt, median, sleep } from "./lib/common.mjs";
 import { request as requestOn } from "./lib/http.mjs";
 import { runLoad } from "./lib/load.mjs";
 import { waitForQuiet } from "./lib/machine.mjs";
@@ -135,11 +135,6 @@ async function scrapeOnce() {
     }
   }
 }
-
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 async function main() {
   const broker = await startBroker({

@@ -16,7 +16,7 @@
 
 import path from "node:path";
 import { startBroker, stopOnSignals } from "./lib/broker.mjs";
-import { percentile, QUIET_BUSY_PCT, sleep } from "./lib/common.mjs";
+import { middle, percentile, QUIET_BUSY_PCT, sleep } from "./lib/common.mjs";
 import { callApi } from "./lib/http.mjs";
 import { describeMachine, machineInfo, startCpuMeter, waitForQuiet } from "./lib/machine.mjs";
 import { cmdline, groupPids, rssKiB, servesPort } from "./lib/processes.mjs";
@@ -194,7 +194,6 @@ function machine() {
 }
 
 function report(latency, fanout, other) {
-  const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
   const mib = (kib) => (kib / 1024).toFixed(1);
   const perSocket = ((fanout.after.worker - fanout.before.worker) / IDLE_SOCKETS).toFixed(1);
   const perSocketTotal = ((fanout.after.total - fanout.before.total) / IDLE_SOCKETS).toFixed(1);
@@ -212,8 +211,8 @@ Written by \`bench/notifications.mjs\` (run by \`npm run bench\` after the figur
 |---|---|
 | send -> delivered on the live socket, one at a time (${latency.count} sends) | p50 ${ms1(latency.delivered.p50)} ms, p99 ${ms1(latency.delivered.p99)} ms, max ${ms1(latency.delivered.max)} ms |
 | send -> HTTP answer (stored), same sends | p50 ${ms1(latency.answered.p50)} ms, p99 ${ms1(latency.answered.p99)} ms |
-| fan-out of one notification to ${FANOUT_USERS} inboxes: until the answer (all stored), median of ${fanout.rounds.length} | ${ms1(median(fanout.rounds.map((r) => r.answered)))} ms (each: ${fanout.rounds.map((r) => ms1(r.answered)).join(", ")}) |
-| fan-out: until all ${FANOUT_USERS} live sockets have it, median of ${fanout.rounds.length} | ${ms1(median(fanout.rounds.map((r) => r.delivered)))} ms (each: ${fanout.rounds.map((r) => ms1(r.delivered)).join(", ")}) |
+| fan-out of one notification to ${FANOUT_USERS} inboxes: until the answer (all stored), median of ${fanout.rounds.length} | ${ms1(middle(fanout.rounds.map((r) => r.answered)))} ms (each: ${fanout.rounds.map((r) => ms1(r.answered)).join(", ")}) |
+| fan-out: until all ${FANOUT_USERS} live sockets have it, median of ${fanout.rounds.length} | ${ms1(middle(fanout.rounds.map((r) => r.delivered)))} ms (each: ${fanout.rounds.map((r) => ms1(r.delivered)).join(", ")}) |
 | opening ${IDLE_SOCKETS} live sockets (${CONNECT_CONCURRENCY} at a time) | ${ms1(fanout.connectMs)} ms; ${fanout.open} open after 5 s idle |
 | RSS of the workerd running the Worker and objects, before -> after ${IDLE_SOCKETS} idle sockets | ${mib(fanout.before.worker)} MiB -> ${mib(fanout.after.worker)} MiB (${perSocket} KiB per socket) |
 | RSS of both workerd processes (with wrangler's dev proxy), before -> after | ${mib(fanout.before.total)} MiB -> ${mib(fanout.after.total)} MiB (${perSocketTotal} KiB per socket) |

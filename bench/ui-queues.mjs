@@ -9,12 +9,12 @@
 //
 //   npm run bench:ui            (BENCH_UI_QUEUES sets the queue count, default 10000)
 
-import os from "node:os";
 import path from "node:path";
 import { chromiumSkip, launchChromium } from "../test/support/chromium.mjs";
 import { ROOT, startBroker, stopOnSignals } from "./lib/broker.mjs";
-import { fmt } from "./lib/common.mjs";
+import { fmt, middle } from "./lib/common.mjs";
 import { fetchJson } from "./lib/http.mjs";
+import { machineInfo } from "./lib/machine.mjs";
 import { writeSection } from "./lib/report.mjs";
 
 const QUEUES = Number(process.env.BENCH_UI_QUEUES || 10_000);
@@ -72,11 +72,6 @@ async function declareQueues() {
   return performance.now() - started;
 }
 
-const median = (list) => {
-  const sorted = [...list].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
-};
-
 /** Times `act` until `rendered` holds in the page (polled every animation frame). */
 async function timed(page, act, rendered, arg) {
   const started = performance.now();
@@ -106,7 +101,7 @@ async function measure(page) {
       await page.waitForFunction(firstRowIs, [name(0), 100], { timeout: 120_000 });
       times.push(await timed(page, () => act(page), firstRowIs, [expected, count]));
     }
-    results.push({ label, first: times[0], warm: median(times.slice(1)), times });
+    results.push({ label, first: times[0], warm: middle(times.slice(1)), times });
     console.log(`  ${label}: ${times.map((t) => fmt(t)).join(", ")} ms`);
   };
 
@@ -132,7 +127,7 @@ async function measure(page) {
   results.push({
     label: "open the list: page 1 of 100, sorted by name",
     first: open[0],
-    warm: median(open.slice(1)),
+    warm: middle(open.slice(1)),
     times: open,
   });
   console.log(`  open: ${open.map((t) => fmt(t)).join(", ")} ms`);
@@ -193,7 +188,7 @@ async function apiPageTimes() {
 }
 
 function section({ declareMs, results, apiTimes, sortTimes, overviewTimes }) {
-  const cpu = os.cpus()[0]?.model ?? "unknown CPU";
+  const m = machineInfo();
   const rows = results
     .map(
       (r) =>
@@ -203,7 +198,7 @@ function section({ declareMs, results, apiTimes, sortTimes, overviewTimes }) {
   return `${MARK_START}
 ## Management UI: the queue list with ${fmt(QUEUES)} queues (bench/ui-queues.mjs)
 
-- Date: ${new Date().toISOString()}; ${cpu}, ${os.cpus().length} logical CPUs; Node ${process.version}; chromium ${browser.version()}
+- Date: ${new Date().toISOString()}; ${m.cpu}, ${m.cores} logical CPUs; Node ${process.version}; chromium ${browser.version()}
 - The broker through \`wrangler dev\` on this machine (fresh state), ${fmt(QUEUES)} queues in \`/\` (declared by definitions import in ${fmt(declareMs / 1000, 1)} s), 20 of them holding messages; the UI logged in as guest, 100 rows a page
 - Each figure: from the click (or the navigation to \`#/queues\`) until the expected rows are in the page's DOM, measured from the test driver; ${ROUNDS} rounds, "first" is round 1 (for the first page: the page's queue objects start), "warm" the median of the others
 

@@ -1,8 +1,8 @@
 // bench/compare.mjs's section of BENCHMARKS.md: the targets against RabbitMQ, CPU per message by
 // process, where missed targets' time goes, deep queues, and the checks.
 
-import os from "node:os";
 import { fmt, percentile, QUICK } from "../lib/common.mjs";
+import { describeMachine } from "../lib/machine.mjs";
 import { HTTP_CONCURRENCY } from "./scenarios.mjs";
 
 export const MARK_START = "<!-- platform-bench:start -->";
@@ -18,11 +18,6 @@ const fmtRatio = (x) => (x === null ? "–" : `${x.toFixed(2)}×`);
  */
 export function render({ started, ours, rabbit, wallSeconds, settings }) {
   const { seconds, warmupMs, deepSeconds, depths } = settings;
-  const m = {
-    cpu: os.cpus()[0]?.model ?? "unknown",
-    cores: os.cpus().length,
-    memGiB: os.totalmem() / 2 ** 30,
-  };
   const L = [
     MARK_START,
     "## Issue 9: the broker as `npm start` and `npm run dev` run it, against RabbitMQ",
@@ -34,9 +29,7 @@ export function render({ started, ours, rabbit, wallSeconds, settings }) {
   );
   L.push("");
   L.push(`- Date: ${started.toISOString()}, ${fmt(wallSeconds)} s in all`);
-  L.push(
-    `- Machine: ${m.cpu}, ${m.cores} logical CPUs, ${m.memGiB.toFixed(1)} GiB RAM; Node ${process.version}`,
-  );
+  L.push(`- Machine: ${describeMachine()}; Node ${process.version}`);
   L.push(
     `- ${seconds} s per scenario after a ${warmupMs} ms warm-up; 256-byte persistent messages ` +
       "(`delivery_mode` 2) into durable queues; ours through client/ (one `publish()` per message, " +

@@ -2,6 +2,8 @@
 // its console table: the results, the checks, where the time goes, and the issue's targets.
 
 import { fmt, MAX_ATTEMPTS, QUIET_BUSY_PCT } from "../lib/common.mjs";
+import { describeMachine } from "../lib/machine.mjs";
+import { printChecks, printConsoleTable } from "../lib/report.mjs";
 import { BATCH_SIZE } from "./scenarios.mjs";
 
 // Targets stated in the issue (not measured here).
@@ -46,14 +48,8 @@ export function printTable(results, checks) {
     "CPU% srv/cli/other",
     "failures",
   ];
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
-  const line = (cells) =>
-    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
-  console.log(`\n${line(head)}\n${widths.map((w) => "-".repeat(w)).join("  ")}`);
-  for (const row of rows) console.log(line(row));
-  console.log("\nchecks:");
-  for (const c of checks)
-    console.log(`  ${c.ok ? "ok  " : c.warnOnly ? "WARN" : "FAIL"} ${c.what}: ${c.detail}`);
+  printConsoleTable(head, rows);
+  printChecks("checks", checks);
 }
 
 const ROLE_ORDER = Object.values(ROLE_LABELS);
@@ -83,7 +79,7 @@ export function render({ started, m, results, checks, runner, seconds, warmupMs,
   );
   L.push("");
   L.push(`- Date: ${started.toISOString()}`);
-  L.push(`- Machine: ${m.cpu}, ${m.cores} logical CPUs, ${m.memGiB.toFixed(1)} GiB RAM, ${m.os}`);
+  L.push(`- Machine: ${describeMachine(m)}, ${m.os}`);
   L.push(`- Node ${m.node}, wrangler ${m.wrangler}`);
   if (source) {
     L.push(

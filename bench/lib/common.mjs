@@ -30,6 +30,18 @@ export function fmt(n, digits = 0) {
   });
 }
 
+/** The median; of an even count, the mean of the two middle values. */
+export function median(values) {
+  const s = [...values].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+/** The middle value; of an even count, the upper of the two (always a value that was seen). */
+export function middle(values) {
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
 /** Resolves `promise`, or rejects after `ms` with `what` in the message. */
 export function withTimeout(promise, ms, what) {
   let timer;

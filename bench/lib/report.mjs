@@ -1,4 +1,5 @@
-// Writing the reports: each script owns a section of a Markdown file and replaces only that.
+// Writing the reports: each script owns a section of a Markdown file and replaces only that;
+// and the console's tables and check lists.
 
 import fs from "node:fs";
 
@@ -50,4 +51,20 @@ export function keptSections(file) {
   }
   const blocks = text.match(/<!-- ([\w.-]+):start -->[\s\S]*?<!-- \1:end -->/g) ?? [];
   return blocks.map((b) => `\n${b}\n`).join("");
+}
+
+/** A console table: the first column left-aligned, the others right-aligned. */
+export function printConsoleTable(head, rows) {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
+  const line = (cells) =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
+  console.log(`\n${line(head)}\n${widths.map((w) => "-".repeat(w)).join("  ")}`);
+  for (const row of rows) console.log(line(row));
+}
+
+/** Checks ({ ok, warnOnly, what, detail }) on the console, one a line under `title`. */
+export function printChecks(title, checks) {
+  console.log(`\n${title}:`);
+  for (const c of checks)
+    console.log(`  ${c.ok ? "ok  " : c.warnOnly ? "WARN" : "FAIL"} ${c.what}: ${c.detail}`);
 }

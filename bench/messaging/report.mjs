@@ -5,6 +5,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { fmt, MAX_ATTEMPTS, QUIET_BUSY_PCT } from "../lib/common.mjs";
+import { printChecks, printConsoleTable } from "../lib/report.mjs";
 import { ROOT } from "../lib/root.mjs";
 import {
   ACK_MULTIPLE_EVERY,
@@ -95,16 +96,10 @@ export function printMessaging({ ours, rabbit, checks }) {
     ]);
   }
   const head = ["messaging scenario", "ours (WebSocket)", "RabbitMQ (AMQP)", "ours/RabbitMQ"];
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
-  const line = (cells) =>
-    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
-  console.log(`\n${line(head)}\n${widths.map((w) => "-".repeat(w)).join("  ")}`);
-  for (const row of rows) console.log(line(row));
+  printConsoleTable(head, rows);
   const status = rabbitStatus(rabbit);
   if (status) console.log(`\n${status}`);
-  console.log("\nmessaging checks:");
-  for (const c of checks)
-    console.log(`  ${c.ok ? "ok  " : c.warnOnly ? "WARN" : "FAIL"} ${c.what}: ${c.detail}`);
+  printChecks("messaging checks", checks);
 }
 
 // ---------------------------------------------------------------------------------------------
