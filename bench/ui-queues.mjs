@@ -10,8 +10,8 @@
 //   npm run bench:ui            (BENCH_UI_QUEUES sets the queue count, default 10000)
 
 import path from "node:path";
-import { chromiumSkip, launchChromium } from "../test/support/chromium.mjs";
 import { ROOT, startBroker, stopOnSignals } from "./lib/broker.mjs";
+import { chromiumSkip, launchChromium } from "./lib/chromium.mjs";
 import { fmt, middle } from "./lib/common.mjs";
 import { fetchJson } from "./lib/http.mjs";
 import { machineInfo } from "./lib/machine.mjs";

@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { startBroker } from "../../bench/lib/broker.mjs";
-import { chromiumSkip, launchChromium } from "../support/chromium.mjs";
+import { chromiumSkip, launchChromium } from "../../bench/lib/chromium.mjs";
 
 const WAIT_MS = 15_000;
 const skip = chromiumSkip;

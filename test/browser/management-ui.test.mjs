@@ -13,7 +13,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { after, before, test } from "node:test";
 import { ROOT, startBroker } from "../../bench/lib/broker.mjs";
-import { chromiumSkip, launchChromium } from "../support/chromium.mjs";
+import { chromiumSkip, launchChromium } from "../../bench/lib/chromium.mjs";
 
 const WAIT_MS = 15_000;
 const SHOTS = path.join(ROOT, "test", "browser", "screenshots");
