@@ -19,7 +19,7 @@ import { startBroker, stopOnSignals } from "./lib/broker.mjs";
 import { middle, percentile, QUIET_BUSY_PCT, sleep } from "./lib/common.mjs";
 import { callApi } from "./lib/http.mjs";
 import { describeMachine, machineInfo, startCpuMeter, waitForQuiet } from "./lib/machine.mjs";
-import { cmdline, groupPids, rssKiB, servesPort } from "./lib/processes.mjs";
+import { groupPids, processKind, rssKiB } from "./lib/processes.mjs";
 import { writeSection } from "./lib/report.mjs";
 import { ROOT } from "./lib/root.mjs";
 
@@ -100,11 +100,11 @@ function workerdRss() {
   let worker = 0;
   let proxy = 0;
   for (const pid of groupPids(server.pid)) {
-    const cmd = cmdline(pid);
-    if (path.basename(cmd[0] ?? "") !== "workerd") continue;
-    const kib = rssKiB(pid);
-    if (servesPort(cmd, server.port)) proxy += kib;
-    else worker += kib;
+    // Under `wrangler dev` its dev proxy is the workerd serving the port; under `npm start` the
+    // one workerd serves the port itself and runs the Worker and the objects.
+    const kind = processKind(pid, server);
+    if (kind === "proxy") proxy += rssKiB(pid);
+    else if (kind === "worker") worker += rssKiB(pid);
   }
   return { worker, proxy, total: worker + proxy };
 }

@@ -90,7 +90,7 @@ export function rssKiB(pid) {
 }
 
 /** Whether the process is a workerd serving 127.0.0.1:`port` itself (its `entry` socket). */
-export function servesPort(cmd, port) {
+function servesPort(cmd, port) {
   return cmd.some((a) => a.includes(`entry=${HOST}:${port}`));
 }
 
