@@ -2,7 +2,7 @@
  * Whether the users behind a queue's consumer sockets may still read it, checked before
  * deliveries without costing the delivery path anything: each socket remembers until when its
  * last check holds and the isolate's access version it was made at (a number that moves with
- * every registry change made from this isolate, src/objects/access-cache.ts). Dispatch compares
+ * every registry change made from this isolate, src/gateway/access-cache.ts). Dispatch compares
  * the two (`isCurrent`, a map lookup); a socket that is not current gets no deliveries until it
  * has been checked again against the registry (`refresh`), which happens off the delivery path.
  *
@@ -15,13 +15,33 @@
 import { allows } from "../access/user-access";
 import { LIMITS } from "../config";
 import type { Env } from "../env";
-import { accessVersion, freshAccess } from "./access-cache";
+import { accessVersion, freshAccess } from "../gateway/access-cache";
 
 export interface SocketOwner {
   readonly connection: string;
   readonly user: string;
   /** The identity the socket logged in as; "" when unknown (a socket from before identities). */
   readonly identity: string;
+}
+
+/** A socket's owner as its attachment stored it (src/runtime/hibernating-object.ts). */
+export function socketOwner(stored: unknown): SocketOwner {
+  const attachment = stored as Partial<SocketOwner> | null;
+  return {
+    connection: attachment?.connection ?? "",
+    user: attachment?.user ?? "",
+    // A socket accepted before identities existed matches none: it is closed at its next check.
+    identity: attachment?.identity ?? "",
+  };
+}
+
+/** The owner of a socket the Worker authenticated and forwarded (its X-Broker-* headers). */
+export function requestOwner(request: Request): SocketOwner {
+  return {
+    connection: request.headers.get("X-Broker-Connection") ?? crypto.randomUUID(),
+    user: request.headers.get("X-Broker-User") ?? "",
+    identity: request.headers.get("X-Broker-Identity") ?? "",
+  };
 }
 
 interface Check {
