@@ -6,6 +6,7 @@
 import { STREAM_LIMITS } from "../config";
 import type { Env } from "../env";
 import { streamStub } from "../gateway/stubs";
+import type { FrameErrorCode } from "../protocol/error-codes";
 import { STREAM_FRAME, type StreamServerFrame, wireMessage } from "../protocol/stream-frames";
 import type { CreditGate } from "../streams/credit-gate";
 
@@ -23,7 +24,7 @@ export interface PumpHooks {
   allowed(): Promise<boolean>;
   /** Called with the offset after the last message delivered. */
   delivered(target: PumpTarget, next: number, count: number): void;
-  failed(code: string, reason: string): void;
+  failed(code: FrameErrorCode, reason: string): void;
 }
 
 export class PartitionPump {

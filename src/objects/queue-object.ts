@@ -15,6 +15,7 @@ import { vhostStub } from "../gateway/stubs";
 import { deadLettered, isDeadLetterCycle } from "../protocol/dead-letter";
 import type { QueueDeclaration } from "../protocol/declarations";
 import { errorFrame, FRAME, parseConsumerFrame, type ServerFrame } from "../protocol/frames";
+import { PING_TEXT, PONG_TEXT } from "../protocol/keepalive";
 import type { PublishedMessage, StoredMessage } from "../protocol/message";
 import { describe } from "../protocol/names";
 import { handleConsumerFrame } from "../queue/consumer-frames";
@@ -127,9 +128,7 @@ export class QueueObject extends DurableObject<Env> {
       (report) => this.sendReport(report),
     );
     // Keep-alive pings are answered without waking the object.
-    ctx.setWebSocketAutoResponse(
-      new WebSocketRequestResponsePair('{"type":"ping"}', '{"type":"pong"}'),
-    );
+    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING_TEXT, PONG_TEXT));
     // Hibernated sockets survive eviction; after a restart they are gone, and so must their
     // deliveries be: return them to the queue.
     const live = new Set(ctx.getWebSockets().map((ws) => attachmentOf(ws).connection));
