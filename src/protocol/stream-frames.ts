@@ -119,6 +119,22 @@ export function wireMessage(
   };
 }
 
+/**
+ * Messages for a reader, in offset order; a group member's frames name the topic partition they
+ * come from (`partition` set), a single stream's do not.
+ */
+export function streamDeliverFrame(
+  from: { readonly topic?: string; readonly partition?: number },
+  messages: readonly StreamMessage[],
+  encoding: "auto" | "base64",
+): StreamServerFrame {
+  return {
+    type: STREAM_FRAME.deliver,
+    ...(from.topic === undefined ? {} : { topic: from.topic, partition: from.partition }),
+    messages: messages.map((m) => wireMessage(m, encoding)),
+  };
+}
+
 export interface PartitionRef {
   readonly topic: string;
   readonly partition: number;
