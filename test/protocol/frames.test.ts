@@ -3,6 +3,7 @@
  * as docs/websocket-protocol.md shows them.
  */
 import { describe, expect, it } from "vitest";
+import protocolDoc from "../../docs/websocket-protocol.md?raw";
 import { batchedDelivery, deliverBatchFrame, deliverFrame } from "../../src/protocol/deliver-frame";
 import { ERROR_STATUS, FRAME_ERROR } from "../../src/protocol/error-codes";
 import { errorFrame, parseConsumerFrame, parsePublishFrame } from "../../src/protocol/frames";
@@ -109,6 +110,15 @@ describe("reading client frames", () => {
 });
 
 describe("error codes", () => {
+  it("are the ones docs/websocket-protocol.md lists, each of the socket-only ones documented", () => {
+    const table = protocolDoc.slice(protocolDoc.indexOf("| error code | cause |"));
+    const listed = [...table.matchAll(/^\| `([a-z_]+)` \|/gm)].map((row) => row[1]);
+    expect(listed.length).toBeGreaterThan(5);
+    for (const code of listed)
+      expect(Object.keys({ ...ERROR_STATUS, ...FRAME_ERROR })).toContain(code);
+    for (const code of Object.keys(FRAME_ERROR)) expect(protocolDoc).toContain(`\`${code}\``);
+  });
+
   it("keep socket-only codes apart from the HTTP ones", () => {
     for (const code of Object.keys(FRAME_ERROR)) expect(ERROR_STATUS).not.toHaveProperty(code);
   });
