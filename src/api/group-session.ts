@@ -13,6 +13,7 @@ import { STREAM_LIMITS } from "../config";
 import type { Env } from "../env";
 import { topicMetadata } from "../gateway/produce";
 import { groupStub } from "../gateway/stubs";
+import type { FrameErrorCode } from "../protocol/error-codes";
 import {
   parseStreamReaderFrame,
   STREAM_FRAME,
@@ -285,7 +286,7 @@ class GroupMemberSession {
     if (!this.closed) sendFrame(this.socket, frame);
   }
 
-  private fail(code: string, reason: string): void {
+  private fail(code: FrameErrorCode, reason: string): void {
     this.send({ type: STREAM_FRAME.error, code, reason });
     if (code === "access_refused" || code === "not_found") {
       void this.close();

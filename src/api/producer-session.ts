@@ -16,6 +16,7 @@ import type { Env } from "../env";
 import { BrokerError } from "../errors";
 import { currentAccess } from "../gateway/access-cache";
 import { publishMessages } from "../gateway/publish";
+import type { FrameErrorCode } from "../protocol/error-codes";
 import {
   errorFrame,
   FRAME,
@@ -29,7 +30,7 @@ import { Coalescer } from "../runtime/coalescer";
 import { toMessage } from "./message-input";
 import { publishRefusal } from "./publish-access";
 
-type Outcome = { routed: boolean } | { code: string; reason: string };
+type Outcome = { routed: boolean } | { code: FrameErrorCode; reason: string };
 
 interface Pending {
   readonly seq: number;

@@ -12,7 +12,7 @@ import type { Env } from "../env";
 import { unwrap } from "../errors";
 import { currentAccess } from "../gateway/access-cache";
 import { streamStub, vhostStub } from "../gateway/stubs";
-import { errorFrame } from "../protocol/frames";
+import type { FrameErrorCode } from "../protocol/error-codes";
 import {
   parseStreamReaderFrame,
   STREAM_FRAME,
@@ -112,7 +112,11 @@ class StreamReaderSession {
   async receive(data: unknown): Promise<void> {
     const parsed = parseStreamReaderFrame(typeof data === "string" ? data : "");
     if (!parsed.ok) {
-      sendFrame(this.socket, errorFrame(parsed.code, parsed.reason) as StreamServerFrame);
+      sendFrame(this.socket, {
+        type: STREAM_FRAME.error,
+        code: parsed.code,
+        reason: parsed.reason,
+      });
       return;
     }
     const frame = parsed.frame;
@@ -168,7 +172,7 @@ class StreamReaderSession {
     this.gate?.close();
   }
 
-  private fail(code: string, reason: string): void {
+  private fail(code: FrameErrorCode, reason: string): void {
     sendFrame(this.socket, { type: STREAM_FRAME.error, code, reason });
     if (code === "access_refused" || code === "not_found") {
       this.close();
