@@ -44,8 +44,8 @@ export type Login =
   /** Prometheus (METRICS_AUTH): open, a bearer token, or HTTP Basic. */
   | "metrics";
 
-/** What an operation is about: for people reading the table, and for the generated docs. */
-export type Subject =
+/** What an operation is about (its grants say which RabbitMQ resource is checked). */
+export type Resource =
   | "broker"
   | "node"
   | "docs"
@@ -84,7 +84,7 @@ export interface Grant {
 }
 
 export interface Operation {
-  readonly subject: Subject;
+  readonly resource: Resource;
   readonly login: Login;
   /** Allowed without a management tag (see above). Only meaningful for `basic` logins. */
   readonly client: boolean;
@@ -105,21 +105,19 @@ export interface Operation {
   readonly clientParams?: Readonly<Record<string, RegExp>>;
 }
 
-const read = (on: ResourceKind, target: Target = "name", when?: Target): Grant =>
-  when ? { permission: "read", on, target, when } : { permission: "read", on, target };
-const write = (on: ResourceKind, target: Target = "name", when?: Target): Grant =>
-  when ? { permission: "write", on, target, when } : { permission: "write", on, target };
-const configure = (on: ResourceKind, target: Target = "name"): Grant => ({
-  permission: "configure",
-  on,
-  target,
-});
+function grant(permission: PermissionKind) {
+  return (on: ResourceKind, target: Target = "name", when?: Target): Grant =>
+    when === undefined ? { permission, on, target } : { permission, on, target, when };
+}
+const read = grant("read");
+const write = grant("write");
+const configure = grant("configure");
 
 /** A management-API read: any management tag; lists show the vhosts the caller sees. */
-const look = (subject: Subject): Operation => ({ subject, login: "basic", client: false });
+const look = (resource: Resource): Operation => ({ resource, login: "basic", client: false });
 /** Only administrators: users, vhosts, permissions, definitions, limits, parameters. */
-const administer = (subject: Subject): Operation => ({
-  subject,
+const administer = (resource: Resource): Operation => ({
+  resource,
   login: "basic",
   client: false,
   tag: "administrator",
@@ -127,22 +125,22 @@ const administer = (subject: Subject): Operation => ({
 
 export const OPERATIONS = {
   // Without credentials.
-  "broker.health": { subject: "broker", login: "none", client: true },
-  "broker.ui": { subject: "broker", login: "none", client: true },
+  "broker.health": { resource: "broker", login: "none", client: true },
+  "broker.ui": { resource: "broker", login: "none", client: true },
 
   // The management API: reads for any management user, changes for administrators.
   "broker.overview": look("broker"),
   "broker.docs": look("docs"),
   "node.read": look("node"),
-  "user.whoami": { subject: "user", login: "basic", client: true },
+  "user.whoami": { resource: "user", login: "basic", client: true },
   "user.read": administer("user"),
   "user.manage": administer("user"),
   "vhost.read": look("vhost"),
   "vhost.manage": administer("vhost"),
   /** The aliveness test: what opening a connection to the vhost needs. */
-  "vhost.connect": { subject: "vhost", login: "basic", client: true, vhostAccess: true },
+  "vhost.connect": { resource: "vhost", login: "basic", client: true, vhostAccess: true },
   /** A WebSocket connection ticket for the vhost (browsers cannot send Basic on an upgrade). */
-  "vhost.ticket": { subject: "vhost", login: "basic", client: true, vhostAccess: true },
+  "vhost.ticket": { resource: "vhost", login: "basic", client: true, vhostAccess: true },
   "limit.read": look("limit"),
   "limit.manage": administer("limit"),
   "permission.read": administer("permission"),
@@ -155,20 +153,20 @@ export const OPERATIONS = {
   "definitions.import": administer("definitions"),
   "connection.read": look("connection"),
   "connection.close": {
-    subject: "connection",
+    resource: "connection",
     login: "basic",
     client: false,
     tag: "administrator",
     ownerExempt: true,
   },
-  "metrics.scrape": { subject: "metrics", login: "metrics", client: true, tag: "monitoring" },
+  "metrics.scrape": { resource: "metrics", login: "metrics", client: true, tag: "monitoring" },
 
   // Exchanges and queues: what AMQP 0-9-1 does over a channel.
   "exchange.list": look("exchange"),
   /** One exchange's record: what a passive declare tells a client. */
-  "exchange.describe": { subject: "exchange", login: "basic", client: true },
+  "exchange.describe": { resource: "exchange", login: "basic", client: true },
   "exchange.declare": {
-    subject: "exchange",
+    resource: "exchange",
     login: "basic",
     client: true,
     // Declaring with an alternate exchange needs write on it and read on the declared one.
@@ -179,13 +177,13 @@ export const OPERATIONS = {
     ],
   },
   "exchange.delete": {
-    subject: "exchange",
+    resource: "exchange",
     login: "basic",
     client: true,
     grants: [configure("exchange")],
   },
   "exchange.publish": {
-    subject: "exchange",
+    resource: "exchange",
     login: "basic",
     client: true,
     grants: [write("exchange")],
@@ -193,9 +191,9 @@ export const OPERATIONS = {
   },
   "queue.list": look("queue"),
   /** One queue's record with its counts: what a passive declare tells a client. */
-  "queue.describe": { subject: "queue", login: "basic", client: true },
+  "queue.describe": { resource: "queue", login: "basic", client: true },
   "queue.declare": {
-    subject: "queue",
+    resource: "queue",
     login: "basic",
     client: true,
     // Declaring with a dead-letter exchange needs write on it and read on the queue.
@@ -205,36 +203,36 @@ export const OPERATIONS = {
       read("queue", "name", "deadLetter"),
     ],
   },
-  "queue.delete": { subject: "queue", login: "basic", client: true, grants: [configure("queue")] },
-  "queue.purge": { subject: "queue", login: "basic", client: true, grants: [read("queue")] },
-  "queue.get": { subject: "queue", login: "basic", client: true, grants: [read("queue")] },
-  "queue.pull": { subject: "queue", login: "basic", client: true, grants: [read("queue")] },
-  "queue.settle": { subject: "queue", login: "basic", client: true, grants: [read("queue")] },
+  "queue.delete": { resource: "queue", login: "basic", client: true, grants: [configure("queue")] },
+  "queue.purge": { resource: "queue", login: "basic", client: true, grants: [read("queue")] },
+  "queue.get": { resource: "queue", login: "basic", client: true, grants: [read("queue")] },
+  "queue.pull": { resource: "queue", login: "basic", client: true, grants: [read("queue")] },
+  "queue.settle": { resource: "queue", login: "basic", client: true, grants: [read("queue")] },
   /** A consumer connection; the queue object checks read again before each frame. */
   "queue.consume": {
-    subject: "queue",
+    resource: "queue",
     login: "upgrade",
     client: true,
     vhostAccess: true,
     grants: [read("queue")],
   },
   /** A producer connection; each publish frame is checked as exchange.publish. */
-  "exchange.produce": { subject: "exchange", login: "upgrade", client: true, vhostAccess: true },
+  "exchange.produce": { resource: "exchange", login: "upgrade", client: true, vhostAccess: true },
 
   // Bindings: write on the destination, read on the source, topic read on the key.
   "binding.list": look("binding"),
   /** The bindings between two objects: what a client needs for an unbind. */
-  "binding.between": { subject: "binding", login: "basic", client: true },
+  "binding.between": { resource: "binding", login: "basic", client: true },
   "binding.describe": look("binding"),
   "binding.queue": {
-    subject: "binding",
+    resource: "binding",
     login: "basic",
     client: true,
     grants: [write("queue", "destination"), read("exchange", "source")],
     topic: "read",
   },
   "binding.exchange": {
-    subject: "binding",
+    resource: "binding",
     login: "basic",
     client: true,
     grants: [write("exchange", "destination"), read("exchange", "source")],
@@ -242,7 +240,7 @@ export const OPERATIONS = {
   },
   /** An inbox is no RabbitMQ resource: pointing notifications at one is the administrator's call. */
   "binding.inbox": {
-    subject: "binding",
+    resource: "binding",
     login: "basic",
     client: false,
     tag: "administrator",
@@ -252,11 +250,11 @@ export const OPERATIONS = {
   "binding.inbox-between": look("binding"),
 
   // Streams, partitioned topics and consumer groups (docs/streams.md): what a Kafka client does.
-  "stream.describe": { subject: "stream", login: "basic", client: false, grants: [read("queue")] },
-  "stream.fetch": { subject: "stream", login: "basic", client: true, grants: [read("queue")] },
+  "stream.describe": { resource: "stream", login: "basic", client: false, grants: [read("queue")] },
+  "stream.fetch": { resource: "stream", login: "basic", client: true, grants: [read("queue")] },
   /** A stream reader connection; the pump checks read again before each read. */
   "stream.consume": {
-    subject: "stream",
+    resource: "stream",
     login: "upgrade",
     client: true,
     vhostAccess: true,
@@ -264,83 +262,93 @@ export const OPERATIONS = {
   },
   /** Lists the topics the caller may read (topic.describe's grant). */
   "topic.list": look("topic"),
-  "topic.describe": { subject: "topic", login: "basic", client: false, grants: [read("queue")] },
-  "topic.declare": { subject: "topic", login: "basic", client: true, grants: [configure("queue")] },
-  "topic.delete": { subject: "topic", login: "basic", client: true, grants: [configure("queue")] },
-  "topic.produce": { subject: "topic", login: "basic", client: true, grants: [write("exchange")] },
+  "topic.describe": { resource: "topic", login: "basic", client: false, grants: [read("queue")] },
+  "topic.declare": {
+    resource: "topic",
+    login: "basic",
+    client: true,
+    grants: [configure("queue")],
+  },
+  "topic.delete": { resource: "topic", login: "basic", client: true, grants: [configure("queue")] },
+  "topic.produce": { resource: "topic", login: "basic", client: true, grants: [write("exchange")] },
   /** A producer connection to a topic; each produce frame is checked again. */
   "topic.producer": {
-    subject: "topic",
+    resource: "topic",
     login: "upgrade",
     client: true,
     vhostAccess: true,
     grants: [write("exchange")],
   },
   "topic.fetch": {
-    subject: "topic",
+    resource: "topic",
     login: "basic",
     client: true,
     grants: [read("queue")],
     clientParams: { partition: /^\d+$/ },
   },
   "group.heartbeat": {
-    subject: "group",
+    resource: "group",
     login: "basic",
     client: true,
     grants: [read("queue", "topic")],
   },
   "group.commit": {
-    subject: "group",
+    resource: "group",
     login: "basic",
     client: true,
     grants: [read("queue", "topic")],
   },
   "group.describe": {
-    subject: "group",
+    resource: "group",
     login: "basic",
     client: false,
     grants: [read("queue", "topic")],
   },
   "group.reset": {
-    subject: "group",
+    resource: "group",
     login: "basic",
     client: false,
     grants: [read("queue", "topic")],
   },
   /** A group member connection; join and commit frames name the topics checked. */
-  "group.consume": { subject: "group", login: "upgrade", client: true, vhostAccess: true },
+  "group.consume": { resource: "group", login: "upgrade", client: true, vhostAccess: true },
 
   // Frames on open sockets: checked against the user's current access (LIMITS.accessCacheMs).
-  "frame.consume": { subject: "queue", login: "frame", client: true, grants: [read("queue")] },
+  "frame.consume": { resource: "queue", login: "frame", client: true, grants: [read("queue")] },
   "frame.publish": {
-    subject: "exchange",
+    resource: "exchange",
     login: "frame",
     client: true,
     grants: [write("exchange")],
     topic: "write",
   },
-  "frame.stream-read": { subject: "stream", login: "frame", client: true, grants: [read("queue")] },
+  "frame.stream-read": {
+    resource: "stream",
+    login: "frame",
+    client: true,
+    grants: [read("queue")],
+  },
   "frame.group-read": {
-    subject: "group",
+    resource: "group",
     login: "frame",
     client: true,
     grants: [read("queue", "topic")],
   },
-  "frame.produce": { subject: "topic", login: "frame", client: true, grants: [write("exchange")] },
+  "frame.produce": { resource: "topic", login: "frame", client: true, grants: [write("exchange")] },
   /** Inbox frames act on the socket's own inbox, which its upgrade (inbox.read) was allowed. */
-  "frame.inbox": { subject: "inbox", login: "frame", client: true },
+  "frame.inbox": { resource: "inbox", login: "frame", client: true },
 
   // The notification app (docs/notifications.md, src/api/notification-access.ts): a user's own
   // token reads and marks its inbox; with HTTP Basic, sending needs write on the `notifications`
   // exchange and reading an inbox the administrator tag.
   "notification.send": {
-    subject: "notification",
+    resource: "notification",
     login: "notification",
     client: true,
     grants: [write("exchange")],
   },
-  "inbox.read": { subject: "inbox", login: "notification", client: true, tag: "administrator" },
-  "inbox.mark": { subject: "inbox", login: "notification", client: true, tag: "administrator" },
+  "inbox.read": { resource: "inbox", login: "notification", client: true, tag: "administrator" },
+  "inbox.mark": { resource: "inbox", login: "notification", client: true, tag: "administrator" },
   "notification-user.read": look("notification-user"),
   "notification-user.manage": administer("notification-user"),
   "notification-user.token": administer("notification-user"),
