@@ -85,11 +85,6 @@ export function authorize(c: AppContext, call: Call = {}): void {
   enforce(c, currentOperation(c), call);
 }
 
-/** The same for a named operation (a check that is not the route's own). */
-export function authorizeOperation(c: AppContext, name: OperationName, call: Call): void {
-  enforce(c, OPERATIONS[name], call);
-}
-
 /** Whether the caller may perform an operation: for lists that show only what it may use. */
 export function mayPerform(c: AppContext, name: OperationName, call: Call): boolean {
   return permitted(c.get("principal"), OPERATIONS[name], call);
