@@ -9,7 +9,9 @@
  * frames gather into the next batch. Confirms leave in sequence order; a run of consecutive
  * confirms with the same verdict is sent as one frame with `multiple: true`.
  */
-import { hasVhostAccess, type UserAccess } from "../access/user-access";
+import { permitted } from "../access/operation-check";
+import { frameOperation, operation } from "../access/operations";
+import type { UserAccess } from "../access/user-access";
 import type { BrokerConfig } from "../config";
 import { LIMITS } from "../config";
 import type { Env } from "../env";
@@ -42,6 +44,9 @@ interface Accepted {
   readonly exchange: string;
   readonly message: PublishedMessage;
 }
+
+/** What each publish frame needs (the permission table's frame.publish). */
+const PUBLISH = frameOperation("producer", "publish");
 
 export class ProducerSession {
   private readonly pending: Pending[] = [];
@@ -130,7 +135,7 @@ export class ProducerSession {
     if (
       !access ||
       access.identity !== this.principal.identity ||
-      !hasVhostAccess(access, this.vhost)
+      !permitted(access, operation("exchange.produce"), { vhost: this.vhost })
     ) {
       const reason = `user '${user}' no longer has access to vhost '${this.vhost}'`;
       for (const item of accepted) item.pending.outcome = { code: "access_refused", reason };
@@ -151,6 +156,7 @@ export class ProducerSession {
         await publishRefusal(
           this.env,
           access,
+          PUBLISH,
           this.vhost,
           exchange,
           group.map((i) => i.message),
@@ -159,7 +165,7 @@ export class ProducerSession {
         // Something in the group is refused (a permission, a user_id): find out which, one by one.
         allowed = [];
         for (const item of group) {
-          const refused = await publishRefusal(this.env, access, this.vhost, exchange, [
+          const refused = await publishRefusal(this.env, access, PUBLISH, this.vhost, exchange, [
             item.message,
           ]);
           if (refused) this.settle(item.pending, failure(refused));
