@@ -6,12 +6,12 @@
  * LIMITS.maxDeliverBytes and asks to be resumed.
  */
 import { LIMITS } from "../config";
+import { batchedDelivery, deliverBatchFrame, deliverFrame } from "../protocol/deliver-frame";
 import type { BatchedDelivery, DeliverBatchFrame, DeliverFrame } from "../protocol/frames";
 import type { MessageStats, QueueEvent } from "../runtime/message-stats";
 import { type MessageRow, type MessageStore, toStored } from "../storage/message-store";
 import { answerBytes, ByteBudget } from "./byte-budget";
 import type { Consumer, ConsumerSet } from "./consumers";
-import { deliverFrame } from "./deliver-frame";
 import type { QueueCounts } from "./queue-counts";
 import type { QueuePolicy } from "./queue-engine";
 
@@ -115,18 +115,13 @@ export class Dispatcher {
     if (share.frame.length > 0 && share.bytes + bytes > LIMITS.maxDeliverFrameBytes) {
       this.sendBatch(consumer, share);
     }
-    const { type: _type, tag: _tag, ...delivery } = frame;
-    share.frame.push(delivery);
+    share.frame.push(batchedDelivery(frame));
     share.bytes += bytes;
   }
 
   private sendBatch(consumer: Consumer, share: RoundShare): void {
     if (share.frame.length === 0) return;
-    this.parts.send(consumer.connection, {
-      type: "deliver",
-      tag: consumer.tag,
-      deliveries: share.frame,
-    });
+    this.parts.send(consumer.connection, deliverBatchFrame(consumer.tag, share.frame));
     share.frame = [];
     share.bytes = 0;
   }

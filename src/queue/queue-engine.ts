@@ -4,7 +4,8 @@
  * passed, lease messages to pull consumers, and count. The queue object wires it to RPC,
  * WebSockets and alarms. This class is the one entry; each concern lives in its own module:
  * dispatch.ts (deliveries to consumers), delivery-returns.ts (acks, rejects, returns and the
- * delivery limit), dead-letters.ts, length-limit.ts, message-expiry.ts (TTL), queue-counts.ts.
+ * delivery limit), dead-letters.ts, length-limit.ts, message-expiry.ts (TTL), queue-counts.ts;
+ * the frames it sends are built in src/protocol/deliver-frame.ts.
  *
  * Every method is synchronous SQL: a call commits atomically, and the object's output gate holds
  * its answers (and its WebSocket frames) until the writes are durable.
@@ -32,7 +33,6 @@ import { LengthLimit } from "./length-limit";
 import { expiresAt, MessageExpiry } from "./message-expiry";
 import { QueueCounts } from "./queue-counts";
 
-export { deliverFrame } from "./deliver-frame";
 export type { DispatchGate } from "./dispatch";
 export { expiresAt } from "./message-expiry";
 
