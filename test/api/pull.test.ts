@@ -66,7 +66,7 @@ describe("pull consumers", () => {
     await declareQueue("pull.expire");
     await publish("", "pull.expire", "late");
     const [first] = await pull("pull.expire", { visibility_timeout_ms: 1000 });
-    await sleep(1500);
+    await sleep(1500); // past the 1 s visibility timeout: a real deadline
     const [again] = await pull("pull.expire", { wait_ms: 2000 });
     expect(again).toMatchObject({ payload: "late", redelivered: true, delivery_count: 2 });
     const [late] = await settle("pull.expire", { acks: [first?.lease] });
