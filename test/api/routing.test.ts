@@ -362,33 +362,9 @@ describe("exchange-to-exchange bindings", () => {
   });
 });
 
+// That an alternate exchange gets what its exchange cannot route, and only that, is checked for
+// every exchange type in test/api/exchange-types.test.ts.
 describe("alternate exchanges", () => {
-  it("receive the messages their exchange cannot route, which count as routed", async () => {
-    await exchange("ae.ae", "fanout");
-    await exchange("ae.main", "direct", { arguments: { "alternate-exchange": "ae.ae" } });
-    await queues("ae.main.q", "ae.unrouted");
-    await bind("ae.main", "ae.main.q", "known");
-    await bind("ae.ae", "ae.unrouted");
-
-    expect(await routed("ae.main", "unknown", "lost")).toBe(true);
-    const got = await getMessages("ae.unrouted");
-    expect(got.map((m) => m.payload)).toEqual(["lost"]);
-    expect(got[0]).toMatchObject({ exchange: "ae.main", routing_key: "unknown" });
-    expect(await drain("ae.main.q")).toEqual([]);
-  });
-
-  it("do not receive messages their exchange routes", async () => {
-    await exchange("aer.ae", "fanout");
-    await exchange("aer.main", "direct", { arguments: { "alternate-exchange": "aer.ae" } });
-    await queues("aer.main.q", "aer.unrouted");
-    await bind("aer.main", "aer.main.q", "known");
-    await bind("aer.ae", "aer.unrouted");
-
-    expect(await routed("aer.main", "known", "kept")).toBe(true);
-    expect(await drain("aer.main.q")).toEqual(["kept"]);
-    expect(await drain("aer.unrouted")).toEqual([]);
-  });
-
   it("leave a message unrouted when the alternate exchange does not exist", async () => {
     await exchange("aem.main", "direct", { arguments: { "alternate-exchange": "aem.missing" } });
     await queues("aem.q");
