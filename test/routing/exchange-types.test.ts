@@ -10,7 +10,7 @@ import {
   type RoutableMessage,
   type RoutingIndex,
 } from "../../src/routing/exchange-type";
-import { exchangeTypes, getExchangeType } from "../../src/routing/registry";
+import { exchangeTypes, getExchangeType, isExchangeTypeName } from "../../src/routing/registry";
 import { compileOrFail } from "./helpers";
 import { type Binding, SPECIMEN_LIST, SPECIMENS } from "./specimens";
 
@@ -29,9 +29,25 @@ function route(index: RoutingIndex<unknown>, message: RoutableMessage): string[]
   return [...out].sort();
 }
 
-it("has a specimen for every exchange type there is", () => {
-  expect(Object.keys(SPECIMENS).sort()).toEqual([...EXCHANGE_TYPE_NAMES].sort());
-  expect(Object.keys(exchangeTypes).sort()).toEqual([...EXCHANGE_TYPE_NAMES].sort());
+describe("the exchange type registry", () => {
+  it("has a specimen for every exchange type there is", () => {
+    expect(Object.keys(SPECIMENS).sort()).toEqual([...EXCHANGE_TYPE_NAMES].sort());
+    expect(Object.keys(exchangeTypes).sort()).toEqual([...EXCHANGE_TYPE_NAMES].sort());
+  });
+
+  it("knows nothing of unsupported types, names in other cases, or Object.prototype keys", () => {
+    for (const name of [
+      "x-consistent-hash",
+      "Direct",
+      "",
+      "toString",
+      "constructor",
+      "__proto__",
+    ]) {
+      expect(getExchangeType(name)).toBeUndefined();
+      expect(isExchangeTypeName(name)).toBe(false);
+    }
+  });
 });
 
 describe.each(SPECIMEN_LIST)("the %s exchange type", (name, specimen) => {
@@ -40,6 +56,7 @@ describe.each(SPECIMEN_LIST)("the %s exchange type", (name, specimen) => {
 
   it("is registered under its own name", () => {
     expect(getExchangeType(name)).toBe(type);
+    expect(isExchangeTypeName(name)).toBe(true);
     expect(type.name).toBe(name);
   });
 

@@ -1,6 +1,6 @@
 /**
  * One specimen per exchange type for the shared behaviour suites (test/routing/exchange-types
- * .test.ts, pure; test/api/exchange-types.test.ts, through the broker): a binding, a message it
+ * .test.ts, pure; the end of test/api/routing.test.ts, through the broker): a binding, a message it
  * routes, and for types that can miss, a message it does not route and a binding that routes that
  * one instead. Typed by ExchangeTypeName, so a new type does not type-check until it has one.
  */
