@@ -6,6 +6,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { type Consumer, ConsumerSet } from "../../src/queue/consumers";
+import { ConsumerStore } from "../../src/storage/consumer-store";
 
 type NewConsumer = Omit<Consumer, "registered" | "unacked">;
 
@@ -26,7 +27,7 @@ let objects = 0;
 function withConsumers(body: (set: ConsumerSet, reload: () => ConsumerSet) => void): Promise<void> {
   const stub = env.QUEUES.getByName(`consumer-set-test-${++objects}`);
   return runInDurableObject(stub, (_instance, state) => {
-    const open = () => new ConsumerSet(state.storage.sql);
+    const open = () => new ConsumerSet(new ConsumerStore(state.storage.sql));
     body(open(), open);
   });
 }

@@ -6,8 +6,13 @@
 import "./sql.suite";
 import "./meta-store.suite";
 import "./message-store.suite";
+import "./consumer-store.suite";
+import "./queue-meta-store.suite";
 import "./catalog-store.suite";
 import "./connection-store.suite";
+import "./queue-report-store.suite";
+import "./exchange-store.suite";
+import "./topic-store.suite";
 import "./registry-store.suite";
 import "./inbox-store.suite";
 import "./stream-store.suite";
