@@ -9,7 +9,8 @@ import { describe, expect, it } from "vitest";
 import { LIMITS } from "../../src/config";
 import { createUser, grant } from "../support/access";
 import { call, declareQueue, GUEST, json, publish, seg } from "../support/api";
-import { isType, openSocket, sleep } from "../support/socket";
+import { untilQueuePolls } from "../support/long-polls";
+import { isType, openSocket } from "../support/socket";
 
 const consumePath = (queue: string) => `/api/queues/%2F/${seg(queue)}/consume`;
 
@@ -64,7 +65,7 @@ describe("answers that carry messages stay within their byte budget", () => {
         body: { count, wait_ms: waitMs, visibility_timeout_ms: 600_000 },
       });
     const polling = pull(1000, 15_000);
-    await sleep(100);
+    await untilQueuePolls("hd.pull");
     const published = await call("POST", "/api/exchanges/%2F/amq.default/publish-batch", {
       body: batch(total),
     });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { call, declareQueue, expectError, json, publish } from "../support/api";
+import { untilQueuePolls } from "../support/long-polls";
 import { sleep } from "../support/socket";
 
 interface Pulled {
@@ -77,7 +78,7 @@ describe("pull consumers", () => {
     await declareQueue("pull.long");
     const started = Date.now();
     const waiting = pull("pull.long", { wait_ms: 10_000 });
-    await sleep(200);
+    await untilQueuePolls("pull.long");
     await publish("", "pull.long", "woke");
     const messages = await waiting;
     expect(messages.map((m) => m.payload)).toEqual(["woke"]);

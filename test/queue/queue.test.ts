@@ -6,3 +6,4 @@
 import "./queue-engine.suite";
 import "./consumers.suite";
 import "./dispatch-budget.suite";
+import "./pull-waiters.suite";
