@@ -3,6 +3,8 @@ import { createUser, createVhost, grant } from "../support/access";
 import { call } from "../support/api";
 import { type Frame, isType, openSocket, type TestSocket } from "../support/socket";
 import { appendBatch, declareStream } from "./support";
+// CreditGate's own tests (src/streams/credit-gate.ts) run in this file's runtime.
+import "./credit-gate.suite";
 
 const payloadsOf = (frame: Frame): string[] =>
   (frame.messages as { payload: string }[]).map((m) => m.payload);
@@ -44,7 +46,7 @@ describe("stream readers on a WebSocket", () => {
     expect((await reader.next(isType("subscribe_ok"))).offset).toBe(1);
     // Frame by frame, each exactly what its grant allows, the grants of different sizes: a
     // message sent beyond the credit would make a frame out of this sequence. (CreditGate's
-    // arithmetic is tested directly in test/streams/credit-gate.test.ts.)
+    // arithmetic is tested directly in test/streams/credit-gate.suite.ts.)
     const nextFrame = async () => payloadsOf(await reader.next(isType("deliver")));
     expect(await nextFrame()).toEqual(["b", "c"]);
     reader.send({ type: "credit", credit: 3 });
