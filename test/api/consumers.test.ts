@@ -2,7 +2,7 @@ import { evictDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import { call, declareQueue, json, publish } from "../support/api";
-import { closeConsumer, consumerBarrier } from "../support/barriers";
+import { closeConsumer, consumerBarrier, EVENTUALLY } from "../support/barriers";
 import { deliveries, isType, openConsumer, openSocket } from "../support/socket";
 
 interface QueueInfo {
@@ -321,7 +321,7 @@ describe("auto-delete queues", () => {
     // The queue asks its vhost to delete it after the cancel's answer: wait for that to happen.
     await vi.waitFor(
       async () => expect((await call("GET", "/api/queues/%2F/ws.autodel")).status).toBe(404),
-      { timeout: 3000, interval: 10 },
+      EVENTUALLY,
     );
   });
 });

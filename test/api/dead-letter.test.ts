@@ -18,6 +18,7 @@ import {
   json,
   publish,
 } from "../support/api";
+import { EVENTUALLY } from "../support/barriers";
 import { deliveries, openConsumer } from "../support/socket";
 
 const messagesIn = async (queue: string) =>
@@ -25,10 +26,7 @@ const messagesIn = async (queue: string) =>
 
 /** Waits until `queue` holds `n` messages (dead-lettering runs right after the reject answers). */
 async function untilCount(queue: string, n: number): Promise<void> {
-  await vi.waitFor(async () => expect(await messagesIn(queue)).toBe(n), {
-    timeout: 3000,
-    interval: 10,
-  });
+  await vi.waitFor(async () => expect(await messagesIn(queue)).toBe(n), EVENTUALLY);
 }
 
 /**
@@ -225,13 +223,10 @@ describe("dead-lettering", () => {
     await publish("", "dl.cycle", "round-and-round");
     // Gone from the queue (its TTL passed), then no copy on its way back (read in this order: a
     // copy is stored before its row leaves), so the drain below would see a copy that came back.
-    await vi.waitFor(
-      async () => {
-        expect(await messagesIn("dl.cycle")).toBe(0);
-        expect(await deadLettersPending("dl.cycle")).toBe(0);
-      },
-      { timeout: 3000, interval: 10 },
-    );
+    await vi.waitFor(async () => {
+      expect(await messagesIn("dl.cycle")).toBe(0);
+      expect(await deadLettersPending("dl.cycle")).toBe(0);
+    }, EVENTUALLY);
     expect(await drain("dl.cycle")).toEqual([]);
   });
 

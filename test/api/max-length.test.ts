@@ -13,6 +13,7 @@ import {
   json,
   publish,
 } from "../support/api";
+import { EVENTUALLY } from "../support/barriers";
 
 const info = async (queue: string) =>
   json<{ messages: number; messages_ready: number; messages_unacknowledged: number }>(
@@ -72,10 +73,7 @@ describe("queue length limits, drop-head", () => {
     });
     await publish("", "len.dl", "first");
     await publish("", "len.dl", "second");
-    await vi.waitFor(async () => expect((await info("len.dead")).messages).toBe(1), {
-      timeout: 3000,
-      interval: 10,
-    });
+    await vi.waitFor(async () => expect((await info("len.dead")).messages).toBe(1), EVENTUALLY);
     const [dead] = await getMessages("len.dead");
     expect(dead?.payload).toBe("first");
     expect(dead?.properties.headers).toMatchObject({

@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from "vitest";
 import { createUser, createVhost, grant } from "../support/access";
 import { call, declareQueue, json, publish } from "../support/api";
+import { EVENTUALLY } from "../support/barriers";
 import { isType, openSocket } from "../support/socket";
 
 const consumePath = (vhost: string, queue: string) =>
@@ -145,8 +146,7 @@ describe("the vhost's max-connections limit", () => {
     await expect(openSocket(publishPath("sa-limited"), auth)).rejects.toThrow("403");
     // A close frees its place in the vhost's count after the close (off the socket's path):
     // wait for that, a refused upgrade at a time.
-    const reopen = (path: string) =>
-      vi.waitFor(() => openSocket(path, auth), { timeout: 3000, interval: 10 });
+    const reopen = (path: string) => vi.waitFor(() => openSocket(path, auth), EVENTUALLY);
     consumer.close();
     const again = await reopen(consumePath("sa-limited", "sa.lq"));
     producer.close();

@@ -7,6 +7,7 @@ import {
   parseConnectionUrl,
 } from "../../client/index";
 import { GUEST } from "../support/api";
+import { EVENTUALLY, HANG_GUARD_MS } from "../support/barriers";
 import { PoolSockets } from "../support/pool-websocket";
 import { sleep } from "../support/socket";
 
@@ -20,7 +21,7 @@ function client() {
   return { broker, sockets };
 }
 
-async function until(condition: () => boolean, timeoutMs = 3000): Promise<void> {
+async function until(condition: () => boolean, timeoutMs = HANG_GUARD_MS): Promise<void> {
   await vi.waitFor(() => expect(condition()).toBe(true), { timeout: timeoutMs, interval: 5 });
 }
 
@@ -29,10 +30,10 @@ async function until(condition: () => boolean, timeoutMs = 3000): Promise<void> 
  * handler, so their effect is awaited, not slept for.
  */
 async function untilSettled(broker: BrokerClient, queue: string, expected: object): Promise<void> {
-  await vi.waitFor(async () => expect(await broker.queueInfo(queue)).toMatchObject(expected), {
-    timeout: 3000,
-    interval: 10,
-  });
+  await vi.waitFor(
+    async () => expect(await broker.queueInfo(queue)).toMatchObject(expected),
+    EVENTUALLY,
+  );
 }
 
 describe("connection URLs", () => {

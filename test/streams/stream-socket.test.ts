@@ -5,6 +5,7 @@ import { type Frame, isType, openSocket, type TestSocket } from "../support/sock
 import { appendBatch, declareStream } from "./support";
 // CreditGate's own tests (src/streams/credit-gate.ts) run in this file's runtime.
 import "./credit-gate.suite";
+import { EVENTUALLY } from "../support/barriers";
 
 const payloadsOf = (frame: Frame): string[] =>
   (frame.messages as { payload: string }[]).map((m) => m.payload);
@@ -115,7 +116,7 @@ describe("stream readers on a WebSocket", () => {
     // Its place in the count is freed after the close, off the socket's path: wait for that.
     const member = await vi.waitFor(
       () => openSocket("/api/groups/ws-limited/ws-limited-group/consume"),
-      { timeout: 3000, interval: 10 },
+      EVENTUALLY,
     );
     member.close();
   });

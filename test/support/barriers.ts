@@ -23,10 +23,21 @@ import { openSocket, type TestSocket } from "./socket";
 let barriers = 0;
 
 /**
+ * How long a barrier's answer, or a condition awaited with `vi.waitFor(check, EVENTUALLY)`, may
+ * take before the test fails: a hang guard, not a wait (both end as soon as the answer is there),
+ * long enough for a loaded machine.
+ */
+export const HANG_GUARD_MS = 10_000;
+export const EVENTUALLY = { timeout: HANG_GUARD_MS, interval: 10 } as const;
+
+/**
  * Proves the queue has handled every frame this consumer socket sent before, and every dispatch
  * the requests answered before this call made for it: all of that has now arrived in `frames`.
  */
-export async function consumerBarrier(socket: TestSocket, timeoutMs = 3000): Promise<void> {
+export async function consumerBarrier(
+  socket: TestSocket,
+  timeoutMs = HANG_GUARD_MS,
+): Promise<void> {
   const tag = `barrier-${++barriers}`;
   await socket.roundTrip(
     { type: "cancel", tag },
@@ -82,7 +93,7 @@ export async function closeConsumer(
 export async function producerBarrier(
   socket: TestSocket,
   seq: number,
-  timeoutMs = 3000,
+  timeoutMs = HANG_GUARD_MS,
 ): Promise<void> {
   await socket.roundTrip(
     {

@@ -7,6 +7,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { expect, vi } from "vitest";
+import { EVENTUALLY } from "./barriers";
 
 /** Where each object keeps its long polls: QueueObject -> QueueUpkeep -> PullWaiters. */
 const QUEUE_POLLS = ["upkeep", "waiters", "waiting"];
@@ -34,7 +35,7 @@ async function untilWaiting(
   await vi.waitFor(
     async () =>
       expect(await runInDurableObject(stub, (instance) => waitingIn(instance, path))).toBe(count),
-    { timeout: 5000, interval: 10 },
+    EVENTUALLY,
   );
 }
 

@@ -47,7 +47,7 @@ export class TestSocket {
   roundTrip(
     frame: Record<string, unknown> | string,
     isAnswer: (f: Frame) => boolean,
-    timeoutMs = 3000,
+    timeoutMs = 10_000,
   ): Promise<Frame> {
     return new Promise<Frame>((resolve, reject) => {
       const timer = setTimeout(
@@ -66,7 +66,7 @@ export class TestSocket {
   }
 
   /** The close event (the peer's close frame arrived), or a timeout error. */
-  whenClosed(timeoutMs = 3000): Promise<CloseEvent> {
+  whenClosed(timeoutMs = 10_000): Promise<CloseEvent> {
     return new Promise<CloseEvent>((resolve, reject) => {
       const timer = setTimeout(
         () => reject(new Error(`the socket did not close within ${timeoutMs} ms`)),
