@@ -3,9 +3,10 @@
  * only come after the earlier frames (and what they caused) were handled, never by sleeping.
  * Once the answer is back, whatever the broker was going to send before it is in `frames`.
  *
- * - consumer sockets: the queue object handles a connection's frames one at a time, in arrival
- *   order, in the same turn chain as its access checks and closes (src/objects/queue-object.ts),
- *   and sends each frame's deliveries before it takes the next. A `cancel` of a tag nobody
+ * - consumer sockets: the queue object handles frames one at a time, in arrival order, in one
+ *   turn chain with its access checks and closes (src/runtime/hibernating-object.ts), and sends
+ *   each frame's deliveries before it takes the next; a request answered before the barrier was
+ *   sent has made its deliveries already (or queued its access check in that chain). A `cancel` of a tag nobody
  *   consumes under changes nothing and is answered `unknown_consumer` in that order.
  * - producer sockets: every `seq` is answered once, in `seq` order (docs/websocket-protocol.md),
  *   so the answer to a new `seq` comes after the answers to all earlier ones.
@@ -14,8 +15,8 @@
  * - a socket the broker closes: the close event; nothing can follow it.
  *
  * A barrier on one socket says nothing about another socket's frames: put it on the socket whose
- * silence the test asserts. The queue's dispatch resumed after a byte budget (setTimeout 0, see
- * ByteBudget) is not in the turn chain; no test here relies on silence after such a pass.
+ * silence the test asserts. The queue's dispatch resumed after a byte budget (setTimeout 0,
+ * QueueUpkeep.resumeLater) is not in the turn chain; no test here relies on silence after one.
  */
 import { GUEST } from "./api";
 import { openSocket, type TestSocket } from "./socket";
