@@ -6,19 +6,19 @@
 //   BENCH_AMQP_MESSAGES=20000 npm run bench:amqp
 //   BENCH_RABBITMQ=0 npm run bench:amqp      # without the RabbitMQ comparison
 //
-// Starts its own broker (test/support/wrangler-dev.mjs: as `npm start` runs it, or through
+// Starts its own broker (bench/lib/broker.mjs: as `npm start` runs it, or through
 // `wrangler dev` with BROKER_RUNNER=dev; fresh state, free port),
 // the bridge in this process on a free port, and a private RabbitMQ node when rabbitmq-server is
-// installed (bench/rabbitmq.mjs), then stops exactly those. Messages are 256 bytes, persistent;
+// installed (bench/lib/rabbitmq.mjs), then stops exactly those. Messages are 256 bytes, persistent;
 // publishing keeps up to 1,000 unconfirmed; consuming runs at prefetch 100 and acks each
 // message. Checks that every message is confirmed and consumed once. Every phase is bounded in
 // time. Prints a Markdown table.
 
 import amqp from "amqplib";
 import { startBridge } from "../bridge/server.ts";
-import { startWranglerDev } from "../test/support/wrangler-dev.mjs";
-import { fmt, withTimeout } from "./lib.mjs";
-import { findRabbitMQ, startRabbitMQ, stopRabbitMQ } from "./rabbitmq.mjs";
+import { startBroker } from "./lib/broker.mjs";
+import { fmt, withTimeout } from "./lib/common.mjs";
+import { findRabbitMQ, startRabbitMQ, stopRabbitMQ } from "./lib/rabbitmq.mjs";
 
 const COUNT = Number(process.env.BENCH_AMQP_MESSAGES ?? "5000");
 if (!Number.isInteger(COUNT) || COUNT < 1 || COUNT > 200_000) {
@@ -93,7 +93,7 @@ async function measure(name, url) {
 
 const rows = [];
 const notes = [];
-const broker = await startWranglerDev({ prefix: "bench-amqp-" });
+const broker = await startBroker({ prefix: "bench-amqp-" });
 const bridge = await startBridge({ broker: broker.url, port: 0 });
 try {
   const how = broker.mode === "dev" ? "wrangler dev" : "as npm start runs it";
