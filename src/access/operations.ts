@@ -55,6 +55,7 @@ export type Resource =
   | "limit"
   | "permission"
   | "parameter"
+  | "policy"
   | "definitions"
   | "connection"
   | "exchange"
@@ -149,6 +150,18 @@ export const OPERATIONS = {
   // which RabbitMQ reserves to administrators.
   "parameter.read": look("parameter"),
   "parameter.manage": administer("parameter"),
+  // Policies (src/api/policies.ts): reads for any management user in the vhosts it sees; a policy
+  // is written by a policymaker with access to the vhost (or an administrator), an operator
+  // policy by administrators only, as in RabbitMQ.
+  "policy.read": look("policy"),
+  "policy.manage": {
+    resource: "policy",
+    login: "basic",
+    client: false,
+    tag: "policymaker",
+    vhostAccess: true,
+  },
+  "operator-policy.manage": administer("policy"),
   "definitions.export": administer("definitions"),
   "definitions.import": administer("definitions"),
   "connection.read": look("connection"),
@@ -398,6 +411,16 @@ export const ROUTE_OPERATIONS: Readonly<Record<string, OperationName>> = {
   "DELETE /api/vhosts/:vhost": "vhost.manage",
   "GET /api/aliveness-test/:vhost": "vhost.connect",
   "POST /api/tickets": "vhost.ticket",
+  "GET /api/policies": "policy.read",
+  "GET /api/policies/:vhost": "policy.read",
+  "GET /api/policies/:vhost/:name": "policy.read",
+  "PUT /api/policies/:vhost/:name": "policy.manage",
+  "DELETE /api/policies/:vhost/:name": "policy.manage",
+  "GET /api/operator-policies": "policy.read",
+  "GET /api/operator-policies/:vhost": "policy.read",
+  "GET /api/operator-policies/:vhost/:name": "policy.read",
+  "PUT /api/operator-policies/:vhost/:name": "operator-policy.manage",
+  "DELETE /api/operator-policies/:vhost/:name": "operator-policy.manage",
   "GET /api/vhost-limits": "limit.read",
   "GET /api/vhost-limits/:vhost": "limit.read",
   "PUT /api/vhost-limits/:vhost/:limit": "limit.manage",
