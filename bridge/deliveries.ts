@@ -190,6 +190,9 @@ export class Deliveries {
       );
     }
     consumer.onCancel = () => this.brokerCancelled(link);
+    // A dropped broker socket voids what the bridge held: the broker gives those deliveries back
+    // and the consumer subscribes again, so they come again under new tags.
+    consumer.onClose = () => this.dropHeld(link, false);
     this.start(link, nowait);
   }
 
