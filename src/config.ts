@@ -3,7 +3,6 @@
  * environment (wrangler `vars`); the rest are constants chosen to stay inside Durable Object
  * limits (2 MB per row, 100 bound parameters, 100 KB per statement).
  */
-import type { Env } from "./env";
 
 export const LIMITS = {
   /** RabbitMQ's shortstr limit for exchange, queue and vhost names. */
@@ -41,7 +40,7 @@ export const LIMITS = {
    * Most objects one request asks (a list sorted by a count, the overview). Asking 10,000 queue
    * objects from one request failed locally (bench/ui-queues.mjs); 1,500 took 13 s with every
    * object starting cold. Beyond this, a list refuses (queue lists and the overview read the
-   * vhosts' snapshots of their queues' reports instead: src/objects/queue-report.ts).
+   * vhosts' snapshots of their queues' reports instead: src/queue/queue-report.ts).
    */
   maxFanOut: 2000,
   /** Pagination, as RabbitMQ's management API. */
@@ -170,7 +169,31 @@ function positiveIntVar(text: string | undefined, fallback: number, max: number)
   return Number.isFinite(value) && value > 0 ? Math.min(value, max) : fallback;
 }
 
-export function loadConfig(env: Env): BrokerConfig {
+/**
+ * The Worker's string variables that configure the broker (wrangler `vars` and secrets); the
+ * Env in src/env.ts extends this, so configuration does not depend on the Durable Object classes.
+ */
+export interface BrokerVars {
+  /**
+   * The bootstrap administrator, seeded into the registry once. The password is a secret in a
+   * deploy; unset means nobody can log in.
+   */
+  BROKER_ADMIN_USER?: string;
+  BROKER_ADMIN_PASSWORD?: string;
+  MAX_MESSAGE_BYTES?: string;
+  /** "true" only in `npm start` (a --var): the article's open local flow. Never in a deploy. */
+  LOCAL_DEV?: string;
+  /** A secret in a deploy: the HMAC key of per-user inbox tokens. */
+  NOTIFICATION_TOKEN_SECRET?: string;
+  INBOX_MAX_NOTIFICATIONS?: string;
+  INBOX_MAX_AGE_DAYS?: string;
+  /** "open" lets anyone scrape /metrics; anything else needs credentials. */
+  METRICS_AUTH?: string;
+  /** A secret: a bearer token Prometheus may scrape /metrics with (16 characters or more). */
+  METRICS_TOKEN?: string;
+}
+
+export function loadConfig(env: BrokerVars): BrokerConfig {
   const configured = Number.parseInt(env.MAX_MESSAGE_BYTES ?? "", 10);
   const maxMessageBytes =
     Number.isFinite(configured) && configured > 0

@@ -2,7 +2,7 @@
  * HTTP Basic authentication on every /api route (RabbitMQ's management API answers
  * `401 {"error":"not_authorized","reason":"Login failed"}`), and the tag gate in front of the
  * management endpoints. Credentials are checked against the registry with a short per-isolate
- * cache (src/objects/access-cache.ts); a user name throttled after repeated failures answers
+ * cache (src/gateway/access-cache.ts); a user name throttled after repeated failures answers
  * `429` with Retry-After.
  *
  * Tags (src/access/tags.ts): HTTP is this broker's client protocol as well as its management
@@ -16,7 +16,7 @@ import { createMiddleware } from "hono/factory";
 import { isManagementUser } from "../access/tags";
 import type { UserAccess } from "../access/user-access";
 import { BrokerError } from "../errors";
-import { login } from "../objects/access-cache";
+import { login } from "../gateway/access-cache";
 import type { AppContext, AppEnv } from "./context";
 
 export type Principal = UserAccess;

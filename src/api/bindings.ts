@@ -4,7 +4,7 @@
  */
 import type { Hono } from "hono";
 import { BrokerError, unwrap } from "../errors";
-import { vhostStub } from "../objects/stubs";
+import { vhostStub } from "../gateway/stubs";
 import {
   type Binding,
   bindingBodySchema,

@@ -11,8 +11,8 @@
 import type { Hono } from "hono";
 import { isAdministrator, seesAllVhosts } from "../access/tags";
 import { BrokerError, unwrap } from "../errors";
+import { queueStub, vhostStub } from "../gateway/stubs";
 import type { ConsumerInfo } from "../objects/queue-object";
-import { queueStub, vhostStub } from "../objects/stubs";
 import type { ConnectionRecord } from "../storage/connection-store";
 import type { AppContext, AppEnv } from "./context";
 import { knownVhosts } from "./guards";

@@ -2,7 +2,7 @@
  * Credential checks a client can make: `GET /api/aliveness-test/{vhost}` (the seed article's
  * "can I connect?" test: 200 `{"status":"ok"}` with the right password and access to the vhost,
  * 401 with a wrong password, 403 without access) and `POST /api/tickets` (a WebSocket connection
- * ticket, src/objects/tickets.ts).
+ * ticket, src/gateway/tickets.ts).
  *
  * RabbitMQ's aliveness test also declares a queue and round-trips a message through it; ours
  * checks what a client connection would (the login, and a permission entry in the vhost) and that
@@ -11,8 +11,8 @@
 import type { Hono } from "hono";
 import { z } from "zod";
 import { unwrap } from "../errors";
-import { vhostStub } from "../objects/stubs";
-import { issueTicket } from "../objects/tickets";
+import { vhostStub } from "../gateway/stubs";
+import { issueTicket } from "../gateway/tickets";
 import { parseBody } from "./body";
 import type { AppEnv } from "./context";
 import { requireVhostAccess } from "./guards";

@@ -21,10 +21,10 @@ import {
 } from "../access/passwords";
 import { checkPermissionRegex } from "../access/permission-regex";
 import { parseTags } from "../access/tags";
+import type { Topology } from "../catalog/topology-check";
 import { BrokerError, type Failure, unwrap } from "../errors";
-import { forgetAccess } from "../objects/access-cache";
-import { registryStub, vhostStub } from "../objects/stubs";
-import type { Topology } from "../objects/topology-check";
+import { forgetAccess } from "../gateway/access-cache";
+import { registryStub, vhostStub } from "../gateway/stubs";
 import { isBuiltinExchange } from "../protocol/builtin-exchanges";
 import { checkExchangeArguments, checkQueueArguments } from "../protocol/declarations";
 import {

@@ -9,7 +9,7 @@
 import type { Hono } from "hono";
 import { PRODUCT } from "../config";
 import { unwrap } from "../errors";
-import { registryStub, vhostStub } from "../objects/stubs";
+import { registryStub, vhostStub } from "../gateway/stubs";
 import type { Binding } from "../protocol/bindings";
 import { isBuiltinExchange } from "../protocol/builtin-exchanges";
 import { definitionsSchema, VHOST_LIMITS_COMPONENT } from "../protocol/definitions";

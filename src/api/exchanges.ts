@@ -1,7 +1,7 @@
 /** /api/exchanges: declare, read, list and delete exchanges (RabbitMQ management API). */
 import type { Hono } from "hono";
 import { BrokerError, unwrap } from "../errors";
-import { exchangeStub, vhostStub } from "../objects/stubs";
+import { exchangeStub, vhostStub } from "../gateway/stubs";
 import {
   checkExchangeArguments,
   type ExchangeDeclaration,

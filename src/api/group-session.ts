@@ -11,8 +11,8 @@
 import type { Hono } from "hono";
 import { STREAM_LIMITS } from "../config";
 import type { Env } from "../env";
-import { topicMetadata } from "../objects/produce";
-import { groupStub } from "../objects/stubs";
+import { topicMetadata } from "../gateway/produce";
+import { groupStub } from "../gateway/stubs";
 import {
   parseStreamReaderFrame,
   STREAM_FRAME,

@@ -10,8 +10,8 @@
 import type { Hono } from "hono";
 import type { Env } from "../env";
 import { BrokerError, unwrap } from "../errors";
-import { topicMetadata } from "../objects/produce";
-import { groupStub, streamStub } from "../objects/stubs";
+import { topicMetadata } from "../gateway/produce";
+import { groupStub, streamStub } from "../gateway/stubs";
 import type { OffsetSpec } from "../protocol/stream";
 import {
   commitBodySchema,

@@ -15,7 +15,7 @@ import {
   refusal,
 } from "../access/user-access";
 import { BrokerError } from "../errors";
-import { vhostRecords } from "../objects/access-cache";
+import { vhostRecords } from "../gateway/access-cache";
 import type { VhostRecord } from "../protocol/registry-records";
 import type { AppContext, AppEnv } from "./context";
 

@@ -5,8 +5,8 @@
  */
 import { createMiddleware } from "hono/factory";
 import { unwrap } from "../errors";
-import { vhostStub } from "../objects/stubs";
-import { DEFAULT_VHOST } from "../objects/vhost-object";
+import { vhostStub } from "../gateway/stubs";
+import { DEFAULT_VHOST } from "../protocol/names";
 import type { NotificationUser } from "../protocol/notification";
 import type { AppEnv } from "./context";
 

@@ -10,21 +10,21 @@
  * `rabbitmq_channels`, `rabbitmq_consumers`, `rabbitmq_queues`.
  *
  * Cheap by construction: every figure is a counter an object keeps anyway (QueueEngine's counts
- * and its message_stats totals, src/objects/message-stats.ts, in memory: like RabbitMQ's, they
+ * and its message_stats totals, src/runtime/message-stats.ts, in memory: like RabbitMQ's, they
  * start again when the object restarts, which Prometheus' rate() and increase() allow for), read
  * from the reports every queue sends its vhost's catalog at most once a second
- * (src/objects/queue-report.ts): three calls per vhost, whatever the number of queues, figures at
+ * (src/queue/queue-report.ts): three calls per vhost, whatever the number of queues, figures at
  * most about a second old; no message is read, nothing is written. Who may
  * scrape: METRICS_AUTH / METRICS_TOKEN (src/config.ts, docs/deploy.md).
  */
 import type { Hono } from "hono";
 import { seesAllVhosts } from "../access/tags";
 import { BrokerError, unwrap } from "../errors";
-import { vhostRecords } from "../objects/access-cache";
-import type { QueueStats } from "../objects/queue-engine";
-import type { QueueReport } from "../objects/queue-report";
-import { vhostStub } from "../objects/stubs";
+import { vhostRecords } from "../gateway/access-cache";
+import { vhostStub } from "../gateway/stubs";
 import { isStreamDeclaration } from "../protocol/stream";
+import type { QueueStats } from "../queue/queue-engine";
+import type { QueueReport } from "../queue/queue-report";
 import { loginOrThrow } from "./auth";
 import type { AppContext, AppEnv } from "./context";
 import { resource } from "./routes";

@@ -14,7 +14,7 @@ import type { Hono } from "hono";
 import { z } from "zod";
 import { NOTIFICATION_LIMITS } from "../config";
 import { BrokerError, unwrap } from "../errors";
-import { vhostStub } from "../objects/stubs";
+import { vhostStub } from "../gateway/stubs";
 import { mintInboxToken } from "../protocol/inbox-token";
 import {
   checkUserName,

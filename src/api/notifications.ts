@@ -7,8 +7,8 @@
  */
 import type { Hono } from "hono";
 import { BrokerError } from "../errors";
-import { inboxStub } from "../objects/stubs";
-import { DEFAULT_VHOST } from "../objects/vhost-object";
+import { inboxStub } from "../gateway/stubs";
+import { DEFAULT_VHOST } from "../protocol/names";
 import { parseUserId } from "../protocol/notification";
 import type { AppEnv } from "./context";
 import { checkNotificationAccess } from "./notification-access";

@@ -1,14 +1,14 @@
 /**
  * /api/overview: versions, exchange types, `object_totals`, `queue_totals` and `message_stats`
  * as RabbitMQ reports them. Each queue object reports its counts and message_stats to its vhost's
- * catalog at most once a second (objects/queue-report.ts); the catalog sums them, so the overview
+ * catalog at most once a second (queue/queue-report.ts); the catalog sums them, so the overview
  * asks one object per vhost however many queues it has, and scans no storage.
  */
 import type { Hono } from "hono";
 import { PRODUCT } from "../config";
 import { unwrap } from "../errors";
-import { type QueueReport, sumReports } from "../objects/queue-report";
-import { vhostStub } from "../objects/stubs";
+import { vhostStub } from "../gateway/stubs";
+import { type QueueReport, sumReports } from "../queue/queue-report";
 import { EXCHANGE_TYPE_NAMES } from "../routing/exchange-type";
 import type { AppContext, AppEnv } from "./context";
 import { declaredExchanges } from "./exchanges";
@@ -78,7 +78,7 @@ export function overviewRoutes(app: Hono<AppEnv>): void {
           messages_unacknowledged: queues.messages_unacknowledged,
         },
         // Summed over the queues' latest reports (at most REPORT_INTERVAL_MS old, see
-        // objects/queue-report.ts), so exact for any number of queues. Summed over queues: `publish` counts messages stored in queues (a message routed to
+        // queue/queue-report.ts), so exact for any number of queues. Summed over queues: `publish` counts messages stored in queues (a message routed to
         // three queues counts three), as the broker has no channels to count publishes on.
         message_stats: queues.message_stats,
       });

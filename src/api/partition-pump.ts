@@ -5,7 +5,7 @@
  */
 import { STREAM_LIMITS } from "../config";
 import type { Env } from "../env";
-import { streamStub } from "../objects/stubs";
+import { streamStub } from "../gateway/stubs";
 import { STREAM_FRAME, type StreamServerFrame, wireMessage } from "../protocol/stream-frames";
 import type { CreditGate } from "../streams/credit-gate";
 

@@ -14,9 +14,8 @@ import type { BrokerConfig } from "../config";
 import { LIMITS } from "../config";
 import type { Env } from "../env";
 import { BrokerError } from "../errors";
-import { currentAccess } from "../objects/access-cache";
-import { Coalescer } from "../objects/coalescer";
-import { publishMessages } from "../objects/publish";
+import { currentAccess } from "../gateway/access-cache";
+import { publishMessages } from "../gateway/publish";
 import {
   errorFrame,
   FRAME,
@@ -26,6 +25,7 @@ import {
 } from "../protocol/frames";
 import type { PublishedMessage } from "../protocol/message";
 import { checkName, exchangeNameFromPath } from "../protocol/names";
+import { Coalescer } from "../runtime/coalescer";
 import { toMessage } from "./message-input";
 import { publishRefusal } from "./publish-access";
 

@@ -8,7 +8,7 @@ import type { Hono } from "hono";
 import { z } from "zod";
 import { LIMITS } from "../config";
 import { BrokerError } from "../errors";
-import { publishMessages } from "../objects/publish";
+import { publishMessages } from "../gateway/publish";
 import { parseWith, readJson } from "./body";
 import type { AppEnv } from "./context";
 import { publishBodySchema, toMessage } from "./message-input";

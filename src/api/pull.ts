@@ -9,7 +9,7 @@ import type { Hono } from "hono";
 import { z } from "zod";
 import { LIMITS } from "../config";
 import { BrokerError, unwrap } from "../errors";
-import { queueStub } from "../objects/stubs";
+import { queueStub } from "../gateway/stubs";
 import { encodePayload } from "../protocol/payload";
 import { parseBody } from "./body";
 import type { AppEnv } from "./context";

@@ -3,9 +3,8 @@ import type { Hono } from "hono";
 import { z } from "zod";
 import { LIMITS } from "../config";
 import { BrokerError, unwrap } from "../errors";
-import type { MessageStatsSnapshot } from "../objects/message-stats";
+import { queueStub, streamStub, vhostStub } from "../gateway/stubs";
 import type { QueueStats } from "../objects/queue-object";
-import { queueStub, streamStub, vhostStub } from "../objects/stubs";
 import { integer } from "../protocol/coerce";
 import {
   checkQueueArguments,
@@ -15,6 +14,7 @@ import {
 import { describe, isReservedName } from "../protocol/names";
 import { encodePayload } from "../protocol/payload";
 import { checkStreamArguments, isStreamDeclaration } from "../protocol/stream";
+import type { MessageStatsSnapshot } from "../runtime/message-stats";
 import { parseBody } from "./body";
 import type { AppContext, AppEnv } from "./context";
 import { knownVhosts, requirePermission } from "./guards";

@@ -15,12 +15,11 @@
 import type { Hono } from "hono";
 import { NOTIFICATION_LIMITS } from "../config";
 import { BrokerError } from "../errors";
-import { appendNotifications } from "../objects/notification-topic";
-import { publishMessages } from "../objects/publish";
-import { inboxStub } from "../objects/stubs";
-import { DEFAULT_VHOST } from "../objects/vhost-object";
+import { appendNotifications } from "../gateway/notification-topic";
+import { publishMessages } from "../gateway/publish";
+import { inboxStub } from "../gateway/stubs";
 import type { PublishedMessage } from "../protocol/message";
-import { byteLength } from "../protocol/names";
+import { byteLength, DEFAULT_VHOST } from "../protocol/names";
 import {
   atoi,
   checkData,

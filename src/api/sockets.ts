@@ -12,10 +12,10 @@
 import type { Hono } from "hono";
 import { LIMITS } from "../config";
 import { BrokerError, unwrap } from "../errors";
-import { vhostRecords } from "../objects/access-cache";
+import { vhostRecords } from "../gateway/access-cache";
+import { queueStub, vhostStub } from "../gateway/stubs";
+import { redeemTicket } from "../gateway/tickets";
 import { CONNECTION_FORCED } from "../objects/queue-object";
-import { queueStub, vhostStub } from "../objects/stubs";
-import { redeemTicket } from "../objects/tickets";
 import type { ConnectionInfo } from "../storage/connection-store";
 import { loginOrThrow } from "./auth";
 import type { AppContext, AppEnv } from "./context";

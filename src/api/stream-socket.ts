@@ -10,8 +10,8 @@ import { allows, type PermissionKind, type ResourceKind } from "../access/user-a
 import { LIMITS } from "../config";
 import type { Env } from "../env";
 import { unwrap } from "../errors";
-import { currentAccess } from "../objects/access-cache";
-import { streamStub, vhostStub } from "../objects/stubs";
+import { currentAccess } from "../gateway/access-cache";
+import { streamStub, vhostStub } from "../gateway/stubs";
 import { errorFrame } from "../protocol/frames";
 import {
   parseStreamReaderFrame,

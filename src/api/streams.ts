@@ -7,7 +7,7 @@ import type { Hono } from "hono";
 import { z } from "zod";
 import { STREAM_LIMITS } from "../config";
 import { BrokerError, unwrap } from "../errors";
-import { streamStub } from "../objects/stubs";
+import { streamStub } from "../gateway/stubs";
 import { offsetSpecSchema } from "../protocol/stream";
 import { wireMessage } from "../protocol/stream-frames";
 import type { LogBounds } from "../storage/stream-store";

@@ -7,7 +7,7 @@
 import type { UserAccess } from "../access/user-access";
 import { LIMITS } from "../config";
 import type { Env } from "../env";
-import { vhostStub } from "../objects/stubs";
+import { vhostStub } from "../gateway/stubs";
 import type { DestinationType } from "../protocol/bindings";
 import { builtinExchange } from "../protocol/builtin-exchanges";
 import { DEFAULT_EXCHANGE } from "../protocol/names";

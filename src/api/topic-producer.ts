@@ -7,7 +7,7 @@
  */
 import type { Hono } from "hono";
 import { BrokerError } from "../errors";
-import { produce } from "../objects/produce";
+import { produce } from "../gateway/produce";
 import { parseProduceFrame, STREAM_FRAME } from "../protocol/stream-frames";
 import type { AppEnv } from "./context";
 import { requirePermission } from "./guards";

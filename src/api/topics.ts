@@ -8,9 +8,9 @@
 import type { Hono } from "hono";
 import type { BrokerConfig } from "../config";
 import { BrokerError, unwrap } from "../errors";
-import { type ProducedMessage, produce, topicMetadata } from "../objects/produce";
-import { streamStub, vhostStub } from "../objects/stubs";
-import { declareTopic, deleteTopic } from "../objects/topic-admin";
+import { type ProducedMessage, produce, topicMetadata } from "../gateway/produce";
+import { streamStub, vhostStub } from "../gateway/stubs";
+import { declareTopic, deleteTopic } from "../gateway/topic-admin";
 import type { PublishedMessage } from "../protocol/message";
 import { decodePayload } from "../protocol/payload";
 import { checkStreamArguments } from "../protocol/stream";

@@ -15,8 +15,8 @@ import {
 } from "../access/passwords";
 import { parseTags } from "../access/tags";
 import { BrokerError, unwrap } from "../errors";
-import { forgetAccess } from "../objects/access-cache";
-import { registryStub } from "../objects/stubs";
+import { forgetAccess } from "../gateway/access-cache";
+import { registryStub } from "../gateway/stubs";
 import type { UserRecord } from "../protocol/registry-records";
 import { parseBody } from "./body";
 import type { AppContext, AppEnv } from "./context";

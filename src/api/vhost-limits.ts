@@ -7,8 +7,8 @@
 import type { Hono } from "hono";
 import { z } from "zod";
 import { BrokerError, unwrap } from "../errors";
-import { forgetAccess } from "../objects/access-cache";
-import { registryStub, vhostStub } from "../objects/stubs";
+import { forgetAccess } from "../gateway/access-cache";
+import { registryStub, vhostStub } from "../gateway/stubs";
 import {
   VHOST_LIMIT_NAMES,
   type VhostLimitName,

@@ -12,6 +12,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
 import { fail, type Result } from "../errors";
+import { exchangeStub, inboxStub, queueStub, streamStub } from "../gateway/stubs";
 import { toDestinationType } from "../protocol/bindings";
 import type { ExchangeDeclaration } from "../protocol/declarations";
 import type { PublishedMessage } from "../protocol/message";
@@ -19,17 +20,16 @@ import { describe } from "../protocol/names";
 import { BindingTable, type Destination, type RouteResult } from "../routing/binding-table";
 import type { FieldTable, RoutableMessage } from "../routing/exchange-type";
 import { exchangeTypes } from "../routing/registry";
-import { EXCHANGE_MIGRATIONS } from "../storage/exchange-schema";
-import { fromJsonColumn, toJsonColumn } from "../storage/json-column";
-import { migrate } from "../storage/migrations";
-import { Coalescer } from "./coalescer";
+import { Coalescer } from "../runtime/coalescer";
 import {
   EXCHANGE_EVENTS,
   type ExchangeEvent,
   MessageStats,
   type MessageStatsSnapshot,
-} from "./message-stats";
-import { exchangeStub, inboxStub, queueStub, streamStub } from "./stubs";
+} from "../runtime/message-stats";
+import { EXCHANGE_MIGRATIONS } from "../storage/exchange-schema";
+import { fromJsonColumn, toJsonColumn } from "../storage/json-column";
+import { migrate } from "../storage/migrations";
 
 export type PublishResult = Result<{ routed: boolean[] }>;
 export type MatchResult = Result<{ routes: RouteResult[] }>;

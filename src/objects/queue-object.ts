@@ -10,29 +10,29 @@ import { DurableObject } from "cloudflare:workers";
 import { LIMITS } from "../config";
 import type { Env } from "../env";
 import { BrokerError, fail, type Result } from "../errors";
+import { publishMessages } from "../gateway/publish";
+import { vhostStub } from "../gateway/stubs";
 import { deadLettered, isDeadLetterCycle } from "../protocol/dead-letter";
 import type { QueueDeclaration } from "../protocol/declarations";
 import { errorFrame, FRAME, parseConsumerFrame, type ServerFrame } from "../protocol/frames";
 import type { PublishedMessage, StoredMessage } from "../protocol/message";
 import { describe } from "../protocol/names";
-import { fromJsonColumn, toJsonColumn } from "../storage/json-column";
-import { migrate } from "../storage/migrations";
-import { QUEUE_MIGRATIONS } from "../storage/queue-schema";
-import { handleConsumerFrame } from "./consumer-frames";
-import type { MessageStatsSnapshot } from "./message-stats";
-import { publishMessages } from "./publish";
+import { handleConsumerFrame } from "../queue/consumer-frames";
 import {
   type Leased,
   QueueEngine,
   type QueuePolicy,
   type QueueStats,
   type Settlement,
-} from "./queue-engine";
-import { type QueueReport, QueueReporter } from "./queue-report";
-import { SocketAccess } from "./socket-access";
-import { vhostStub } from "./stubs";
+} from "../queue/queue-engine";
+import { type QueueReport, QueueReporter } from "../queue/queue-report";
+import { SocketAccess } from "../queue/socket-access";
+import type { MessageStatsSnapshot } from "../runtime/message-stats";
+import { fromJsonColumn, toJsonColumn } from "../storage/json-column";
+import { migrate } from "../storage/migrations";
+import { QUEUE_MIGRATIONS } from "../storage/queue-schema";
 
-export type { QueueStats } from "./queue-engine";
+export type { QueueStats } from "../queue/queue-engine";
 
 export type GetAckMode =
   | "ack_requeue_true"
@@ -76,7 +76,7 @@ export interface ConsumerDetail {
 interface SocketAttachment {
   readonly connection: string;
   readonly user: string;
-  /** The user's identity when it logged in (src/objects/socket-access.ts). */
+  /** The user's identity when it logged in (src/queue/socket-access.ts). */
   readonly identity: string;
 }
 
@@ -180,7 +180,7 @@ export class QueueObject extends DurableObject<Env> {
   /**
    * Stores a batch in order, atomically, then hands what it can to consumers and long polls.
    * Nothing here waits for another object: dispatch delivers only to sockets whose access check
-   * is current and asks for the others to be checked off this path (src/objects/socket-access.ts).
+   * is current and asks for the others to be checked off this path (src/queue/socket-access.ts).
    */
   enqueue(messages: readonly PublishedMessage[]): EnqueueResult {
     const declaration = this.declaration;

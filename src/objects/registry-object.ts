@@ -20,6 +20,7 @@ import type { UserAccess } from "../access/user-access";
 import { loadConfig } from "../config";
 import type { Env } from "../env";
 import { fail, type Result } from "../errors";
+import { DEFAULT_VHOST } from "../protocol/names";
 import type {
   PermissionRecord,
   RegistryDefinitions,
@@ -31,7 +32,6 @@ import type {
 } from "../protocol/registry-records";
 import { migrate } from "../storage/migrations";
 import { REGISTRY_MIGRATIONS, RegistryStore, type TicketRow } from "../storage/registry-store";
-import { DEFAULT_VHOST } from "./vhost-object";
 
 export const FULL_PERMISSIONS = { configure: ".*", write: ".*", read: ".*" } as const;
 

@@ -6,10 +6,18 @@
  * Nothing on the publish path calls it.
  */
 import { DurableObject } from "cloudflare:workers";
+import { notificationsExchange } from "../catalog/notification-exchange";
+import { checkTopology, type Topology } from "../catalog/topology-check";
 import { LIMITS } from "../config";
 import type { Env } from "../env";
 import { type Failure, fail, type Result } from "../errors";
-import { type Binding, type DestinationType, propertiesKey } from "../protocol/bindings";
+import { exchangeStub, inboxStub, queueStub, streamStub } from "../gateway/stubs";
+import {
+  type Binding,
+  type BindRequest,
+  type DestinationType,
+  propertiesKey,
+} from "../protocol/bindings";
 import { builtinExchanges, isBuiltinExchange } from "../protocol/builtin-exchanges";
 import {
   type ExchangeDeclaration,
@@ -17,10 +25,11 @@ import {
   type QueueDeclaration,
   queueEquivalence,
 } from "../protocol/declarations";
-import { DEFAULT_EXCHANGE, describe } from "../protocol/names";
+import { DEFAULT_EXCHANGE, DEFAULT_VHOST, describe } from "../protocol/names";
 import { type NotificationUser, parseUserId } from "../protocol/notification";
 import type { VhostLimits } from "../protocol/registry-records";
 import { isStreamDeclaration } from "../protocol/stream";
+import { aged, type QueueReport, sumReports } from "../queue/queue-report";
 import type { DestinationKind } from "../routing/binding-table";
 import { exchangeTypes } from "../routing/registry";
 import {
@@ -35,31 +44,18 @@ import {
   ConnectionStore,
 } from "../storage/connection-store";
 import { migrate } from "../storage/migrations";
-import { notificationsExchange } from "./notification-exchange";
-import { aged, type QueueReport, sumReports } from "./queue-report";
-import { exchangeStub, inboxStub, queueStub, streamStub } from "./stubs";
-import { checkTopology, type Topology } from "./topology-check";
 
 /** The vhost every broker has from the start; others are created with PUT /api/vhosts. */
-export const DEFAULT_VHOST = "/";
 
 /** Objects destroyed in parallel when a vhost is deleted. */
 const DESTROY_CHUNK = 32;
-
-export interface BindRequest {
-  readonly source: string;
-  readonly destinationType: DestinationType;
-  readonly destination: string;
-  readonly routingKey: string;
-  readonly arguments: Record<string, unknown>;
-}
 
 const NOT_FOUND = (): Failure => fail("not_found", "Not Found");
 
 export class VhostObject extends DurableObject<Env> {
   private readonly store: CatalogStore;
   private readonly connections: ConnectionStore;
-  /** Each queue's latest report (src/objects/queue-report.ts), loaded from storage on first use. */
+  /** Each queue's latest report (src/queue/queue-report.ts), loaded from storage on first use. */
   private reports: Map<string, { report: QueueReport; at: number }> | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {

@@ -90,3 +90,12 @@ export async function propertiesKey(
     .replace(/=+$/, "");
   return `${quotePlus(routingKey)}~${hash}`;
 }
+
+/** A binding to create or delete, as the vhost catalog receives it. */
+export interface BindRequest {
+  readonly source: string;
+  readonly destinationType: DestinationType;
+  readonly destination: string;
+  readonly routingKey: string;
+  readonly arguments: Record<string, unknown>;
+}

@@ -60,3 +60,6 @@ export function checkRoutingKey(key: string): Failure | null {
 export function describe(kind: ObjectKind, name: string, vhost: string): string {
   return `${kind} '${name}' in vhost '${vhost}'`;
 }
+
+/** The vhost every broker starts with, as in RabbitMQ. */
+export const DEFAULT_VHOST = "/";

@@ -45,7 +45,7 @@ export const CATALOG_MIGRATIONS: readonly Migration[] = [
     "ALTER TABLE connections ADD COLUMN opened INTEGER NOT NULL DEFAULT 0",
     "ALTER TABLE connections ADD COLUMN closing INTEGER NOT NULL DEFAULT 0",
   ],
-  // Issue 14: each queue's latest report of its counts (src/objects/queue-report.ts), kept so a
+  // Issue 14: each queue's latest report of its counts (src/queue/queue-report.ts), kept so a
   // restarted catalog does not show zeros for queues too idle to report again.
   ["CREATE TABLE queue_reports (name TEXT PRIMARY KEY, report TEXT NOT NULL, at INTEGER NOT NULL)"],
 ];

@@ -6,7 +6,7 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { queueStub } from "../../src/objects/stubs";
+import { queueStub } from "../../src/gateway/stubs";
 import { call, declareQueue, drain, expectError, getMessages, json, publish } from "../support/api";
 import { deliveries, openConsumer, sleep } from "../support/socket";
 

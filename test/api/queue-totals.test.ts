@@ -1,5 +1,5 @@
 /**
- * Per-vhost totals (src/objects/queue-report.ts): queues report their counts to the vhost's
+ * Per-vhost totals (src/queue/queue-report.ts): queues report their counts to the vhost's
  * catalog, throttled, and the overview and count-sorted lists read that snapshot, one call per
  * vhost, past the 2,000 queues one request may ask directly (LIMITS.maxFanOut).
  */
@@ -12,7 +12,7 @@ import {
   REPORT_INTERVAL_MS,
   type ReportTimers,
   sumReports,
-} from "../../src/objects/queue-report";
+} from "../../src/queue/queue-report";
 import { call, json, publish } from "../support/api";
 import { flushReports } from "../support/reports";
 

@@ -1,8 +1,8 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { currentAccess } from "../../src/objects/access-cache";
-import { registryStub } from "../../src/objects/stubs";
-import { digestOf, issueTicket, redeemTicket } from "../../src/objects/tickets";
+import { currentAccess } from "../../src/gateway/access-cache";
+import { registryStub } from "../../src/gateway/stubs";
+import { digestOf, issueTicket, redeemTicket } from "../../src/gateway/tickets";
 import { basic, call, createUser, createVhost, grant, status } from "../support/access";
 
 describe("credentials", () => {

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { rabbitSha256Hash } from "../../src/access/passwords";
-import { registryStub } from "../../src/objects/stubs";
+import { registryStub } from "../../src/gateway/stubs";
 import { basic, call, createUser, createVhost, grant, status } from "../support/access";
 import { json } from "../support/api";
 

@@ -1,5 +1,5 @@
 /**
- * A round-trip barrier for the queues' throttled reports to their vhost (src/objects/
+ * A round-trip barrier for the queues' throttled reports to their vhost (src/queue/
  * queue-report.ts): sends each named queue's report now and waits until the vhost has it, so a
  * test reads the overview or a sorted list without sleeping for the report interval.
  */

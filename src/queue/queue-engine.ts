@@ -13,10 +13,10 @@ import type { DeadLetterReason, DeadLetterTarget } from "../protocol/dead-letter
 import type { BatchedDelivery, DeliverBatchFrame, DeliverFrame } from "../protocol/frames";
 import type { PublishedMessage, StoredMessage } from "../protocol/message";
 import { encodePayload } from "../protocol/payload";
+import { MessageStats, QUEUE_EVENTS, type QueueEvent } from "../runtime/message-stats";
 import { type MessageRow, MessageStore, type OwnedRow, toStored } from "../storage/message-store";
 import { answerBytes, ByteBudget } from "./byte-budget";
 import { type Consumer, ConsumerSet } from "./consumers";
-import { MessageStats, QUEUE_EVENTS, type QueueEvent } from "./message-stats";
 
 export interface QueueStats {
   readonly messages: number;
@@ -65,7 +65,7 @@ interface RoundShare {
   bytes: number;
 }
 
-/** How dispatch consults its surroundings (src/objects/socket-access.ts, the queue object). */
+/** How dispatch consults its surroundings (src/queue/socket-access.ts, the queue object). */
 export interface DispatchGate {
   /** Whether a connection's access is known to be current: checked per delivery, so cheap. */
   readonly mayDeliver: (connection: string) => boolean;

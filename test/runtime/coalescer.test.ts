@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { Coalescer } from "../../src/objects/coalescer";
+import { Coalescer } from "../../src/runtime/coalescer";
 
 /** A send function whose calls stay open until the test settles them. */
 function controlledSend() {

@@ -5,6 +5,7 @@
  * runs this for every vhost before it changes any.
  */
 import { type Failure, fail } from "../errors";
+import type { BindRequest } from "../protocol/bindings";
 import { builtinExchange } from "../protocol/builtin-exchanges";
 import {
   type ExchangeDeclaration,
@@ -15,7 +16,6 @@ import {
 import { DEFAULT_EXCHANGE, describe } from "../protocol/names";
 import { exchangeTypes } from "../routing/registry";
 import type { CatalogStore } from "../storage/catalog-store";
-import type { BindRequest } from "./vhost-object";
 
 export interface Topology {
   readonly exchanges: readonly ExchangeDeclaration[];

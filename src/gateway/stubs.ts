@@ -7,14 +7,14 @@
  * although such values are structured-cloned across RPC just fine.
  */
 import type { Env } from "../env";
-import type { ExchangeObject } from "./exchange-object";
-import type { GroupObject } from "./group-object";
-import type { InboxObject } from "./inbox-object";
-import type { QueueObject } from "./queue-object";
-import type { RegistryObject } from "./registry-object";
-import type { StreamObject } from "./stream-object";
-import type { TopicObject } from "./topic-object";
-import type { VhostObject } from "./vhost-object";
+import type { ExchangeObject } from "../objects/exchange-object";
+import type { GroupObject } from "../objects/group-object";
+import type { InboxObject } from "../objects/inbox-object";
+import type { QueueObject } from "../objects/queue-object";
+import type { RegistryObject } from "../objects/registry-object";
+import type { StreamObject } from "../objects/stream-object";
+import type { TopicObject } from "../objects/topic-object";
+import type { VhostObject } from "../objects/vhost-object";
 
 type RpcMethods<T> = {
   [K in keyof T as T[K] extends (...args: never[]) => unknown ? K : never]: T[K] extends (

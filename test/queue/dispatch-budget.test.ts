@@ -8,9 +8,9 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { LIMITS } from "../../src/config";
-import { QueueEngine } from "../../src/objects/queue-engine";
 import type { DeliverBatchFrame, DeliverFrame } from "../../src/protocol/frames";
 import type { PublishedMessage } from "../../src/protocol/message";
+import { QueueEngine } from "../../src/queue/queue-engine";
 
 const policy = () => ({
   singleActiveConsumer: false,

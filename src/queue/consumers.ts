@@ -30,7 +30,7 @@ interface ConsumerRow extends Record<string, SqlStorageValue> {
   registered: number;
 }
 
-/** Whether a connection may receive now (its access is current); see src/objects/socket-access.ts. */
+/** Whether a connection may receive now (its access is current); see src/queue/socket-access.ts. */
 type Eligible = (connection: string) => boolean;
 const always: Eligible = () => true;
 

@@ -2,7 +2,7 @@
  * Whether the users behind a queue's consumer sockets may still read it, checked before
  * deliveries without costing the delivery path anything: each socket remembers until when its
  * last check holds and the isolate's access version it was made at (a number that moves with
- * every registry change made from this isolate, src/objects/access-cache.ts). Dispatch compares
+ * every registry change made from this isolate, src/gateway/access-cache.ts). Dispatch compares
  * the two (`isCurrent`, a map lookup); a socket that is not current gets no deliveries until it
  * has been checked again against the registry (`refresh`), which happens off the delivery path.
  *
@@ -15,7 +15,7 @@
 import { allows } from "../access/user-access";
 import { LIMITS } from "../config";
 import type { Env } from "../env";
-import { accessVersion, freshAccess } from "./access-cache";
+import { accessVersion, freshAccess } from "../gateway/access-cache";
 
 export interface SocketOwner {
   readonly connection: string;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { MessageStats, QUEUE_EVENTS, sumMessageStats } from "../../src/objects/message-stats";
+import { MessageStats, QUEUE_EVENTS, sumMessageStats } from "../../src/runtime/message-stats";
 
 function clockAt(start: number) {
   const clock = { now: start };

@@ -27,8 +27,8 @@ import type { UserAccess } from "../access/user-access";
 import { LIMITS } from "../config";
 import type { Env } from "../env";
 import { unwrap } from "../errors";
+import type { AccessSnapshot } from "../objects/registry-object";
 import type { VhostRecord } from "../protocol/registry-records";
-import type { AccessSnapshot } from "./registry-object";
 import { registryStub } from "./stubs";
 
 const CACHE_ENTRIES = 1000;
@@ -54,7 +54,7 @@ function remember<K, V>(
 
 /**
  * Counts the registry changes made from this isolate. Open sockets remember the version their
- * access was last checked at (src/objects/socket-access.ts): a change here makes them check
+ * access was last checked at (src/queue/socket-access.ts): a change here makes them check
  * again before their next delivery, without the delivery path asking anything.
  */
 let version = 0;

@@ -8,7 +8,11 @@
  * ack path (nothing on that path calls another object). A rate decays after its last event
  * without a further report: the vhost ages it (`aged`).
  */
-import { type MessageStatsSnapshot, RATE_WINDOW_SECONDS, sumMessageStats } from "./message-stats";
+import {
+  type MessageStatsSnapshot,
+  RATE_WINDOW_SECONDS,
+  sumMessageStats,
+} from "../runtime/message-stats";
 import type { QueueStats } from "./queue-engine";
 
 export interface QueueReport extends QueueStats {
