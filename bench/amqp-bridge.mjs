@@ -96,9 +96,10 @@ async function consumeAcked(ch) {
 }
 
 /** Runs `phase` until a run was not disturbed by other processes (at most MAX_ATTEMPTS). */
-async function attempt(label, server, phase) {
+async function attempt(label, server, phase, prepare = async () => {}) {
   let best = null;
   for (let attempts = 1; attempts <= MAX_ATTEMPTS; attempts++) {
+    await prepare();
     await waitForQuiet();
     const meter = startCpuMeter(server);
     const rate = await withTimeout(phase(), PHASE_TIMEOUT_MS, label);
@@ -130,11 +131,15 @@ async function measure(name, url, server) {
       return rate;
     });
     const sub = await conn.createChannel();
-    const consume = await attempt(`consume (${name})`, server, async () => {
-      const depth = (await pub.checkQueue(QUEUE)).messageCount;
-      if (depth < COUNT) await publishConfirmed(pub); // a consume attempt after the first
-      return consumeAcked(sub);
-    });
+    const consume = await attempt(
+      `consume (${name})`,
+      server,
+      () => consumeAcked(sub),
+      async () => {
+        // A consume attempt after the first needs the queue filled again (not measured).
+        if ((await pub.checkQueue(QUEUE)).messageCount < COUNT) await publishConfirmed(pub);
+      },
+    );
     return { name, publish, consume };
   } finally {
     await conn.close().catch(() => {});
