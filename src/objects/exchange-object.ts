@@ -13,7 +13,6 @@ import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
 import { fail, type Result } from "../errors";
 import { exchangeStub, inboxStub, queueStub, streamStub } from "../gateway/stubs";
-import { toDestinationType } from "../protocol/bindings";
 import type { ExchangeDeclaration } from "../protocol/declarations";
 import type { PublishedMessage } from "../protocol/message";
 import { describe } from "../protocol/names";
@@ -28,7 +27,7 @@ import {
   type MessageStatsSnapshot,
 } from "../runtime/message-stats";
 import { EXCHANGE_MIGRATIONS } from "../storage/exchange-schema";
-import { fromJsonColumn, toJsonColumn } from "../storage/json-column";
+import { ExchangeStore } from "../storage/exchange-store";
 import { migrate } from "../storage/migrations";
 
 export type PublishResult = Result<{ routed: boolean[] }>;
@@ -41,16 +40,8 @@ export interface BindingSpec {
   readonly arguments: FieldTable;
 }
 
-interface BindingRow extends Record<string, SqlStorageValue> {
-  id: string;
-  kind: string;
-  destination: string;
-  routing_key: string;
-  arguments: string;
-}
-
 export class ExchangeObject extends DurableObject<Env> {
-  private readonly sql: SqlStorage;
+  private readonly store: ExchangeStore;
   private declaration: ExchangeDeclaration | null = null;
   private table: BindingTable | null = null;
   /** message_stats: in-memory counters, no storage (see message-stats.ts). */
@@ -84,22 +75,15 @@ export class ExchangeObject extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.sql = ctx.storage.sql;
     migrate(ctx.storage, EXCHANGE_MIGRATIONS);
-    const row = this.sql
-      .exec<{ value: string }>("SELECT value FROM meta WHERE key = 'declaration'")
-      .toArray()[0];
-    if (row) {
-      this.load(fromJsonColumn<ExchangeDeclaration>(row.value, null as never));
-    }
+    this.store = new ExchangeStore(ctx.storage.sql);
+    const declaration = this.store.declaration();
+    if (declaration) this.load(declaration);
   }
 
   configure(declaration: ExchangeDeclaration): Result<{ created: boolean }> {
     const created = this.declaration === null;
-    this.sql.exec(
-      "INSERT INTO meta (key, value) VALUES ('declaration', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-      toJsonColumn(declaration),
-    );
+    this.store.putDeclaration(declaration);
     this.load(declaration);
     return { ok: true, created };
   }
@@ -111,10 +95,7 @@ export class ExchangeObject extends DurableObject<Env> {
 
   destroy(): Result<{ removed: number }> {
     const removed = this.table?.size ?? 0;
-    this.ctx.storage.transactionSync(() => {
-      this.sql.exec("DELETE FROM bindings");
-      this.sql.exec("DELETE FROM meta");
-    });
+    this.ctx.storage.transactionSync(() => this.store.clear());
     this.declaration = null;
     this.table = null;
     return { ok: true, removed };
@@ -128,21 +109,20 @@ export class ExchangeObject extends DurableObject<Env> {
     if (invalid !== null) {
       return fail("bad_request", invalid);
     }
-    this.sql.exec(
-      "INSERT INTO bindings (id, kind, destination, routing_key, arguments) VALUES (?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING",
-      spec.id,
-      spec.destination.kind,
-      spec.destination.name,
-      spec.routingKey,
-      toJsonColumn(spec.arguments),
-    );
+    this.store.putBinding({
+      id: spec.id,
+      kind: spec.destination.kind,
+      destination: spec.destination.name,
+      routingKey: spec.routingKey,
+      arguments: spec.arguments,
+    });
     return { ok: true };
   }
 
   unbind(ids: readonly string[]): Result<object> {
     for (const id of ids) {
       this.table?.remove(id);
-      this.sql.exec("DELETE FROM bindings WHERE id = ?", id);
+      this.store.deleteBinding(id);
     }
     return { ok: true };
   }
@@ -259,15 +239,12 @@ export class ExchangeObject extends DurableObject<Env> {
       exchangeTypes[declaration.type],
       typeof alternate === "string" ? alternate : undefined,
     );
-    for (const row of this.sql.exec<BindingRow>("SELECT * FROM bindings")) {
+    for (const binding of this.store.bindings()) {
       table.add(
-        row.id,
-        {
-          kind: row.kind === "stream" ? "stream" : toDestinationType(row.kind),
-          name: row.destination,
-        },
-        row.routing_key,
-        fromJsonColumn<FieldTable>(row.arguments, {}),
+        binding.id,
+        { kind: binding.kind, name: binding.destination },
+        binding.routingKey,
+        binding.arguments,
       );
     }
     this.declaration = declaration;

@@ -2,8 +2,8 @@
  * A notification inbox: one Durable Object per (vhost, user id). The `notifications` exchange
  * delivers to it (an inbox is a binding destination, bound by the user's id), it keeps the
  * user's notifications in SQLite ordered by sequence, and it serves the user's live sockets with
- * the WebSocket Hibernation API (ctx.acceptWebSocket; the object may leave memory while sockets
- * stay open, and wakes for the next frame or delivery).
+ * the WebSocket Hibernation API (src/runtime/hibernating-object.ts; the object may leave memory
+ * while sockets stay open, and wakes for the next frame or delivery).
  *
  * No gap and no duplicate on resume: accepting a socket and sending it everything after its
  * cursor happen in one synchronous step, so a notification stored before that step is in the
@@ -11,7 +11,6 @@
  * it stored). Every mutation is synchronous SQL with no await in between, so
  * each call commits atomically and its answer leaves only once the write is durable.
  */
-import { DurableObject } from "cloudflare:workers";
 import { type BrokerConfig, loadConfig, NOTIFICATION_LIMITS } from "../config";
 import type { Env } from "../env";
 import { type ErrorCode, type Failure, fail, failureResponse, type Result } from "../errors";
@@ -34,6 +33,7 @@ import {
   type NotificationUser,
   parseCursor,
 } from "../protocol/notification";
+import { HibernatingObject, isWebSocketUpgrade } from "../runtime/hibernating-object";
 import { INBOX_MIGRATIONS, InboxStore, type PageQuery } from "../storage/inbox-store";
 import { fromJsonColumn } from "../storage/json-column";
 import { migrate } from "../storage/migrations";
@@ -62,19 +62,22 @@ function refuse(code: ErrorCode, reason: string): Response {
   return failureResponse("article", fail(code, reason));
 }
 
-export class InboxObject extends DurableObject<Env> {
+export class InboxObject extends HibernatingObject<SocketAttachment> {
   private readonly store: InboxStore;
   private readonly config: BrokerConfig;
   private user: NotificationUser | null;
 
   constructor(ctx: DurableObjectState, env: Env) {
-    super(ctx, env);
+    // Keep-alive pings are answered by the runtime without waking a hibernated inbox.
+    super(ctx, env, {
+      ping: PING_TEXT,
+      pong: PONG_TEXT,
+      attachment: (stored) => stored as SocketAttachment,
+    });
     migrate(ctx.storage, INBOX_MIGRATIONS);
     this.store = new InboxStore(ctx.storage.sql);
     this.config = loadConfig(env);
     this.user = fromJsonColumn<NotificationUser | null>(this.store.getMeta("user"), null);
-    // Keep-alive pings are answered by the runtime without waking a hibernated inbox.
-    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING_TEXT, PONG_TEXT));
   }
 
   /** Records the user this inbox belongs to (the vhost catalog decides create vs. rename). */
@@ -91,7 +94,7 @@ export class InboxObject extends DurableObject<Env> {
 
   /** Deletes the inbox with its notifications and closes its sockets. */
   destroy(): Result<object> {
-    for (const socket of this.ctx.getWebSockets()) {
+    for (const socket of this.sockets()) {
       try {
         socket.close(1000, "inbox deleted");
       } catch {
@@ -121,7 +124,7 @@ export class InboxObject extends DurableObject<Env> {
       this.prune(now);
       return stored;
     });
-    const sockets = this.ctx.getWebSockets();
+    const sockets = this.sockets();
     const frames: string[] = [];
     if (sockets.length > 0) {
       const counts = this.store.counts();
@@ -173,7 +176,7 @@ export class InboxObject extends DurableObject<Env> {
         ids: ids === "all" ? "all" : changed,
         at: new Date(now).toISOString(),
       };
-      this.broadcast(this.ctx.getWebSockets(), serverFrame.state(change, counts));
+      this.broadcast(this.sockets(), serverFrame.state(change, counts));
     }
     return { ok: true, changed, counts };
   }
@@ -183,14 +186,14 @@ export class InboxObject extends DurableObject<Env> {
    * resumes: the hello frame, then every notification after the cursor, then live pushes.
    */
   override async fetch(request: Request): Promise<Response> {
-    if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
+    if (!isWebSocketUpgrade(request)) {
       return refuse("upgrade_required", "expected a WebSocket upgrade");
     }
     const user = this.user;
     if (!user) return refuse("not_found", "User not found");
     const after = parseCursor(new URL(request.url).searchParams.get("after"));
     if (after === null) return refuse("bad_request", "malformed cursor");
-    if (this.ctx.getWebSockets().length >= NOTIFICATION_LIMITS.maxSocketsPerInbox) {
+    if (this.sockets().length >= NOTIFICATION_LIMITS.maxSocketsPerInbox) {
       return refuse("too_many_requests", "too many live sockets for this inbox");
     }
     const now = Date.now();
@@ -199,40 +202,23 @@ export class InboxObject extends DurableObject<Env> {
     // The cursor is from before what retention kept, or from another life of this inbox.
     const resync = after !== undefined && (after < this.store.prunedThrough() || after > latest);
     const backlog = after === undefined || after > latest ? [] : this.store.after(after, user);
-    const pair = new WebSocketPair();
-    const [client, server] = [pair[0], pair[1]];
-    this.ctx.acceptWebSocket(server);
-    const attachment: SocketAttachment = { connectedAt: now, resumedFrom: after ?? null };
-    server.serializeAttachment(attachment);
+    const { socket, response } = this.accept({ connectedAt: now, resumedFrom: after ?? null });
     const counts = this.store.counts();
-    server.send(serverFrame.hello(user, counts, String(latest), resync, backlog.length));
+    socket.send(serverFrame.hello(user, counts, String(latest), resync, backlog.length));
     for (const notification of backlog) {
-      server.send(serverFrame.notification(notification, counts));
+      socket.send(serverFrame.notification(notification, counts));
     }
-    return new Response(null, { status: 101, webSocket: client });
+    return response;
   }
 
-  override webSocketMessage(socket: WebSocket, message: string | ArrayBuffer): void {
+  /** A frame from a live socket; closes and errors need nothing (the base answers a close). */
+  protected override onMessage(socket: WebSocket, message: string | ArrayBuffer): void {
     const frame = parseClientFrame(message);
     if (!frame) {
       this.send(socket, serverFrame.error("malformed frame"));
       return;
     }
     this.handle(socket, frame);
-  }
-
-  override webSocketClose(socket: WebSocket, code: number, reason: string): void {
-    try {
-      // 1005/1006 are not codes one may send back; answer those with a plain close.
-      if (code === 1005 || code === 1006) socket.close();
-      else socket.close(code, reason);
-    } catch {
-      // already closed
-    }
-  }
-
-  override webSocketError(): void {
-    // The runtime has closed the socket; there is nothing to clean up.
   }
 
   private handle(socket: WebSocket, frame: ClientFrame): void {
@@ -276,11 +262,8 @@ export class InboxObject extends DurableObject<Env> {
   }
 
   private send(socket: WebSocket, frame: string): void {
-    try {
-      socket.send(frame);
-    } catch {
-      // A socket closing under us misses nothing: it resumes from its cursor when it reconnects.
-    }
+    // A socket closing under us misses nothing: it resumes from its cursor when it reconnects.
+    this.sendText(socket, frame);
   }
 
   private missing(): Failure {

@@ -8,19 +8,16 @@ import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
 import { fail, type Result } from "../errors";
 import type { TopicDeclaration } from "../protocol/topic";
-import { fromJsonColumn, toJsonColumn } from "../storage/json-column";
-import { MetaStore } from "../storage/meta-store";
 import { migrate } from "../storage/migrations";
-
-const TOPIC_MIGRATIONS = [["CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"]];
+import { TOPIC_MIGRATIONS, TopicStore } from "../storage/topic-store";
 
 export class TopicObject extends DurableObject<Env> {
-  private readonly meta: MetaStore;
+  private readonly store: TopicStore;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     migrate(ctx.storage, TOPIC_MIGRATIONS);
-    this.meta = new MetaStore(ctx.storage.sql);
+    this.store = new TopicStore(ctx.storage.sql);
   }
 
   /** Declares the topic; a redeclaration must name the same partition count. */
@@ -35,7 +32,7 @@ export class TopicObject extends DurableObject<Env> {
       }
       return { ok: true, created: false };
     }
-    this.meta.setMeta("declaration", toJsonColumn(declaration));
+    this.store.putDeclaration(declaration);
     return { ok: true, created: true };
   }
 
@@ -46,11 +43,11 @@ export class TopicObject extends DurableObject<Env> {
 
   destroy(): Result<object> {
     if (!this.current()) return fail("not_found", "Not Found");
-    this.ctx.storage.sql.exec("DELETE FROM meta");
+    this.store.clear();
     return { ok: true };
   }
 
   private current(): TopicDeclaration | null {
-    return fromJsonColumn<TopicDeclaration | null>(this.meta.getMeta("declaration"), null);
+    return this.store.declaration();
   }
 }

@@ -3,7 +3,13 @@
  * per frame type, switched on `type` with an exhaustiveness check. Answers the frame to send
  * back, or null when the frame needs no answer.
  */
-import { type ConsumerFrame, errorFrame, FRAME, type ServerFrame } from "../protocol/frames";
+import {
+  type ConsumerFrame,
+  errorFrame,
+  FRAME,
+  parseConsumerFrame,
+  type ServerFrame,
+} from "../protocol/frames";
 import type { QueueEngine } from "./queue-engine";
 
 export interface FrameContext {
@@ -13,6 +19,25 @@ export interface FrameContext {
   readonly send: (frame: ServerFrame) => void;
   /** A consumer was cancelled (an auto-delete queue may have lost its last one). */
   readonly cancelled: () => void;
+}
+
+/**
+ * A message from a consumer socket: JSON text, parsed and handled; the answer for anything that
+ * is not a frame, and for a queue that no longer exists (`context` null).
+ */
+export function answerConsumerMessage(
+  context: FrameContext | null,
+  connection: string,
+  message: string | ArrayBuffer,
+  now: number,
+): ServerFrame | null {
+  if (typeof message !== "string") {
+    return errorFrame("bad_frame", "frames are JSON text, not binary");
+  }
+  const parsed = parseConsumerFrame(message);
+  if (!parsed.ok) return errorFrame(parsed.code, parsed.reason);
+  if (!context) return errorFrame("not_found", "the queue no longer exists");
+  return handleConsumerFrame(context, connection, parsed.frame, now);
 }
 
 export function handleConsumerFrame(

@@ -1,33 +1,14 @@
 /**
  * A queue's consumers: who is subscribed on which connection, how many deliveries each may hold
  * unacknowledged (prefetch), and whose turn is next (round-robin, as RabbitMQ delivers among a
- * queue's consumers). Persisted in the queue object's SQLite so consumers on hibernated
+ * queue's consumers). Persisted through storage/consumer-store.ts so consumers on hibernated
  * WebSockets survive the object being evicted; kept in memory for dispatch.
  */
+import type { ConsumerRecord, ConsumerStore } from "../storage/consumer-store";
 
-export interface Consumer {
-  readonly connection: string;
-  readonly tag: string;
-  /** 0 means unlimited, as AMQP's basic.qos prefetch-count 0. */
-  readonly prefetch: number;
-  readonly autoAck: boolean;
-  readonly exclusive: boolean;
-  readonly ackTimeoutMs: number;
-  /** Gets a dispatch round's deliveries as one frame. */
-  readonly batch: boolean;
-  readonly registered: number;
+/** A consumer as stored, with the deliveries it holds now (counted again when the object wakes). */
+export interface Consumer extends ConsumerRecord {
   unacked: number;
-}
-
-interface ConsumerRow extends Record<string, SqlStorageValue> {
-  connection: string;
-  tag: string;
-  prefetch: number;
-  auto_ack: number;
-  exclusive: number;
-  ack_timeout_ms: number;
-  batch: number;
-  registered: number;
 }
 
 /** Whether a connection may receive now (its access is current); see src/queue/socket-access.ts. */
@@ -37,29 +18,12 @@ const always: Eligible = () => true;
 export class ConsumerSet {
   private consumers: Consumer[] = [];
   private turn = 0;
-  private readonly nextTags = new Map<string, number>();
+  private readonly nextTags: Map<string, number>;
   private readonly dirtyTags = new Set<string>();
 
-  constructor(private readonly sql: SqlStorage) {
-    this.consumers = sql
-      .exec<ConsumerRow>("SELECT * FROM consumers ORDER BY registered, connection, tag")
-      .toArray()
-      .map((row) => ({
-        connection: row.connection,
-        tag: row.tag,
-        prefetch: row.prefetch,
-        autoAck: row.auto_ack === 1,
-        exclusive: row.exclusive === 1,
-        ackTimeoutMs: row.ack_timeout_ms,
-        batch: row.batch === 1,
-        registered: row.registered,
-        unacked: 0,
-      }));
-    for (const row of sql.exec<{ connection: string; next_delivery_tag: number }>(
-      "SELECT connection, next_delivery_tag FROM connections",
-    )) {
-      this.nextTags.set(row.connection, row.next_delivery_tag);
-    }
+  constructor(private readonly store: ConsumerStore) {
+    this.consumers = store.all().map((record) => ({ ...record, unacked: 0 }));
+    this.nextTags = store.deliveryTags();
   }
 
   get size(): number {
@@ -82,17 +46,7 @@ export class ConsumerSet {
     // Registration order decides single-active-consumer succession; keep it strictly increasing.
     const last = this.consumers[this.consumers.length - 1]?.registered ?? 0;
     const added: Consumer = { ...consumer, registered: Math.max(now, last + 1), unacked: 0 };
-    this.sql.exec(
-      "INSERT INTO consumers (connection, tag, prefetch, auto_ack, exclusive, ack_timeout_ms, batch, registered) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-      added.connection,
-      added.tag,
-      added.prefetch,
-      added.autoAck ? 1 : 0,
-      added.exclusive ? 1 : 0,
-      added.ackTimeoutMs,
-      added.batch ? 1 : 0,
-      added.registered,
-    );
+    this.store.insert(added);
     this.consumers.push(added);
     this.openConnection(added.connection);
     return added;
@@ -102,7 +56,7 @@ export class ConsumerSet {
     const consumer = this.find(connection, tag);
     if (consumer) {
       this.consumers = this.consumers.filter((c) => c !== consumer);
-      this.sql.exec("DELETE FROM consumers WHERE connection = ? AND tag = ?", connection, tag);
+      this.store.remove(connection, tag);
     }
     return consumer;
   }
@@ -111,8 +65,7 @@ export class ConsumerSet {
   closeConnection(connection: string): Consumer[] {
     const gone = this.consumers.filter((c) => c.connection === connection);
     this.consumers = this.consumers.filter((c) => c.connection !== connection);
-    this.sql.exec("DELETE FROM consumers WHERE connection = ?", connection);
-    this.sql.exec("DELETE FROM connections WHERE connection = ?", connection);
+    this.store.removeConnection(connection);
     this.nextTags.delete(connection);
     this.dirtyTags.delete(connection);
     return gone;
@@ -136,11 +89,7 @@ export class ConsumerSet {
   /** Writes the delivery-tag counters that moved (once per dispatch, not per message). */
   persistTags(): void {
     for (const connection of this.dirtyTags) {
-      this.sql.exec(
-        "INSERT INTO connections (connection, next_delivery_tag) VALUES (?, ?) ON CONFLICT(connection) DO UPDATE SET next_delivery_tag = excluded.next_delivery_tag",
-        connection,
-        this.nextTags.get(connection) ?? 1,
-      );
+      this.store.setDeliveryTag(connection, this.nextTags.get(connection) ?? 1);
     }
     this.dirtyTags.clear();
   }

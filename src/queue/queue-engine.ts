@@ -14,6 +14,7 @@ import type { BatchedDelivery, DeliverBatchFrame, DeliverFrame } from "../protoc
 import type { PublishedMessage, StoredMessage } from "../protocol/message";
 import { encodePayload } from "../protocol/payload";
 import { MessageStats, QUEUE_EVENTS, type QueueEvent } from "../runtime/message-stats";
+import { ConsumerStore } from "../storage/consumer-store";
 import { type MessageRow, MessageStore, type OwnedRow, toStored } from "../storage/message-store";
 import { answerBytes, ByteBudget } from "./byte-budget";
 import { type Consumer, ConsumerSet } from "./consumers";
@@ -99,7 +100,7 @@ export class QueueEngine {
     private readonly gate: DispatchGate = OPEN_GATE,
   ) {
     this.store = new MessageStore(sql);
-    this.consumers = new ConsumerSet(sql);
+    this.consumers = new ConsumerSet(new ConsumerStore(sql));
     this.recount();
     this.nextExpiry = this.store.nextExpiry();
     this.deadLettersPending = this.store.deadLetters(1).length > 0;
@@ -494,7 +495,7 @@ export class QueueEngine {
 
   /**
    * Messages leaving the queue for `reason`: set aside for the dead-letter exchange when the
-   * queue has one (they go once their copy is stored: src/objects/queue-object.ts), else deleted.
+   * queue has one (they go once their copy is stored: src/queue/dead-letter-sender.ts), else deleted.
    */
   private retire(seqs: readonly number[], reason: DeadLetterReason): void {
     if (seqs.length === 0) return;

@@ -24,6 +24,26 @@ export interface SocketOwner {
   readonly identity: string;
 }
 
+/** A socket's owner as its attachment stored it (src/runtime/hibernating-object.ts). */
+export function socketOwner(stored: unknown): SocketOwner {
+  const attachment = stored as Partial<SocketOwner> | null;
+  return {
+    connection: attachment?.connection ?? "",
+    user: attachment?.user ?? "",
+    // A socket accepted before identities existed matches none: it is closed at its next check.
+    identity: attachment?.identity ?? "",
+  };
+}
+
+/** The owner of a socket the Worker authenticated and forwarded (its X-Broker-* headers). */
+export function requestOwner(request: Request): SocketOwner {
+  return {
+    connection: request.headers.get("X-Broker-Connection") ?? crypto.randomUUID(),
+    user: request.headers.get("X-Broker-User") ?? "",
+    identity: request.headers.get("X-Broker-Identity") ?? "",
+  };
+}
+
 interface Check {
   readonly until: number;
   readonly version: number;
