@@ -21,6 +21,10 @@ export default defineConfig({
   ],
   test: {
     include: ["test/**/*.test.ts"],
+    // A guard against hangs, not a speed assertion: on a loaded 2-core machine a file's first
+    // test pays workerd's module load, which can pass vitest's 5 s default.
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
     // test/api/batched-frames.test.ts aborts a queue object on purpose (state.abort("simulated
     // crash")). Under the pool, a rejecting Durable Object call can also surface as one unhandled
     // rejection although the test catches it (cloudflare/workers-sdk#14736), which fails a green

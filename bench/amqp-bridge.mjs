@@ -7,10 +7,10 @@
 //   BENCH_RABBITMQ=0 npm run bench:amqp      # without the RabbitMQ comparison
 //   BENCH_AMQP_LOOKAHEADS=10,4,1 npm run bench:amqp  # bridge rows per --lookahead (default 10,1)
 //
-// Starts its own broker (test/support/wrangler-dev.mjs: as `npm start` runs it, or through
+// Starts its own broker (bench/lib/broker.mjs: as `npm start` runs it, or through
 // `wrangler dev` with BROKER_RUNNER=dev; fresh state, free port),
 // the bridge in this process on a free port, and a private RabbitMQ node when rabbitmq-server is
-// installed (bench/rabbitmq.mjs), then stops exactly those. Messages are 256 bytes, persistent;
+// installed (bench/lib/rabbitmq.mjs), then stops exactly those. Messages are 256 bytes, persistent;
 // publishing keeps up to 1,000 unconfirmed; consuming runs at prefetch 100 and acks each
 // message. Checks that every message is confirmed and consumed once. Every phase is bounded in
 // time. The machine is shared: the broker, the bridges and RabbitMQ run side by side and each
@@ -22,19 +22,11 @@
 
 import amqp from "amqplib";
 import { startBridge } from "../bridge/server.ts";
-import { startWranglerDev } from "../test/support/wrangler-dev.mjs";
-import {
-  fmt,
-  groupCpu,
-  MAX_ATTEMPTS,
-  pidsCpu,
-  QUIET_BUSY_PCT,
-  startCpuMeter,
-  treePids,
-  waitForQuiet,
-  withTimeout,
-} from "./lib.mjs";
-import { findRabbitMQ, startRabbitMQ, stopRabbitMQ } from "./rabbitmq.mjs";
+import { startBroker } from "./lib/broker.mjs";
+import { fmt, MAX_ATTEMPTS, QUIET_BUSY_PCT, withTimeout } from "./lib/common.mjs";
+import { startCpuMeter, waitForQuiet } from "./lib/machine.mjs";
+import { pidsCpu, treePids } from "./lib/processes.mjs";
+import { findRabbitMQ, startRabbitMQ, stopRabbitMQ } from "./lib/rabbitmq.mjs";
 
 const COUNT = Number(process.env.BENCH_AMQP_MESSAGES ?? "5000");
 if (!Number.isInteger(COUNT) || COUNT < 1 || COUNT > 200_000) {
@@ -138,10 +130,10 @@ const notes = [];
 const targets = [];
 const bridges = [];
 let rabbitStarted = false;
-const broker = await startWranglerDev({ prefix: "bench-amqp-" });
+const broker = await startBroker({ prefix: "bench-amqp-" });
 try {
   const how = broker.mode === "dev" ? "wrangler dev" : "as npm start runs it";
-  const brokerCpu = { sample: () => groupCpu(broker.pid) };
+  const brokerCpu = broker.server({});
   for (const lookahead of LOOKAHEADS) {
     const bridge = await startBridge({ broker: broker.url, port: 0, lookahead });
     bridges.push(bridge);

@@ -8,23 +8,13 @@
 //
 // Exit code 1 when a difference is found that docs/queue-features.md does not list as intended.
 
-import { startBroker } from "../test/support/wrangler-dev.mjs";
-import { sleep } from "./lib.mjs";
-import { findRabbitMQ, startRabbitMQ, stopRabbitMQ } from "./rabbitmq.mjs";
+import { startBroker } from "./lib/broker.mjs";
+import { sleep } from "./lib/common.mjs";
+import { fetchJson } from "./lib/http.mjs";
+import { findRabbitMQ, startRabbitMQ, stopRabbitMQ } from "./lib/rabbitmq.mjs";
 
-const AUTH = `Basic ${Buffer.from("guest:guest").toString("base64")}`;
-
-function client(base) {
-  return async (method, path, body) => {
-    const response = await fetch(`${base}/api${path}`, {
-      method,
-      headers: { authorization: AUTH, "content-type": "application/json" },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await response.text();
-    return { status: response.status, body: text ? JSON.parse(text) : null };
-  };
-}
+/** Calls to a management API under /api as guest: { status, body } whatever the status. */
+const client = (base) => (method, path, body) => fetchJson(base, method, `/api${path}`, body);
 
 const publish = (api, exchange, key, payload, properties = {}) =>
   api("POST", `/exchanges/%2F/${exchange || "amq.default"}/publish`, {

@@ -5,7 +5,7 @@
 //   BENCH_METRICS_ROUNDS=10 BENCH_METRICS_SECONDS=3 BENCH_METRICS_QUEUES=10 \
 //     BENCH_METRICS_CONCURRENCY=24 npm run bench:metrics
 //
-// Starts its own broker as `npm start` runs it (test/support/wrangler-dev.mjs; BROKER_RUNNER=dev
+// Starts its own broker as `npm start` runs it (bench/lib/broker.mjs; BROKER_RUNNER=dev
 // for `wrangler dev` and its dev proxy), fresh state, free port on 127.0.0.1, then declares
 // QUEUES queues (a scrape reads every one of them) with a message each, then runs confirmed
 // HTTP batch publishes into one of them (100 messages a request, CONCURRENCY requests in
@@ -18,15 +18,16 @@
 // Printed and written to BENCHMARKS.md (section "Scraping /metrics"). Exits non-zero if a
 // request failed or a scrape lacked the metric names. Every loop is bounded in count and time.
 
-import fs from "node:fs";
 import http from "node:http";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { startWranglerDev } from "../test/support/wrangler-dev.mjs";
-import { cpuDelta, fmt, groupCpu, sleep, waitForQuiet } from "./lib.mjs";
+import { ROOT, startBroker } from "./lib/broker.mjs";
+import { AUTH, fmt, median, sleep } from "./lib/common.mjs";
+import { request as requestOn } from "./lib/http.mjs";
+import { runLoad } from "./lib/load.mjs";
+import { waitForQuiet } from "./lib/machine.mjs";
+import { cpuDelta, groupCpu } from "./lib/processes.mjs";
+import { writeLastSection } from "./lib/report.mjs";
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const AUTH = `Basic ${Buffer.from("guest:guest").toString("base64")}`;
 // Prometheus scrapes with a bearer token (METRICS_TOKEN, docs/deploy.md): a Basic login would
 // cost a PBKDF2 verification each time the 5 s credentials cache expires.
 const METRICS_TOKEN = "bench-metrics-token-0123456789";
@@ -66,33 +67,7 @@ let port = 0;
 const failures = [];
 
 function request(method, urlPath, body, authorization = AUTH) {
-  return new Promise((resolve, reject) => {
-    const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-    const req = http.request(
-      {
-        host: "127.0.0.1",
-        port,
-        method,
-        path: urlPath,
-        agent,
-        timeout: 30_000,
-        headers: {
-          authorization,
-          ...(data ? { "content-type": "application/json", "content-length": data.length } : {}),
-        },
-      },
-      (res) => {
-        const chunks = [];
-        res.on("data", (c) => chunks.push(c));
-        res.on("end", () =>
-          resolve({ status: res.statusCode, text: Buffer.concat(chunks).toString() }),
-        );
-      },
-    );
-    req.on("timeout", () => req.destroy(new Error(`${method} ${urlPath}: timeout`)));
-    req.on("error", reject);
-    req.end(data);
-  });
+  return requestOn(agent, port, method, urlPath, body, { authorization });
 }
 
 async function api(method, urlPath, body, expect) {
@@ -111,22 +86,7 @@ const batch = Array.from({ length: BATCH }, (_, i) => ({
 
 /** Confirmed batch publishes for `ms`: messages per second. */
 async function publishPhase(ms, scrape) {
-  let messages = 0;
-  let requests = 0;
   const until = Date.now() + ms;
-  const worker = async () => {
-    while (Date.now() < until && requests < MAX_REQUESTS_PER_PHASE) {
-      requests++;
-      const res = await request("POST", "/api/exchanges/%2F/amq.default/publish-batch", {
-        messages: batch,
-      });
-      if (res.status !== 200) {
-        failures.push(`publish-batch: ${res.status} ${res.text.slice(0, 200)}`);
-        continue;
-      }
-      messages += JSON.parse(res.text).results.filter((r) => r.routed).length;
-    }
-  };
   let scrapes = 0;
   const scraper = async () => {
     while (scrape && Date.now() < until) {
@@ -137,12 +97,30 @@ async function publishPhase(ms, scrape) {
       await sleep(Math.max(0, Math.min(next, until) - Date.now()));
     }
   };
-  const t0 = performance.now();
   const scraping = scraper();
-  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-  const elapsed = (performance.now() - t0) / 1000;
+  const run = await runLoad({
+    concurrency: CONCURRENCY,
+    durationMs: ms,
+    maxRequests: MAX_REQUESTS_PER_PHASE,
+    agent,
+    one: async () => {
+      try {
+        const res = await request("POST", "/api/exchanges/%2F/amq.default/publish-batch", {
+          messages: batch,
+        });
+        if (res.status !== 200) {
+          failures.push(`publish-batch: ${res.status} ${res.text.slice(0, 200)}`);
+          return { ok: false };
+        }
+        return { ok: true, messages: JSON.parse(res.text).results.filter((r) => r.routed).length };
+      } catch (error) {
+        failures.push(`publish-batch: ${error.message}`);
+        return { ok: false };
+      }
+    },
+  });
   await scraping;
-  return { perSec: messages / elapsed, scrapes };
+  return { perSec: run.messages / run.elapsed, scrapes };
 }
 
 async function scrapeOnce() {
@@ -158,13 +136,8 @@ async function scrapeOnce() {
   }
 }
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-
 async function main() {
-  const broker = await startWranglerDev({
+  const broker = await startBroker({
     prefix: "broker-bench-metrics-",
     vars: { METRICS_TOKEN },
   });
@@ -295,18 +268,7 @@ function report(r) {
   ];
   const text = lines.join("\n");
   console.log(text);
-  const file = path.join(ROOT, "BENCHMARKS.md");
-  const current = fs.existsSync(file) ? fs.readFileSync(file, "utf8") : "# Benchmarks\n";
-  const start = current.indexOf("## Scraping /metrics");
-  const kept =
-    start < 0
-      ? current
-      : current.slice(0, start) +
-        (current
-          .slice(start + 1)
-          .match(/\n## [\s\S]*$/)?.[0]
-          .slice(1) ?? "");
-  fs.writeFileSync(file, `${kept.trimEnd()}\n\n${text}`);
+  writeLastSection(path.join(ROOT, "BENCHMARKS.md"), "## Scraping /metrics", text);
 }
 
 await main();

@@ -14,12 +14,15 @@
 // only to it, bounds every loop in count and in time, stops exactly the process group it started,
 // and replaces its own section of BENCHMARKS.md (between the markers below), leaving the rest.
 
-import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
-import { groupPids, ROOT, startWranglerDev } from "../test/support/wrangler-dev.mjs";
+import { startBroker, stopOnSignals } from "./lib/broker.mjs";
+import { middle, percentile, QUIET_BUSY_PCT, sleep } from "./lib/common.mjs";
+import { callApi } from "./lib/http.mjs";
+import { describeMachine, machineInfo, startCpuMeter, waitForQuiet } from "./lib/machine.mjs";
+import { groupPids, processKind, rssKiB } from "./lib/processes.mjs";
+import { writeSection } from "./lib/report.mjs";
+import { ROOT } from "./lib/root.mjs";
 
-const AUTH = `Basic ${Buffer.from("guest:guest").toString("base64")}`;
 const LATENCY_SENDS = Number(process.env.BENCH_NOTIFY_SENDS ?? 300);
 const FANOUT_USERS = 1000;
 const FANOUT_ROUNDS = 5;
@@ -29,87 +32,24 @@ const REQUEST_TIMEOUT_MS = 60_000;
 const PHASE_TIMEOUT_MS = 180_000;
 const MARK_START = "<!-- notifications-bench:start -->";
 const MARK_END = "<!-- notifications-bench:end -->";
+// Longer than the other benchmarks' wait (lib/common.mjs): one-at-a-time latencies of a few ms
+// are the figures here that other processes distort most. Sampled every second, counting only
+// processes that are neither the broker nor this script.
+const WAIT_FOR_QUIET_MS = 120_000;
 
-const QUIET_WAIT_MS = 120_000;
-const QUIET_BUSY_PCT = 25; // % of one core used by other processes
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 let server = null;
 
-/** Jiffies: the whole machine's busy and total time (/proc/stat), or null without /proc. */
-function machineCpu() {
-  try {
-    const line = fs.readFileSync("/proc/stat", "utf8").split("\n")[0];
-    const v = line.trim().split(/\s+/).slice(1, 9).map(Number);
-    const total = v.reduce((a, b) => a + b, 0);
-    return { busy: total - v[3] - (v[4] ?? 0), total };
-  } catch {
-    return null;
-  }
-}
-
-/** CPU jiffies used by a set of processes (utime + stime). */
-function processJiffies(pids) {
-  let sum = 0;
-  for (const pid of pids) {
-    try {
-      const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      sum += Number(fields[11]) + Number(fields[12]);
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return sum;
-}
-
-/** Samples for "how busy were other processes": machine minus broker group minus this script. */
-function cpuSample() {
-  const machine = machineCpu();
-  if (!machine) return null;
-  const ours = processJiffies([process.pid, ...(server ? groupPids(server.pid) : [])]);
-  return { ...machine, ours };
-}
-
-function otherBusyPct(before, after) {
-  if (!before || !after || after.total <= before.total) return null;
-  const other = after.busy - before.busy - (after.ours - before.ours);
-  return Math.max(0, (other / (after.total - before.total)) * os.cpus().length * 100);
-}
-
 /** Waits, bounded, until other processes use less than QUIET_BUSY_PCT of a core. */
-async function waitForQuiet() {
-  const deadline = Date.now() + QUIET_WAIT_MS;
-  let busy = null;
-  while (Date.now() < deadline) {
-    const a = cpuSample();
-    await sleep(1000);
-    busy = otherBusyPct(a, cpuSample());
-    if (busy === null || busy < QUIET_BUSY_PCT) return busy;
-  }
-  return busy;
-}
+const quiet = () => waitForQuiet({ maxMs: WAIT_FOR_QUIET_MS, intervalMs: 1000, server: cpuOf() });
 
-async function api(method, urlPath, body, expected = [200]) {
-  const response = await fetch(`${server.url}${urlPath}`, {
-    method,
-    headers: { Authorization: AUTH, "Content-Type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-  });
-  const text = await response.text();
-  if (!expected.includes(response.status)) {
-    throw new Error(`${method} ${urlPath} answered ${response.status}: ${text.slice(0, 300)}`);
-  }
-  return text ? JSON.parse(text) : null;
-}
+/** The broker's processes for CPU accounting (lib/machine.mjs). */
+const cpuOf = () => server.server({});
 
-function percentile(sorted, p) {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-}
+const api = (method, urlPath, body, expected = [200]) =>
+  callApi(server.url, method, urlPath, body, { expect: expected, timeoutMs: REQUEST_TIMEOUT_MS });
 
-const fmt = (ms) => (Number.isFinite(ms) ? ms.toFixed(1) : "n/a");
+/** A figure in ms with one decimal, as this section prints them (no thousands separator). */
+const ms1 = (ms) => (Number.isFinite(ms) ? ms.toFixed(1) : "n/a");
 
 /** A live socket that records when each notification (by message text) arrived. */
 async function openSocket(userId, token) {
@@ -160,16 +100,11 @@ function workerdRss() {
   let worker = 0;
   let proxy = 0;
   for (const pid of groupPids(server.pid)) {
-    try {
-      const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
-      if (path.basename(cmd[0] ?? "") !== "workerd") continue;
-      const status = fs.readFileSync(`/proc/${pid}/status`, "utf8");
-      const kib = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-      if (cmd.some((arg) => arg.includes(`entry=127.0.0.1:${server.port}`))) proxy += kib;
-      else worker += kib;
-    } catch {
-      // exited meanwhile
-    }
+    // Under `wrangler dev` its dev proxy is the workerd serving the port; under `npm start` the
+    // one workerd serves the port itself and runs the Worker and the objects.
+    const kind = processKind(pid, server);
+    if (kind === "proxy") proxy += rssKiB(pid);
+    else if (kind === "worker") worker += rssKiB(pid);
   }
   return { worker, proxy, total: worker + proxy };
 }
@@ -254,12 +189,11 @@ async function measureFanoutAndMemory() {
 }
 
 function machine() {
-  const cpus = os.cpus();
-  return `${cpus[0]?.model ?? "unknown CPU"}, ${cpus.length} logical CPUs, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${os.type()} ${os.release()} ${os.arch()}`;
+  const m = machineInfo();
+  return `${describeMachine(m)}, ${m.os}`;
 }
 
 function report(latency, fanout, other) {
-  const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
   const mib = (kib) => (kib / 1024).toFixed(1);
   const perSocket = ((fanout.after.worker - fanout.before.worker) / IDLE_SOCKETS).toFixed(1);
   const perSocketTotal = ((fanout.after.total - fanout.before.total) / IDLE_SOCKETS).toFixed(1);
@@ -271,15 +205,15 @@ Written by \`bench/notifications.mjs\` (run by \`npm run bench\` after the figur
 - Date: ${new Date().toISOString()}
 - Machine: ${machine()}
 - Node ${process.version}
-- Other processes on the machine (not the broker, not this script) used ${other.map((pct) => (pct === null ? "n/a" : `${pct.toFixed(0)}%`)).join(" and ")} of one core during the latency and the fan-out/memory phases (the script first waits, up to ${QUIET_WAIT_MS / 1000} s, for them to use less than ${QUIET_BUSY_PCT}%)
+- Other processes on the machine (not the broker, not this script) used ${other.map((pct) => (pct === null ? "n/a" : `${pct.toFixed(0)}%`)).join(" and ")} of one core during the latency and the fan-out/memory phases (the script first waits, up to ${WAIT_FOR_QUIET_MS / 1000} s, for them to use less than ${QUIET_BUSY_PCT}%)
 
 | measurement | figure |
 |---|---|
-| send -> delivered on the live socket, one at a time (${latency.count} sends) | p50 ${fmt(latency.delivered.p50)} ms, p99 ${fmt(latency.delivered.p99)} ms, max ${fmt(latency.delivered.max)} ms |
-| send -> HTTP answer (stored), same sends | p50 ${fmt(latency.answered.p50)} ms, p99 ${fmt(latency.answered.p99)} ms |
-| fan-out of one notification to ${FANOUT_USERS} inboxes: until the answer (all stored), median of ${fanout.rounds.length} | ${fmt(median(fanout.rounds.map((r) => r.answered)))} ms (each: ${fanout.rounds.map((r) => fmt(r.answered)).join(", ")}) |
-| fan-out: until all ${FANOUT_USERS} live sockets have it, median of ${fanout.rounds.length} | ${fmt(median(fanout.rounds.map((r) => r.delivered)))} ms (each: ${fanout.rounds.map((r) => fmt(r.delivered)).join(", ")}) |
-| opening ${IDLE_SOCKETS} live sockets (${CONNECT_CONCURRENCY} at a time) | ${fmt(fanout.connectMs)} ms; ${fanout.open} open after 5 s idle |
+| send -> delivered on the live socket, one at a time (${latency.count} sends) | p50 ${ms1(latency.delivered.p50)} ms, p99 ${ms1(latency.delivered.p99)} ms, max ${ms1(latency.delivered.max)} ms |
+| send -> HTTP answer (stored), same sends | p50 ${ms1(latency.answered.p50)} ms, p99 ${ms1(latency.answered.p99)} ms |
+| fan-out of one notification to ${FANOUT_USERS} inboxes: until the answer (all stored), median of ${fanout.rounds.length} | ${ms1(middle(fanout.rounds.map((r) => r.answered)))} ms (each: ${fanout.rounds.map((r) => ms1(r.answered)).join(", ")}) |
+| fan-out: until all ${FANOUT_USERS} live sockets have it, median of ${fanout.rounds.length} | ${ms1(middle(fanout.rounds.map((r) => r.delivered)))} ms (each: ${fanout.rounds.map((r) => ms1(r.delivered)).join(", ")}) |
+| opening ${IDLE_SOCKETS} live sockets (${CONNECT_CONCURRENCY} at a time) | ${ms1(fanout.connectMs)} ms; ${fanout.open} open after 5 s idle |
 | RSS of the workerd running the Worker and objects, before -> after ${IDLE_SOCKETS} idle sockets | ${mib(fanout.before.worker)} MiB -> ${mib(fanout.after.worker)} MiB (${perSocket} KiB per socket) |
 | RSS of both workerd processes (with wrangler's dev proxy), before -> after | ${mib(fanout.before.total)} MiB -> ${mib(fanout.after.total)} MiB (${perSocketTotal} KiB per socket) |
 
@@ -289,48 +223,31 @@ Reading them: locally every Durable Object shares one workerd process and its di
 ${MARK_END}`;
 }
 
-function writeReport(section) {
-  const file = path.join(ROOT, "BENCHMARKS.md");
-  const current = fs.existsSync(file) ? fs.readFileSync(file, "utf8") : "# Benchmarks\n";
-  const start = current.indexOf(MARK_START);
-  const end = current.indexOf(MARK_END);
-  const next =
-    start >= 0 && end > start
-      ? current.slice(0, start) + section + current.slice(end + MARK_END.length)
-      : `${current.trimEnd()}\n\n${section}\n`;
-  fs.writeFileSync(file, next);
-}
-
 async function main() {
-  for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"]) {
-    process.on(sig, () => {
-      console.error(`\n${sig}: stopping the broker`);
-      (server?.stop() ?? Promise.resolve()).finally(() => process.exit(130));
-    });
-  }
+  stopOnSignals();
   console.log("starting wrangler dev ...");
-  server = await startWranglerDev({
+  server = await startBroker({
     vars: { NOTIFICATION_TOKEN_SECRET: "bench-secret" },
     prefix: "broker-notify-bench-",
   });
   try {
     console.log(`broker on ${server.url}; waiting for a quiet machine ...`);
     const other = [];
-    await waitForQuiet();
+    await quiet();
     console.log("measuring send -> delivered latency ...");
-    let sample = cpuSample();
+    let meter = startCpuMeter(cpuOf());
     const latency = await measureLatency();
-    other.push(otherBusyPct(sample, cpuSample()));
+    other.push(meter.stop().otherPct);
     console.log(
-      `  delivered p50 ${fmt(latency.delivered.p50)} ms, p99 ${fmt(latency.delivered.p99)} ms`,
+      `  delivered p50 ${ms1(latency.delivered.p50)} ms, p99 ${ms1(latency.delivered.p99)} ms`,
     );
     console.log(`fan-out to ${FANOUT_USERS} inboxes and memory of ${IDLE_SOCKETS} sockets ...`);
-    await waitForQuiet();
-    sample = cpuSample();
+    await quiet();
+    meter = startCpuMeter(cpuOf());
     const fanout = await measureFanoutAndMemory();
-    other.push(otherBusyPct(sample, cpuSample()));
+    other.push(meter.stop().otherPct);
     const section = report(latency, fanout, other);
-    writeReport(section);
+    writeSection(path.join(ROOT, "BENCHMARKS.md"), MARK_START, MARK_END, section);
     console.log(section);
   } finally {
     await server.stop();

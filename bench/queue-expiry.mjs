@@ -5,25 +5,16 @@
 //
 //   node bench/queue-expiry.mjs            (BENCH_EXPIRY_MESSAGES=20000 for a shorter run)
 
-import { startBroker } from "../test/support/wrangler-dev.mjs";
-import { sleep } from "./lib.mjs";
+import { startBroker } from "./lib/broker.mjs";
+import { sleep } from "./lib/common.mjs";
+import { callApi } from "./lib/http.mjs";
 
-const AUTH = `Basic ${Buffer.from("guest:guest").toString("base64")}`;
 const N = Number(process.env.BENCH_EXPIRY_MESSAGES ?? 100_000);
 const BATCH = 1000;
 const TTL_MS = 2000;
 
-async function api(base, method, path, body) {
-  const response = await fetch(`${base}/api${path}`, {
-    method,
-    headers: { authorization: AUTH, "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  if (response.status >= 300)
-    throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
-  const text = await response.text();
-  return text ? JSON.parse(text) : null;
-}
+/** A call under /api as guest: the parsed answer; throws on a status other than 2xx. */
+const api = (base, method, path, body) => callApi(base, method, `/api${path}`, body);
 
 const batch = (key, n) => ({
   messages: Array.from({ length: n }, (_, i) => ({

@@ -21,13 +21,11 @@
 
 import fs from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { startWranglerDev } from "../test/support/wrangler-dev.mjs";
-import { fmt, sleep, withTimeout } from "./lib.mjs";
-import { findRabbitMQ, startRabbitMQ, stopRabbitMQ } from "./rabbitmq.mjs";
+import { ROOT, startBroker } from "./lib/broker.mjs";
+import { AUTH, fmt, sleep, withTimeout } from "./lib/common.mjs";
+import { callApi } from "./lib/http.mjs";
+import { findRabbitMQ, startRabbitMQ, stopRabbitMQ } from "./lib/rabbitmq.mjs";
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const AUTH = `Basic ${Buffer.from("guest:guest").toString("base64")}`;
 const SECONDS = Number(process.env.BENCH_STREAM_SECONDS ?? 8);
 const MESSAGES = Number(process.env.BENCH_STREAM_MESSAGES ?? 1_000_000);
 const OUTPUT = process.env.BENCH_STREAM_OUTPUT ?? path.join(ROOT, "BENCHMARKS-streams.md");
@@ -49,17 +47,6 @@ const check = (ok, what) => {
 
 // ------------------------------------------------------------------------------------------
 // workers-broker
-
-async function api(base, method, apiPath, body) {
-  const response = await fetch(`${base}${apiPath}`, {
-    method,
-    headers: { Authorization: AUTH, "Content-Type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`${method} ${apiPath}: ${response.status} ${text}`);
-  return text ? JSON.parse(text) : null;
-}
 
 /** Opens a topic producer WebSocket (bounded wait). */
 async function openProducer(base, topic) {
@@ -187,7 +174,7 @@ async function brokerConsume(base, stream, expected) {
 function groupMember(base, group, topic, sessionMs) {
   const m = { id: undefined, epoch: 0, partitions: [], beating: true, timer: null };
   m.beat = async () => {
-    const answer = await api(base, "POST", `/api/groups/%2F/${group}/heartbeat`, {
+    const answer = await callApi(base, "POST", `/api/groups/%2F/${group}/heartbeat`, {
       ...(m.id ? { member_id: m.id } : {}),
       member_epoch: m.epoch,
       ...(m.epoch === 0 ? { topics: [topic] } : {}),
@@ -212,7 +199,7 @@ function groupMember(base, group, topic, sessionMs) {
   };
   m.leave = async () => {
     m.silence();
-    await api(base, "POST", `/api/groups/%2F/${group}/heartbeat`, {
+    await callApi(base, "POST", `/api/groups/%2F/${group}/heartbeat`, {
       member_id: m.id,
       member_epoch: -1,
     });
@@ -232,7 +219,7 @@ async function untilOwned(members, partitions, limitMs) {
 }
 
 async function brokerRebalance(base) {
-  await api(base, "PUT", "/api/topics/%2F/bench-group-topic", { partitions: 8 });
+  await callApi(base, "PUT", "/api/topics/%2F/bench-group-topic", { partitions: 8 });
   const results = {};
   for (const [name, sessionMs] of [
     ["leave", 30_000],
@@ -260,12 +247,12 @@ async function brokerRebalance(base) {
 }
 
 async function runBroker() {
-  const broker = await startWranglerDev({ prefix: "broker-stream-bench-" });
+  const broker = await startBroker({ prefix: "broker-stream-bench-" });
   try {
     const base = broker.url;
-    await api(base, "PUT", "/api/topics/%2F/bench-one", { partitions: 1 });
-    await api(base, "PUT", "/api/topics/%2F/bench-eight", { partitions: 8 });
-    await api(base, "PUT", "/api/topics/%2F/bench-log", { partitions: 1 });
+    await callApi(base, "PUT", "/api/topics/%2F/bench-one", { partitions: 1 });
+    await callApi(base, "PUT", "/api/topics/%2F/bench-eight", { partitions: 8 });
+    await callApi(base, "PUT", "/api/topics/%2F/bench-log", { partitions: 1 });
     console.log("workers-broker: produce to 1 partition ...");
     const one = await brokerProduce(base, "bench-one", { seconds: SECONDS, sticky: 1 });
     console.log(`  ${fmt(one.rate)} msg/s`);

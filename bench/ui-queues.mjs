@@ -9,18 +9,18 @@
 //
 //   npm run bench:ui            (BENCH_UI_QUEUES sets the queue count, default 10000)
 
-import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
-import { chromiumSkip, launchChromium } from "../test/support/chromium.mjs";
-import { ROOT, startWranglerDev } from "../test/support/wrangler-dev.mjs";
-import { fmt } from "./lib.mjs";
+import { ROOT, startBroker, stopOnSignals } from "./lib/broker.mjs";
+import { chromiumSkip, launchChromium } from "./lib/chromium.mjs";
+import { fmt, middle } from "./lib/common.mjs";
+import { fetchJson } from "./lib/http.mjs";
+import { machineInfo } from "./lib/machine.mjs";
+import { writeSection } from "./lib/report.mjs";
 
 const QUEUES = Number(process.env.BENCH_UI_QUEUES || 10_000);
 const ROUNDS = 5;
 const MARK_START = "<!-- bench/ui-queues.mjs: start -->";
 const MARK_END = "<!-- bench/ui-queues.mjs: end -->";
-const AUTH = `Basic ${Buffer.from("guest:guest").toString("base64")}`;
 const name = (i) => `q-${String(i).padStart(5, "0")}`;
 
 let server = null;
@@ -31,16 +31,12 @@ let sortTop = null;
 const PUBLISHED = 210;
 let browser = null;
 
+/** A JSON call as guest: the parsed answer; throws on a status other than 2xx. */
 async function api(method, apiPath, body) {
-  const response = await fetch(`${server.url}${apiPath}`, {
-    method,
-    headers: { Authorization: AUTH, "Content-Type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    signal: AbortSignal.timeout(300_000),
-  });
-  if (!response.ok)
-    throw new Error(`${method} ${apiPath}: ${response.status} ${await response.text()}`);
-  return response;
+  const r = await fetchJson(server.url, method, apiPath, body, { timeoutMs: 300_000 });
+  if (r.status < 200 || r.status >= 300)
+    throw new Error(`${method} ${apiPath}: ${r.status} ${r.text}`);
+  return r.body;
 }
 
 async function declareQueues() {
@@ -76,11 +72,6 @@ async function declareQueues() {
   return performance.now() - started;
 }
 
-const median = (list) => {
-  const sorted = [...list].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
-};
-
 /** Times `act` until `rendered` holds in the page (polled every animation frame). */
 async function timed(page, act, rendered, arg) {
   const started = performance.now();
@@ -110,7 +101,7 @@ async function measure(page) {
       await page.waitForFunction(firstRowIs, [name(0), 100], { timeout: 120_000 });
       times.push(await timed(page, () => act(page), firstRowIs, [expected, count]));
     }
-    results.push({ label, first: times[0], warm: median(times.slice(1)), times });
+    results.push({ label, first: times[0], warm: middle(times.slice(1)), times });
     console.log(`  ${label}: ${times.map((t) => fmt(t)).join(", ")} ms`);
   };
 
@@ -136,7 +127,7 @@ async function measure(page) {
   results.push({
     label: "open the list: page 1 of 100, sorted by name",
     first: open[0],
-    warm: median(open.slice(1)),
+    warm: middle(open.slice(1)),
     times: open,
   });
   console.log(`  open: ${open.map((t) => fmt(t)).join(", ")} ms`);
@@ -170,12 +161,10 @@ async function statsSortTimes() {
   for (let i = 0; i < 2; i++) {
     const started = performance.now();
     try {
-      const answer = await (
-        await api(
-          "GET",
-          "/api/queues/%2F?page=1&page_size=100&sort=messages_ready&sort_reverse=true&columns=name,messages_ready",
-        )
-      ).json();
+      const answer = await api(
+        "GET",
+        "/api/queues/%2F?page=1&page_size=100&sort=messages_ready&sort_reverse=true&columns=name,messages_ready",
+      );
       sortTop = answer.items[0];
       times.push(performance.now() - started);
     } catch (error) {
@@ -192,16 +181,14 @@ async function apiPageTimes() {
   const times = [];
   for (let i = 0; i < ROUNDS; i++) {
     const started = performance.now();
-    await (
-      await api("GET", "/api/queues/%2F?page=1&page_size=100&sort=name&name=&use_regex=false")
-    ).json();
+    await api("GET", "/api/queues/%2F?page=1&page_size=100&sort=name&name=&use_regex=false");
     times.push(performance.now() - started);
   }
   return times;
 }
 
 function section({ declareMs, results, apiTimes, sortTimes, overviewTimes }) {
-  const cpu = os.cpus()[0]?.model ?? "unknown CPU";
+  const m = machineInfo();
   const rows = results
     .map(
       (r) =>
@@ -211,7 +198,7 @@ function section({ declareMs, results, apiTimes, sortTimes, overviewTimes }) {
   return `${MARK_START}
 ## Management UI: the queue list with ${fmt(QUEUES)} queues (bench/ui-queues.mjs)
 
-- Date: ${new Date().toISOString()}; ${cpu}, ${os.cpus().length} logical CPUs; Node ${process.version}; chromium ${browser.version()}
+- Date: ${new Date().toISOString()}; ${m.cpu}, ${m.cores} logical CPUs; Node ${process.version}; chromium ${browser.version()}
 - The broker through \`wrangler dev\` on this machine (fresh state), ${fmt(QUEUES)} queues in \`/\` (declared by definitions import in ${fmt(declareMs / 1000, 1)} s), 20 of them holding messages; the UI logged in as guest, 100 rows a page
 - Each figure: from the click (or the navigation to \`#/queues\`) until the expected rows are in the page's DOM, measured from the test driver; ${ROUNDS} rounds, "first" is round 1 (for the first page: the page's queue objects start), "warm" the median of the others
 
@@ -227,30 +214,14 @@ Reproduce: \`npm run bench:ui\` (\`BENCH_UI_QUEUES\` sets the queue count, defau
 ${MARK_END}`;
 }
 
-function writeReport(text) {
-  const file = path.join(ROOT, "BENCHMARKS.md");
-  const current = fs.existsSync(file) ? fs.readFileSync(file, "utf8") : "# Benchmarks\n";
-  const start = current.indexOf(MARK_START);
-  const end = current.indexOf(MARK_END);
-  const next =
-    start >= 0 && end > start
-      ? current.slice(0, start) + text + current.slice(end + MARK_END.length)
-      : `${current.trimEnd()}\n\n${text}\n`;
-  fs.writeFileSync(file, next);
-}
-
 async function main() {
   if (chromiumSkip) {
     console.error(chromiumSkip);
     process.exit(2);
   }
-  for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"]) {
-    process.on(sig, () => {
-      (server?.stop() ?? Promise.resolve()).finally(() => process.exit(130));
-    });
-  }
+  stopOnSignals();
   console.log("starting wrangler dev ...");
-  server = await startWranglerDev({ prefix: "broker-ui-bench-" });
+  server = await startBroker({ prefix: "broker-ui-bench-" });
   try {
     console.log(`declaring ${QUEUES} queues ...`);
     const declareMs = await declareQueues();
@@ -276,7 +247,7 @@ async function main() {
     for (let i = 0; i < 3; i++) {
       const started = performance.now();
       try {
-        const overview = await (await api("GET", "/api/overview")).json();
+        const overview = await api("GET", "/api/overview");
         overviewTotals = {
           queues: overview.object_totals.queues,
           ready: overview.queue_totals.messages_ready,
@@ -288,7 +259,12 @@ async function main() {
       }
     }
     console.log(`  overview API: ${overviewTimes.map((t) => fmt(t)).join(", ")} ms`);
-    writeReport(section({ declareMs, results, apiTimes, sortTimes, overviewTimes }));
+    writeSection(
+      path.join(ROOT, "BENCHMARKS.md"),
+      MARK_START,
+      MARK_END,
+      section({ declareMs, results, apiTimes, sortTimes, overviewTimes }),
+    );
     console.log("BENCHMARKS.md updated");
   } finally {
     await browser?.close();

@@ -4,16 +4,23 @@
  * again; deliveries of the lost connection were returned to the queue by the broker and come
  * again flagged `redelivered`, so their old ack functions do nothing.
  */
+// The wire's types come from the broker's protocol module; type-only, so Node strips them and
+// loads nothing of src/ at run time.
+import type { FrameErrorCode } from "../src/protocol/error-codes.ts";
+import type { BatchedDelivery, ConsumerFrameInput, ServerFrame } from "../src/protocol/frames.ts";
+import type { BasicProperties } from "../src/protocol/properties.ts";
 import { Batcher } from "./batcher.ts";
 import { openReconnecting, type ReconnectOptions, type SocketConstructor } from "./sockets.ts";
+
+type PayloadEncoding = BatchedDelivery["payload_encoding"];
 
 export interface Delivery {
   readonly exchange: string;
   readonly routingKey: string;
-  readonly properties: Record<string, unknown>;
+  readonly properties: BasicProperties;
   /** The payload as text when it is UTF-8, else base64 (see payloadEncoding). */
   readonly payload: string;
-  readonly payloadEncoding: "string" | "base64";
+  readonly payloadEncoding: PayloadEncoding;
   readonly body: Uint8Array;
   readonly redelivered: boolean;
   readonly deliveryCount: number;
@@ -40,17 +47,6 @@ export interface ConsumeOptions {
 
 export type Handler = (delivery: Delivery) => void | Promise<void>;
 
-interface DeliveryFields {
-  delivery_tag: number;
-  redelivered: boolean;
-  delivery_count: number;
-  exchange: string;
-  routing_key: string;
-  properties: Record<string, unknown>;
-  payload: string;
-  payload_encoding: "string" | "base64";
-}
-
 /** One settlement waiting to be sent; consecutive ones of the same kind share a frame. */
 interface Settlement {
   readonly type: "ack" | "nack";
@@ -61,7 +57,7 @@ interface Settlement {
 /** Tags per settling frame, inside the broker's LIMITS.maxTagsPerFrame and frame size. */
 const MAX_TAGS_PER_FRAME = 4000;
 
-function decodeBody(payload: string, encoding: "string" | "base64"): Uint8Array {
+function decodeBody(payload: string, encoding: PayloadEncoding): Uint8Array {
   if (encoding === "string") return new TextEncoder().encode(payload);
   return Uint8Array.from(atob(payload), (ch) => ch.charCodeAt(0));
 }
@@ -76,7 +72,7 @@ export class Consumer {
   /** Resolves when the broker has accepted the subscription (consume_ok). */
   readonly ready: Promise<void>;
   /** Error frames from the broker (a refused consume, an unknown delivery tag, ...). */
-  onError: (code: string, reason: string) => void = () => {};
+  onError: (code: FrameErrorCode, reason: string) => void = () => {};
   /** The broker cancelled this consumer (its queue was deleted); no resubscription follows. */
   onCancel: (reason: string) => void = () => {};
   /** Each time the socket closes (a reconnect follows unless the consumer was closed). */
@@ -106,18 +102,16 @@ export class Consumer {
       this.generation++;
       this.settlements.clear();
       if (this.cancelled) return;
-      this.socket.send(
-        JSON.stringify({
-          type: "consume",
-          tag: this.tag,
-          prefetch: options.prefetch ?? 100,
-          ack: options.ack ?? "manual",
-          exclusive: options.exclusive ?? false,
-          batch: true,
-          ...(options.ackTimeoutMs === undefined ? {} : { ack_timeout_ms: options.ackTimeoutMs }),
-          ...(options.arguments === undefined ? {} : { arguments: options.arguments }),
-        }),
-      );
+      this.send({
+        type: "consume",
+        tag: this.tag,
+        prefetch: options.prefetch ?? 100,
+        ack: options.ack ?? "manual",
+        exclusive: options.exclusive ?? false,
+        batch: true,
+        ...(options.ackTimeoutMs === undefined ? {} : { ack_timeout_ms: options.ackTimeoutMs }),
+        ...(options.arguments === undefined ? {} : { arguments: options.arguments }),
+      });
     });
     this.socket.addEventListener("message", (event) => this.receive(String(event.data)));
     this.socket.addEventListener("close", (event) => this.onClose(event.code, event.reason));
@@ -133,7 +127,7 @@ export class Consumer {
     this.settlements.flush();
     return new Promise((resolve) => {
       this.markCancelled = resolve;
-      this.socket.send(JSON.stringify({ type: "cancel", tag: this.tag }));
+      this.send({ type: "cancel", tag: this.tag });
     });
   }
 
@@ -143,20 +137,23 @@ export class Consumer {
     this.socket.close(1000, "consumer closed");
   }
 
+  private send(frame: ConsumerFrameInput): void {
+    this.socket.send(JSON.stringify(frame));
+  }
+
   private receive(text: string): void {
-    const frame = JSON.parse(text) as { type: string; code?: string; reason?: string };
+    const frame = JSON.parse(text) as ServerFrame;
     if (frame.type === "consume_ok") this.markReady();
     else if (frame.type === "cancel_ok") this.markCancelled();
     else if (frame.type === "cancel") {
       this.cancelled = true;
-      this.onCancel(frame.reason ?? "");
+      this.onCancel(frame.reason);
     }
-    else if (frame.type === "error") this.onError(frame.code ?? "", frame.reason ?? "");
+    else if (frame.type === "error") this.onError(frame.code, frame.reason);
     else if (frame.type === "deliver") {
       // A batched frame carries a dispatch round's deliveries: the handler still sees one at a time, in order.
-      const { deliveries } = frame as { deliveries?: DeliveryFields[] };
-      if (deliveries) for (const delivery of deliveries) void this.deliver(delivery);
-      else void this.deliver(frame as unknown as DeliveryFields);
+      if ("deliveries" in frame) for (const delivery of frame.deliveries) void this.deliver(delivery);
+      else void this.deliver(frame);
     }
   }
 
@@ -168,13 +165,12 @@ export class Consumer {
       let end = start + 1;
       while (end < items.length && items[end]?.type === first.type && items[end]?.requeue === first.requeue) end++;
       const tags = items.slice(start, end).map((item) => item.tag);
-      const frame = first.type === "ack" ? { type: "ack", delivery_tags: tags } : { type: "nack", delivery_tags: tags, requeue: first.requeue };
-      this.socket.send(JSON.stringify(frame));
+      this.send(first.type === "ack" ? { type: "ack", delivery_tags: tags } : { type: "nack", delivery_tags: tags, requeue: first.requeue });
       start = end;
     }
   }
 
-  private async deliver(frame: DeliveryFields): Promise<void> {
+  private async deliver(frame: BatchedDelivery): Promise<void> {
     const generation = this.generation;
     let settled = this.options.ack === "auto";
     let body: Uint8Array | undefined;
@@ -204,7 +200,7 @@ export class Consumer {
       extend: (ms) => {
         if (!settled && generation === this.generation) {
           this.settlements.flush(); // keep the order of this connection's frames
-          this.socket.send(JSON.stringify({ type: "extend", delivery_tag: frame.delivery_tag, ack_timeout_ms: ms }));
+          this.send({ type: "extend", delivery_tag: frame.delivery_tag, ack_timeout_ms: ms });
         }
       },
     };

@@ -1,3 +1,5 @@
+import type { FrameErrorCode } from "../src/protocol/error-codes.ts";
+
 /** Errors the client raises: the broker's own `{error, reason}`, with the HTTP status. */
 export class BrokerApiError extends Error {
   readonly status: number;
@@ -15,10 +17,10 @@ export class BrokerApiError extends Error {
 
 /** A publish the broker refused (a nack frame): nothing was stored. */
 export class PublishRefusedError extends Error {
-  readonly code: string;
+  readonly code: FrameErrorCode;
   readonly reason: string;
 
-  constructor(code: string, reason: string) {
+  constructor(code: FrameErrorCode, reason: string) {
     super(`publish refused: ${code}: ${reason}`);
     this.name = "PublishRefusedError";
     this.code = code;

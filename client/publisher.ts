@@ -6,25 +6,18 @@
  * delivery is at-least-once (a message stored just before the connection dropped may be stored
  * twice, as with any broker's publisher confirms).
  */
+// The wire's types come from the broker's protocol module; type-only, so Node strips them and
+// loads nothing of src/ at run time.
+import type { FrameErrorCode } from "../src/protocol/error-codes.ts";
+import type { PublishEntryInput, ServerFrame } from "../src/protocol/frames.ts";
+import type { BasicProperties } from "../src/protocol/properties.ts";
+import type { PublishBody } from "../src/protocol/publish-body.ts";
 import { type BatchOptions, Batcher } from "./batcher.ts";
 import { PublishRefusedError } from "./errors.ts";
 import { openReconnecting, type ReconnectOptions, type SocketConstructor } from "./sockets.ts";
 
-export interface MessageProperties {
-  readonly content_type?: string;
-  readonly content_encoding?: string;
-  readonly headers?: Record<string, unknown>;
-  readonly delivery_mode?: 1 | 2;
-  readonly priority?: number;
-  readonly correlation_id?: string;
-  readonly reply_to?: string;
-  readonly expiration?: string;
-  readonly message_id?: string;
-  readonly timestamp?: number;
-  readonly type?: string;
-  readonly user_id?: string;
-  readonly app_id?: string;
-}
+/** AMQP basic properties as the broker's API spells them (src/protocol/properties.ts). */
+export type MessageProperties = BasicProperties;
 
 interface Outstanding {
   /** This message's entry in a publish frame's `messages` list, as JSON. */
@@ -38,7 +31,7 @@ const MAX_MESSAGES_PER_FRAME = 1000;
 
 export type PublisherOptions = BatchOptions;
 
-export function encodeBody(payload: string | Uint8Array): { payload: string; payload_encoding: "string" | "base64" } {
+export function encodeBody(payload: string | Uint8Array): Pick<PublishBody, "payload" | "payload_encoding"> {
   if (typeof payload === "string") return { payload, payload_encoding: "string" };
   let binary = "";
   for (let i = 0; i < payload.length; i += 0x8000) {
@@ -54,7 +47,7 @@ export class Publisher {
   private seq = 0;
   private closed = false;
   /** Frames the broker could not read (not tied to a message). */
-  onError: (code: string, reason: string) => void = () => {};
+  onError: (code: FrameErrorCode, reason: string) => void = () => {};
 
   constructor(
     url: string,
@@ -107,7 +100,7 @@ export class Publisher {
       routing_key: routingKey,
       properties,
       ...encodeBody(payload),
-    });
+    } satisfies PublishEntryInput);
     return new Promise((resolve, reject) => {
       this.outstanding.set(seq, { entry, resolve, reject });
       this.batcher.add(entry);
@@ -128,15 +121,8 @@ export class Publisher {
   }
 
   private receive(text: string): void {
-    const frame = JSON.parse(text) as {
-      type: string;
-      seq?: number;
-      multiple?: boolean;
-      routed?: boolean;
-      code?: string;
-      reason?: string;
-    };
-    if (frame.type === "confirm" && frame.seq !== undefined) {
+    const frame = JSON.parse(text) as ServerFrame;
+    if (frame.type === "confirm") {
       const last = frame.seq;
       const seqs: number[] = [];
       if (frame.multiple) {
@@ -151,11 +137,11 @@ export class Publisher {
         this.outstanding.get(seq)?.resolve({ routed: frame.routed === true });
         this.outstanding.delete(seq);
       }
-    } else if (frame.type === "nack" && frame.seq !== undefined) {
-      this.outstanding.get(frame.seq)?.reject(new PublishRefusedError(frame.code ?? "", frame.reason ?? ""));
+    } else if (frame.type === "nack") {
+      this.outstanding.get(frame.seq)?.reject(new PublishRefusedError(frame.code, frame.reason));
       this.outstanding.delete(frame.seq);
     } else if (frame.type === "error") {
-      this.onError(frame.code ?? "", frame.reason ?? "");
+      this.onError(frame.code, frame.reason);
     }
   }
 }

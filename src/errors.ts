@@ -2,24 +2,12 @@
  * Every expected failure has a code; this file is the one place that maps codes to HTTP statuses
  * and to the `{"error","reason"}` body RabbitMQ's management API answers with
  * (../shared/reference/rabbitmq-http-api.md). Durable Objects return failures as values
- * (`Failure`), because an error's own fields do not survive Durable Object RPC.
+ * (`Failure`), because an error's own fields do not survive Durable Object RPC. The codes
+ * themselves, with the socket-only ones, are listed in src/protocol/error-codes.ts.
  */
+import { ERROR_STATUS, type ErrorCode } from "./protocol/error-codes";
 
-export const ERROR_STATUS = {
-  bad_request: 400,
-  not_authorized: 401,
-  access_refused: 403,
-  not_found: 404,
-  method_not_allowed: 405,
-  upgrade_required: 426,
-  payload_too_large: 413,
-  unsupported_media_type: 415,
-  too_many_requests: 429,
-  internal_error: 500,
-  service_unavailable: 503,
-} as const;
-
-export type ErrorCode = keyof typeof ERROR_STATUS;
+export type { ErrorCode };
 
 /** RabbitMQ spells some codes differently on the wire; everything else is the code itself. */
 const WIRE_ERROR: Partial<Record<ErrorCode, string>> = {

@@ -8,6 +8,9 @@
 import { LIMITS } from "../config";
 import { type Failure, fail } from "../errors";
 
+/** A tag an operation can require (src/access/operations.ts). */
+export type RequiredTag = "administrator" | "monitoring" | "policymaker" | "management";
+
 export const MANAGEMENT_TAGS = ["administrator", "monitoring", "policymaker", "management"];
 
 export function isManagementUser(tags: readonly string[]): boolean {
@@ -21,6 +24,23 @@ export function isAdministrator(tags: readonly string[]): boolean {
 /** Administrators and monitoring users see every vhost; the others only their own. */
 export function seesAllVhosts(tags: readonly string[]): boolean {
   return tags.includes("administrator") || tags.includes("monitoring");
+}
+
+/**
+ * Whether the tags hold a tag an operation requires: administrator holds monitoring and
+ * policymaker, and each of them holds management, as in RabbitMQ.
+ */
+export function hasTag(tags: readonly string[], required: RequiredTag): boolean {
+  switch (required) {
+    case "administrator":
+      return isAdministrator(tags);
+    case "monitoring":
+      return seesAllVhosts(tags);
+    case "policymaker":
+      return tags.includes("administrator") || tags.includes("policymaker");
+    case "management":
+      return isManagementUser(tags);
+  }
 }
 
 /** RabbitMQ accepts tags as a comma-separated string or (since 3.9) a list. */

@@ -1,16 +1,9 @@
 /**
  * What one user may do: its tags and its permissions in each vhost, as a plain value that the
- * registry hands out and the Worker caches briefly (see src/api/auth.ts). The checks follow
- * RabbitMQ's access-control table (https://www.rabbitmq.com/docs/access-control#authorisation):
- *
- *   declare / delete an exchange or queue   configure on it
- *   bind / unbind                           write on the destination, read on the source exchange
- *   publish                                 write on the exchange ("amq.default" for "")
- *   get, consume, purge                     read on the queue
- *
- * and topic permissions (#topic-authorisation): on a topic exchange, a publish needs its routing
- * key to match `write` and a binding its key to match `read`; a user with no topic permission
- * for an exchange is not restricted by topic.
+ * registry hands out and the Worker caches briefly (see src/api/auth.ts), and RabbitMQ's checks
+ * of one permission on one resource. Which operation needs which permission is the permission
+ * table's business (src/access/operations.ts). Topic permissions (#topic-authorisation): a user
+ * with no topic permission for an exchange is not restricted by topic.
  */
 import { DEFAULT_EXCHANGE, DEFAULT_EXCHANGE_PATH_NAME } from "../protocol/names";
 import { expandTopicRegex, permits } from "./permission-regex";

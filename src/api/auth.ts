@@ -6,13 +6,14 @@
  * `429` with Retry-After.
  *
  * Tags (src/access/tags.ts): HTTP is this broker's client protocol as well as its management
- * API, so the operations an AMQP 0-9-1 client performs over a connection (declare and delete
- * exchanges and queues, bind, unbind, publish, get, purge), plus whoami, the aliveness test and
- * connection tickets, need only the user's vhost permissions, as they would in RabbitMQ. Every
- * other endpoint is the management API and needs a management tag; a user without one is
- * answered `401 Not management user`, as RabbitMQ answers.
+ * API, so the operations an AMQP 0-9-1 or Kafka client performs over a connection need only the
+ * user's vhost permissions, as they would in RabbitMQ: the permission table marks them `client`
+ * (src/access/operations.ts). Every other endpoint is the management API and needs a management
+ * tag; a user without one is answered `401 Not management user`, as RabbitMQ answers.
  */
 import { createMiddleware } from "hono/factory";
+import { matchedRoutes } from "hono/route";
+import { routeOperation } from "../access/operations";
 import { isManagementUser } from "../access/tags";
 import type { UserAccess } from "../access/user-access";
 import { BrokerError } from "../errors";
@@ -48,41 +49,33 @@ export const requireLogin = createMiddleware<AppEnv>(async (c, next) => {
   await next();
 });
 
-/** Method and path (still percent-encoded, so %2F never splits a segment) of client operations. */
-const CLIENT_OPERATIONS: readonly [string, RegExp][] = [
-  ["GET", /^\/api\/whoami$/],
-  ["GET", /^\/api\/aliveness-test\/[^/]+$/],
-  ["POST", /^\/api\/tickets$/],
-  // One exchange's or queue's record and the bindings between two objects: what an AMQP
-  // client learns from a passive declare (counts included) and needs for an unbind.
-  ["GET", /^\/api\/(exchanges|queues)\/[^/]+\/[^/]+$/],
-  ["GET", /^\/api\/bindings\/[^/]+\/e\/[^/]+\/[qe]\/[^/]+$/],
-  ["PUT", /^\/api\/(exchanges|queues)\/[^/]+\/[^/]+$/],
-  ["DELETE", /^\/api\/(exchanges|queues)\/[^/]+\/[^/]+$/],
-  ["POST", /^\/api\/exchanges\/[^/]+\/[^/]+\/(publish|publish-batch)$/],
-  ["POST", /^\/api\/queues\/[^/]+\/[^/]+\/(get|pull|ack)$/],
-  ["DELETE", /^\/api\/queues\/[^/]+\/[^/]+\/contents$/],
-  ["POST", /^\/api\/bindings\/[^/]+\/e\/[^/]+\/[qe]\/[^/]+$/],
-  ["DELETE", /^\/api\/bindings\/[^/]+\/e\/[^/]+\/[qe]\/[^/]+\/[^/]+$/],
-  // Streams and topics (docs/streams.md): what a Kafka or stream client does.
-  ["PUT", /^\/api\/topics\/[^/]+\/[^/]+$/],
-  ["DELETE", /^\/api\/topics\/[^/]+\/[^/]+$/],
-  ["POST", /^\/api\/topics\/[^/]+\/[^/]+\/produce$/],
-  ["POST", /^\/api\/topics\/[^/]+\/[^/]+\/partitions\/\d+\/fetch$/],
-  ["POST", /^\/api\/streams\/[^/]+\/[^/]+\/fetch$/],
-  ["POST", /^\/api\/groups\/[^/]+\/[^/]+\/(heartbeat|commit)$/],
-];
-
-function isClientOperation(method: string, path: string): boolean {
-  return CLIENT_OPERATIONS.some(([m, pattern]) => m === method && pattern.test(path));
+/**
+ * Whether the request is a client operation (src/access/operations.ts): the route that answers
+ * it is one, and the path's segments have the shapes the operation asks of a client call (the
+ * raw path, still percent-encoded, so %2F never splits a segment). Unknown paths and methods a
+ * path does not support are management calls, as before.
+ */
+function isClientOperation(c: AppContext): boolean {
+  const method = c.req.method === "HEAD" ? "GET" : c.req.method;
+  const route = matchedRoutes(c).find(
+    (r) => r.method === method && routeOperation(method, r.path) !== undefined,
+  );
+  const operation = route && routeOperation(method, route.path);
+  if (!route || !operation?.client) return false;
+  const shapes = Object.entries(operation.clientParams ?? {});
+  if (shapes.length === 0) return true;
+  const segments = new URL(c.req.url).pathname.split("/");
+  const names = route.path.split("/");
+  return shapes.every(([param, shape]) => {
+    const at = names.indexOf(`:${param}`);
+    return at >= 0 && shape.test(segments[at] ?? "");
+  });
 }
 
 export const requireManagementTag = createMiddleware<AppEnv>(async (c, next) => {
   const principal = c.get("principal");
   if (!isManagementUser(principal.tags)) {
-    const path = new URL(c.req.url).pathname;
-    const method = c.req.method === "HEAD" ? "GET" : c.req.method;
-    if (!isClientOperation(method, path)) {
+    if (!isClientOperation(c)) {
       throw new BrokerError("not_authorized", "Not management user");
     }
   }

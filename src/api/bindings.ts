@@ -99,7 +99,7 @@ function destinationRoutes(
         const body = await parseBody(c, bindingBodySchema);
         const badKey = checkRoutingKey(body.routing_key);
         if (badKey) throw BrokerError.from(badKey);
-        await requireBindingPermissions(c, vhost, source, type, destination, body.routing_key);
+        await requireBindingPermissions(c, vhost, source, destination, body.routing_key);
         const bound = await vhostStub(c.env, vhost).bind(vhost, {
           source,
           destinationType: type,
@@ -147,14 +147,7 @@ function destinationRoutes(
       const between = { source, destinationType: type, destination };
       const typed = c.req.param("props") ?? "";
       const binding = findByPropertiesKey(await bindingsOf(c, vhost, between), typed);
-      await requireBindingPermissions(
-        c,
-        vhost,
-        source,
-        type,
-        destination,
-        binding?.routing_key ?? null,
-      );
+      await requireBindingPermissions(c, vhost, source, destination, binding?.routing_key ?? null);
       unwrap(
         await vhostStub(c.env, vhost).unbind(vhost, {
           ...between,

@@ -9,13 +9,13 @@
  * its consumers go and their unacknowledged messages return to the queue.
  */
 import type { Hono } from "hono";
-import { isAdministrator, seesAllVhosts } from "../access/tags";
+import { seesAllVhosts } from "../access/tags";
 import { BrokerError, unwrap } from "../errors";
 import { queueStub, vhostStub } from "../gateway/stubs";
 import type { ConsumerInfo } from "../objects/queue-object";
 import type { ConnectionRecord } from "../storage/connection-store";
 import type { AppContext, AppEnv } from "./context";
-import { knownVhosts } from "./guards";
+import { authorize, knownVhosts } from "./guards";
 import { listAnswer } from "./pagination";
 import { nameParam, vhostParam } from "./params";
 import { resource } from "./routes";
@@ -182,10 +182,8 @@ export function connectionRoutes(app: Hono<AppEnv>): void {
     GET: async (c) => c.json(presentConnection(await findConnection(c, nameParam(c, "user")))),
     DELETE: async (c) => {
       const open = await findConnection(c, nameParam(c, "user"));
-      const principal = c.get("principal");
-      if (open.user !== principal.name && !isAdministrator(principal.tags)) {
-        throw new BrokerError("access_refused", "Not administrator user");
-      }
+      // connection.close: the administrator tag, unless the caller opened the connection.
+      authorize(c, { owner: open.user });
       // RabbitMQ passes the X-Reason header on as the close reason.
       const reason = `CONNECTION_FORCED - ${c.req.header("X-Reason") ?? "Closed via management plugin"}`;
       unwrap(await vhostStub(c.env, open.vhost).forceCloseConnection(open.id, reason));

@@ -15,7 +15,7 @@ import { vhostStub } from "../gateway/stubs";
 import { issueTicket } from "../gateway/tickets";
 import { parseBody } from "./body";
 import type { AppEnv } from "./context";
-import { requireVhostAccess } from "./guards";
+import { authorize } from "./guards";
 import { vhostParam } from "./params";
 import { resource } from "./routes";
 
@@ -25,7 +25,7 @@ export function credentialRoutes(app: Hono<AppEnv>): void {
   resource(app, "/api/aliveness-test/:vhost", {
     GET: async (c) => {
       const vhost = vhostParam(c);
-      requireVhostAccess(c, vhost);
+      authorize(c, { vhost });
       unwrap(await vhostStub(c.env, vhost).ensure(vhost));
       return c.json({ status: "ok" });
     },
@@ -37,7 +37,7 @@ export function credentialRoutes(app: Hono<AppEnv>): void {
     {
       POST: async (c) => {
         const { vhost } = await parseBody(c, ticketBodySchema);
-        requireVhostAccess(c, vhost);
+        authorize(c, { vhost });
         const issued = unwrap(await issueTicket(c.env, c.get("principal").name, vhost));
         return c.json(
           {

@@ -15,7 +15,7 @@ import { isBuiltinExchange } from "../protocol/builtin-exchanges";
 import { definitionsSchema, VHOST_LIMITS_COMPONENT } from "../protocol/definitions";
 import type { AppContext, AppEnv } from "./context";
 import { importDefinitions } from "./definitions-import";
-import { requireAdministrator, vhostRecord } from "./guards";
+import { authorize, vhostRecord } from "./guards";
 import { vhostParam } from "./params";
 import { resource } from "./routes";
 
@@ -145,11 +145,11 @@ export function definitionRoutes(app: Hono<AppEnv>): void {
     "/api/definitions",
     {
       GET: async (c) => {
-        requireAdministrator(c);
+        authorize(c);
         return c.json(await exportDefinitions(c));
       },
       POST: async (c) => {
-        requireAdministrator(c);
+        authorize(c);
         await importDefinitions(c);
         return c.body(null, 204);
       },
@@ -164,11 +164,11 @@ export function definitionRoutes(app: Hono<AppEnv>): void {
     "/api/definitions/:vhost",
     {
       GET: async (c) => {
-        requireAdministrator(c);
+        authorize(c);
         return c.json(await exportVhost(c, vhostParam(c)));
       },
       POST: async (c) => {
-        requireAdministrator(c);
+        authorize(c);
         await importDefinitions(c, vhostParam(c));
         return c.body(null, 204);
       },

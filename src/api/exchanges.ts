@@ -11,7 +11,7 @@ import { describe, isReservedName } from "../protocol/names";
 import { getExchangeType } from "../routing/registry";
 import { parseBody } from "./body";
 import type { AppContext, AppEnv } from "./context";
-import { knownVhosts, requirePermission } from "./guards";
+import { authorize, knownVhosts } from "./guards";
 import { listPresented } from "./pagination";
 import { exchangeParam, flagQuery, vhostParam } from "./params";
 import { resource } from "./routes";
@@ -126,13 +126,13 @@ export function exchangeRoutes(app: Hono<AppEnv>): void {
         }
         const badArgument = checkExchangeArguments(body.arguments);
         if (badArgument) throw BrokerError.from(badArgument);
-        requirePermission(c, vhost, "configure", "exchange", name);
         const alternate = body.arguments["alternate-exchange"];
-        if (typeof alternate === "string") {
-          // RabbitMQ's table: declaring with an AE needs write on the AE and read on the exchange.
-          requirePermission(c, vhost, "write", "exchange", alternate);
-          requirePermission(c, vhost, "read", "exchange", name);
-        }
+        // With an AE, also write on the AE and read on the exchange (exchange.declare's grants).
+        authorize(c, {
+          vhost,
+          name,
+          ...(typeof alternate === "string" ? { alternate } : {}),
+        });
         const declaration: ExchangeDeclaration = {
           name,
           vhost,
@@ -154,7 +154,7 @@ export function exchangeRoutes(app: Hono<AppEnv>): void {
             `operation not permitted on the default ${describe("exchange", "", vhost)}`,
           );
         }
-        requirePermission(c, vhost, "configure", "exchange", name);
+        authorize(c, { vhost, name });
         unwrap(
           await vhostStub(c.env, vhost).deleteExchange(vhost, name, {
             ifUnused: flagQuery(c, "if-unused"),

@@ -9,10 +9,12 @@
  * a member whose Worker vanishes is removed by the session timeout.
  */
 import type { Hono } from "hono";
+import { frameOperation } from "../access/operations";
 import { STREAM_LIMITS } from "../config";
 import type { Env } from "../env";
 import { topicMetadata } from "../gateway/produce";
 import { groupStub } from "../gateway/stubs";
+import type { FrameErrorCode } from "../protocol/error-codes";
 import {
   parseStreamReaderFrame,
   STREAM_FRAME,
@@ -24,6 +26,7 @@ import { type PartitionRef, partitionKey } from "../streams/assignor";
 import { CreditGate } from "../streams/credit-gate";
 import type { AppEnv } from "./context";
 import { positions } from "./groups";
+import { authorize } from "./guards";
 import { nameParam } from "./params";
 import { PartitionPump } from "./partition-pump";
 import { resource } from "./routes";
@@ -37,6 +40,10 @@ import {
 } from "./stream-socket";
 
 type JoinFrame = Extract<StreamReaderFrame, { type: "join" }>;
+
+/** What joining (and reading the assigned partitions) and committing need: read on each topic. */
+const JOIN = frameOperation("group", "join");
+const COMMIT = frameOperation("group", "commit");
 
 class GroupMemberSession {
   private join: JoinFrame | null = null;
@@ -88,7 +95,9 @@ class GroupMemberSession {
         }
         let refused: { topic: string } | undefined;
         for (const o of frame.offsets) {
-          if (!(await allowedNow(this.env, this.user, this.vhost, "read", "queue", o.topic))) {
+          if (
+            !(await allowedNow(this.env, this.user, COMMIT, { vhost: this.vhost, topic: o.topic }))
+          ) {
             refused = o;
             break;
           }
@@ -141,7 +150,7 @@ class GroupMemberSession {
 
   private async start(frame: JoinFrame): Promise<void> {
     for (const topic of frame.topics) {
-      if (!(await allowedNow(this.env, this.user, this.vhost, "read", "queue", topic))) {
+      if (!(await allowedNow(this.env, this.user, JOIN, { vhost: this.vhost, topic }))) {
         this.fail(
           "access_refused",
           `read access to topic '${topic}' in vhost '${this.vhost}' refused`,
@@ -253,7 +262,8 @@ class GroupMemberSession {
       join.encoding,
       {
         send: (frame) => this.send(frame),
-        allowed: () => allowedNow(this.env, this.user, this.vhost, "read", "queue", ref.topic),
+        allowed: () =>
+          allowedNow(this.env, this.user, JOIN, { vhost: this.vhost, topic: ref.topic }),
         delivered: (_target, next, count) => {
           this.uncommitted.set(partitionKey(ref), { ...ref, offset: next });
           this.sinceCommit += count;
@@ -285,7 +295,7 @@ class GroupMemberSession {
     if (!this.closed) sendFrame(this.socket, frame);
   }
 
-  private fail(code: string, reason: string): void {
+  private fail(code: FrameErrorCode, reason: string): void {
     this.send({ type: STREAM_FRAME.error, code, reason });
     if (code === "access_refused" || code === "not_found") {
       void this.close();
@@ -304,6 +314,8 @@ export function groupSocketRoutes(app: Hono<AppEnv>): void {
     GET: async (c) => {
       const vhost = await connect(c);
       const group = nameParam(c, "queue");
+      // group.consume: vhost access; join and commit frames check read on the topics they name.
+      authorize(c, { vhost });
       const release = await holdConnection(c, vhost);
       const [client, server] = openSocket();
       const session = new GroupMemberSession(server, c.env, vhost, group, c.get("principal"));

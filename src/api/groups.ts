@@ -24,7 +24,7 @@ import type { CommittedOffset } from "../storage/group-store";
 import type { PartitionRef } from "../streams/assignor";
 import { parseBody } from "./body";
 import type { AppContext, AppEnv } from "./context";
-import { requirePermission } from "./guards";
+import { authorize } from "./guards";
 import { nameParam, vhostParam } from "./params";
 import { resource } from "./routes";
 
@@ -35,7 +35,7 @@ async function topicsOf(
 ): Promise<TopicDeclaration[]> {
   return Promise.all(
     [...new Set(names)].map(async (name) => {
-      requirePermission(c, vhost, "read", "queue", name);
+      authorize(c, { vhost, topic: name });
       return unwrap(await topicMetadata(c.env, vhost, name)).topic;
     }),
   );

@@ -1,19 +1,21 @@
 /**
- * Authorization checks the routes call: vhost visibility, resource permissions (RabbitMQ's
- * access-control table, src/access/user-access.ts), topic permissions and the administrator tag.
+ * Authorization checks the routes call: `authorize` checks what the permission table
+ * (src/access/operations.ts) says the route's operation needs (a tag, vhost access, resource
+ * permissions on the names the call passes), plus vhost visibility and topic permissions.
  * Refusals are `403 access_refused` with RabbitMQ's wording (RabbitMQ's management API answers
  * some of them with 401; a 403 tells a client that its credentials were fine).
  */
 import { createMiddleware } from "hono/factory";
-import { isAdministrator, seesAllVhosts } from "../access/tags";
+import { routePath } from "hono/route";
+import { type Call, grantRefusal, permitted } from "../access/operation-check";
 import {
-  allows,
-  allowsTopic,
-  hasVhostAccess,
-  type PermissionKind,
-  type ResourceKind,
-  refusal,
-} from "../access/user-access";
+  OPERATIONS,
+  type Operation,
+  type OperationName,
+  routeOperation,
+} from "../access/operations";
+import { hasTag, seesAllVhosts } from "../access/tags";
+import { allowsTopic, hasVhostAccess, refusal } from "../access/user-access";
 import { BrokerError } from "../errors";
 import { vhostRecords } from "../gateway/access-cache";
 import type { VhostRecord } from "../protocol/registry-records";
@@ -65,16 +67,48 @@ export function requireVhostAccess(c: AppContext, vhost: string): void {
   }
 }
 
-export function requirePermission(
-  c: AppContext,
-  vhost: string,
-  permission: PermissionKind,
-  kind: ResourceKind,
-  name: string,
-): void {
+/** The operation of the route being answered, from the permission table. */
+export function currentOperation(c: AppContext): Operation {
+  const path = routePath(c);
+  const found = routeOperation(c.req.method, path);
+  // test/access/operations.test.ts keeps every route in the table: this is a programming error.
+  if (!found) throw new Error(`${c.req.method} ${path} has no entry in the permission table`);
+  return found;
+}
+
+/**
+ * Checks the route's operation for this call: its tag (unless the caller owns the object and
+ * the operation exempts owners), its vhost access, then its resource permissions on the names
+ * the call passes, in the table's order.
+ */
+export function authorize(c: AppContext, call: Call = {}): void {
+  enforce(c, currentOperation(c), call);
+}
+
+/** Whether the caller may perform an operation: for lists that show only what it may use. */
+export function mayPerform(c: AppContext, name: OperationName, call: Call): boolean {
+  return permitted(c.get("principal"), OPERATIONS[name], call);
+}
+
+function enforce(c: AppContext, operation: Operation, call: Call): void {
   const principal = c.get("principal");
-  if (!allows(principal, vhost, permission, kind, name)) {
-    throw new BrokerError("access_refused", refusal(principal, vhost, permission, kind, name));
+  const tag = operation.tag;
+  if (tag !== undefined && !hasTag(principal.tags, tag)) {
+    if (!(operation.ownerExempt && call.owner === principal.name)) {
+      throw new BrokerError("access_refused", `Not ${tag} user`);
+    }
+  }
+  if (operation.vhostAccess) {
+    if (call.vhost === undefined) throw new Error("an operation with vhost access needs the vhost");
+    requireVhostAccess(c, call.vhost);
+  }
+  const refused = grantRefusal(principal, operation, call);
+  if (refused?.kind === "permission") {
+    const { grant, name, vhost } = refused;
+    throw new BrokerError(
+      "access_refused",
+      refusal(principal, vhost, grant.permission, grant.on, name),
+    );
   }
 }
 
@@ -92,11 +126,5 @@ export function requireTopicPermission(
       "access_refused",
       `${permission} access to topic '${routingKey}' in exchange '${exchange}' in vhost '${vhost}' refused for user '${principal.name}'`,
     );
-  }
-}
-
-export function requireAdministrator(c: AppContext): void {
-  if (!isAdministrator(c.get("principal").tags)) {
-    throw new BrokerError("access_refused", "Not administrator user");
   }
 }

@@ -3,22 +3,14 @@
  * validated into the message the broker routes. Properties are kept as the client sent them
  * (the schema only checks them), so they come back byte for byte, key order included.
  */
-import { z } from "zod";
 import { type BrokerConfig, LIMITS } from "../config";
 import { BrokerError } from "../errors";
 import type { PublishedMessage } from "../protocol/message";
 import { checkRoutingKey } from "../protocol/names";
 import { decodePayload } from "../protocol/payload";
-import { type BasicProperties, basicPropertiesSchema } from "../protocol/properties";
+import type { BasicProperties } from "../protocol/properties";
+import { publishBodySchema } from "../protocol/publish-body";
 import { parseWith } from "./body";
-
-/** The management API's publish body: all four keys required, as RabbitMQ requires them. */
-export const publishBodySchema = z.object({
-  properties: basicPropertiesSchema,
-  routing_key: z.string(),
-  payload: z.string(),
-  payload_encoding: z.enum(["string", "base64"]),
-});
 
 export function toMessage(
   exchange: string,

@@ -18,7 +18,7 @@
  * scrape: METRICS_AUTH / METRICS_TOKEN (src/config.ts, docs/deploy.md).
  */
 import type { Hono } from "hono";
-import { seesAllVhosts } from "../access/tags";
+import { permitted } from "../access/operation-check";
 import { BrokerError, unwrap } from "../errors";
 import { vhostRecords } from "../gateway/access-cache";
 import { vhostStub } from "../gateway/stubs";
@@ -27,6 +27,7 @@ import type { QueueStats } from "../queue/queue-engine";
 import type { QueueReport } from "../queue/queue-report";
 import { loginOrThrow } from "./auth";
 import type { AppContext, AppEnv } from "./context";
+import { currentOperation } from "./guards";
 import { resource } from "./routes";
 
 /** Totals since each queue object started (Prometheus counters may restart). */
@@ -169,7 +170,8 @@ async function scrapeVhosts(c: AppContext): Promise<string[]> {
     throw new BrokerError("not_authorized", "Login failed");
   }
   const principal = await loginOrThrow(c, header, 'Basic realm="metrics"');
-  if (!seesAllVhosts(principal.tags)) {
+  // metrics.scrape: the monitoring tag (administrators hold it too).
+  if (!permitted(principal, currentOperation(c), {})) {
     throw new BrokerError("access_refused", "metrics need the monitoring or administrator tag");
   }
   return all;

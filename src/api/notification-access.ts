@@ -7,18 +7,19 @@
  *   upgrade, since browsers cannot set headers there): reading, marking and subscribing to that
  *   user's own inbox, nothing else.
  *
- * - A broker user (HTTP Basic, checked against the registry like /api): sending needs write
- *   permission on the vhost's `notifications` exchange (what a publish there needs); reading
- *   any inbox needs the administrator tag.
+ * - A broker user (HTTP Basic, checked against the registry like /api): what the route's
+ *   operation in the permission table needs (src/access/operations.ts): sending
+ *   (notification.send) write on the vhost's `notifications` exchange, what a publish there
+ *   needs; reading or marking any inbox (inbox.read, inbox.mark) the administrator tag.
  */
 
-import { isAdministrator } from "../access/tags";
-import { allows } from "../access/user-access";
+import { permitted } from "../access/operation-check";
 import { NOTIFICATION_LIMITS } from "../config";
 import { BrokerError } from "../errors";
 import { verifyInboxToken } from "../protocol/inbox-token";
 import { loginOrThrow } from "./auth";
 import type { AppContext } from "./context";
+import { currentOperation } from "./guards";
 
 export type NotificationAccess =
   /** Read, mark and subscribe to one user's inbox. */
@@ -50,9 +51,7 @@ export async function checkNotificationAccess(
     }
     const access = await loginOrThrow(c, header, NOTIFICATION_CHALLENGE);
     const exchange = NOTIFICATION_LIMITS.exchange;
-    if (wanted.kind === "send" && allows(access, wanted.vhost, "write", "exchange", exchange))
-      return;
-    if (wanted.kind === "inbox" && isAdministrator(access.tags)) return;
+    if (permitted(access, currentOperation(c), { vhost: wanted.vhost, name: exchange })) return;
     throw new BrokerError(
       "access_refused",
       wanted.kind === "send"

@@ -24,7 +24,7 @@ import {
 } from "../protocol/notification";
 import { parseBody } from "./body";
 import type { AppContext, AppEnv } from "./context";
-import { knownVhosts, requireAdministrator } from "./guards";
+import { authorize, knownVhosts } from "./guards";
 import { listAnswer } from "./pagination";
 import { vhostParam } from "./params";
 import { resource } from "./routes";
@@ -76,7 +76,7 @@ export function notificationUserRoutes(app: Hono<AppEnv>): void {
       // Bulk create or rename: {"users": [{"id", "name"}, ...]} (up to 1,000).
       POST: async (c) => {
         const vhost = vhostParam(c);
-        requireAdministrator(c);
+        authorize(c);
         const { users } = await parseBody(c, bulkBodySchema);
         const ids = new Set(users.map((user) => user.id));
         if (ids.size !== users.length) throw new BrokerError("bad_request", "duplicate user id");
@@ -102,7 +102,7 @@ export function notificationUserRoutes(app: Hono<AppEnv>): void {
       },
       PUT: async (c) => {
         const vhost = vhostParam(c);
-        requireAdministrator(c);
+        authorize(c);
         const id = idParam(c);
         const { name } = await parseBody(c, userBodySchema);
         const problem = checkUserName(name);
@@ -113,7 +113,7 @@ export function notificationUserRoutes(app: Hono<AppEnv>): void {
       },
       DELETE: async (c) => {
         const vhost = vhostParam(c);
-        requireAdministrator(c);
+        authorize(c);
         unwrap(await vhostStub(c.env, vhost).deleteInbox(vhost, idParam(c)));
         return c.body(null, 204);
       },
@@ -127,7 +127,7 @@ export function notificationUserRoutes(app: Hono<AppEnv>): void {
     {
       POST: async (c) => {
         const vhost = vhostParam(c);
-        requireAdministrator(c);
+        authorize(c);
         const id = idParam(c);
         const { expires_in } = await parseBody(c, tokenBodySchema);
         const secret = c.get("config").notificationTokenSecret;

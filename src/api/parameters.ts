@@ -16,7 +16,7 @@ import {
 } from "../protocol/registry-records";
 import { parseBody } from "./body";
 import type { AppContext, AppEnv } from "./context";
-import { knownVhosts, requireAdministrator, vhostRecord } from "./guards";
+import { authorize, knownVhosts, vhostRecord } from "./guards";
 import { listAnswer } from "./pagination";
 import { vhostParam } from "./params";
 import { resource } from "./routes";
@@ -84,7 +84,7 @@ export function parameterRoutes(app: Hono<AppEnv>): void {
         return c.json(parameter);
       },
       PUT: async (c) => {
-        requireAdministrator(c);
+        authorize(c);
         const vhost = vhostParam(c);
         requireComponent(c);
         const { value } = await parseBody(c, parameterBodySchema);
@@ -97,7 +97,7 @@ export function parameterRoutes(app: Hono<AppEnv>): void {
         return c.body(null, 201);
       },
       DELETE: async (c) => {
-        requireAdministrator(c);
+        authorize(c);
         const vhost = vhostParam(c);
         const [parameter] = parametersIn(c, [vhost], c.req.param("component"));
         if (!parameter || c.req.param("name") !== LIMITS_NAME) {

@@ -6,7 +6,8 @@
 import { STREAM_LIMITS } from "../config";
 import type { Env } from "../env";
 import { streamStub } from "../gateway/stubs";
-import { STREAM_FRAME, type StreamServerFrame, wireMessage } from "../protocol/stream-frames";
+import type { FrameErrorCode } from "../protocol/error-codes";
+import { type StreamServerFrame, streamDeliverFrame } from "../protocol/stream-frames";
 import type { CreditGate } from "../streams/credit-gate";
 
 export interface PumpTarget {
@@ -23,7 +24,7 @@ export interface PumpHooks {
   allowed(): Promise<boolean>;
   /** Called with the offset after the last message delivered. */
   delivered(target: PumpTarget, next: number, count: number): void;
-  failed(code: string, reason: string): void;
+  failed(code: FrameErrorCode, reason: string): void;
 }
 
 export class PartitionPump {
@@ -80,15 +81,8 @@ export class PartitionPump {
       if (last) {
         this.position = last.offset + 1;
         for (let i = 0; i < messages.length; i += STREAM_LIMITS.maxFrameMessages) {
-          this.hooks.send({
-            type: STREAM_FRAME.deliver,
-            ...(this.target.topic === undefined
-              ? {}
-              : { topic: this.target.topic, partition: this.target.partition }),
-            messages: messages
-              .slice(i, i + STREAM_LIMITS.maxFrameMessages)
-              .map((m) => wireMessage(m, this.encoding)),
-          });
+          const part = messages.slice(i, i + STREAM_LIMITS.maxFrameMessages);
+          this.hooks.send(streamDeliverFrame(this.target, part, this.encoding));
         }
         this.hooks.delivered(this.target, this.position, messages.length);
       } else if (answer.messages.length === 0) {

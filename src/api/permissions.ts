@@ -12,7 +12,7 @@ import { registryStub } from "../gateway/stubs";
 import { checkName } from "../protocol/names";
 import { parseBody } from "./body";
 import type { AppContext, AppEnv } from "./context";
-import { requireAdministrator } from "./guards";
+import { authorize } from "./guards";
 import { listAnswer } from "./pagination";
 import { userParam, vhostParam } from "./params";
 import { resource } from "./routes";
@@ -37,7 +37,7 @@ function checkRegexes(...sources: string[]): void {
 }
 
 async function list(c: AppContext, filter: { user?: string; vhost?: string }) {
-  requireAdministrator(c);
+  authorize(c);
   return unwrap(await registryStub(c.env).listPermissions(filter));
 }
 
@@ -81,7 +81,7 @@ export function permissionRoutes(app: Hono<AppEnv>): void {
     "/api/permissions/:vhost/:user",
     {
       GET: async (c) => {
-        requireAdministrator(c);
+        authorize(c);
         const vhost = vhostParam(c);
         const user = userParam(c);
         const [permission] = (await list(c, { user, vhost })).permissions;
@@ -89,7 +89,7 @@ export function permissionRoutes(app: Hono<AppEnv>): void {
         return c.json(permission);
       },
       PUT: async (c) => {
-        requireAdministrator(c);
+        authorize(c);
         const vhost = vhostParam(c);
         const user = userParam(c);
         const body = await parseBody(c, permissionBodySchema);
@@ -101,7 +101,7 @@ export function permissionRoutes(app: Hono<AppEnv>): void {
         return c.body(null, created ? 201 : 204);
       },
       DELETE: async (c) => {
-        requireAdministrator(c);
+        authorize(c);
         const vhost = vhostParam(c);
         const user = userParam(c);
         unwrap(await registryStub(c.env).deletePermission(user, vhost));
@@ -117,7 +117,7 @@ export function permissionRoutes(app: Hono<AppEnv>): void {
     "/api/topic-permissions/:vhost/:user",
     {
       GET: async (c) => {
-        requireAdministrator(c);
+        authorize(c);
         const vhost = vhostParam(c);
         const user = userParam(c);
         const { topicPermissions } = await list(c, { user, vhost });
@@ -125,7 +125,7 @@ export function permissionRoutes(app: Hono<AppEnv>): void {
         return c.json(topicPermissions);
       },
       PUT: async (c) => {
-        requireAdministrator(c);
+        authorize(c);
         const vhost = vhostParam(c);
         const user = userParam(c);
         const body = await parseBody(c, topicPermissionBodySchema);
@@ -139,7 +139,7 @@ export function permissionRoutes(app: Hono<AppEnv>): void {
         return c.body(null, created ? 201 : 204);
       },
       DELETE: async (c) => {
-        requireAdministrator(c);
+        authorize(c);
         const vhost = vhostParam(c);
         const user = userParam(c);
         const exchange = c.req.query("exchange");

@@ -9,13 +9,16 @@
  * frames gather into the next batch. Confirms leave in sequence order; a run of consecutive
  * confirms with the same verdict is sent as one frame with `multiple: true`.
  */
-import { hasVhostAccess, type UserAccess } from "../access/user-access";
+import { permitted } from "../access/operation-check";
+import { frameOperation, operation } from "../access/operations";
+import type { UserAccess } from "../access/user-access";
 import type { BrokerConfig } from "../config";
 import { LIMITS } from "../config";
 import type { Env } from "../env";
 import { BrokerError } from "../errors";
 import { currentAccess } from "../gateway/access-cache";
 import { publishMessages } from "../gateway/publish";
+import type { FrameErrorCode } from "../protocol/error-codes";
 import {
   errorFrame,
   FRAME,
@@ -29,7 +32,7 @@ import { Coalescer } from "../runtime/coalescer";
 import { toMessage } from "./message-input";
 import { publishRefusal } from "./publish-access";
 
-type Outcome = { routed: boolean } | { code: string; reason: string };
+type Outcome = { routed: boolean } | { code: FrameErrorCode; reason: string };
 
 interface Pending {
   readonly seq: number;
@@ -41,6 +44,9 @@ interface Accepted {
   readonly exchange: string;
   readonly message: PublishedMessage;
 }
+
+/** What each publish frame needs (the permission table's frame.publish). */
+const PUBLISH = frameOperation("producer", "publish");
 
 export class ProducerSession {
   private readonly pending: Pending[] = [];
@@ -129,7 +135,7 @@ export class ProducerSession {
     if (
       !access ||
       access.identity !== this.principal.identity ||
-      !hasVhostAccess(access, this.vhost)
+      !permitted(access, operation("exchange.produce"), { vhost: this.vhost })
     ) {
       const reason = `user '${user}' no longer has access to vhost '${this.vhost}'`;
       for (const item of accepted) item.pending.outcome = { code: "access_refused", reason };
@@ -150,6 +156,7 @@ export class ProducerSession {
         await publishRefusal(
           this.env,
           access,
+          PUBLISH,
           this.vhost,
           exchange,
           group.map((i) => i.message),
@@ -158,7 +165,7 @@ export class ProducerSession {
         // Something in the group is refused (a permission, a user_id): find out which, one by one.
         allowed = [];
         for (const item of group) {
-          const refused = await publishRefusal(this.env, access, this.vhost, exchange, [
+          const refused = await publishRefusal(this.env, access, PUBLISH, this.vhost, exchange, [
             item.message,
           ]);
           if (refused) this.settle(item.pending, failure(refused));

@@ -1,25 +1,35 @@
 /**
- * Who may publish what, for HTTP publishes and WebSocket publish frames alike: basic.publish
- * needs write on the exchange (RabbitMQ's access-control table), topic write on each routing key
- * when the exchange is a topic exchange the user has topic permissions on, and a `user_id`
- * property, when set, must name the publishing user (RabbitMQ refuses a forged one).
+ * Who may publish what, for HTTP publishes (exchange.publish) and WebSocket publish frames
+ * (frame.publish) alike, as the permission table says (src/access/operations.ts): write on the
+ * exchange, topic write on each routing key when the exchange is a topic exchange the user has
+ * topic permissions on; and a `user_id` property, when set, must name the publishing user
+ * (RabbitMQ refuses a forged one).
  */
-import { allows, allowsTopic, refusal, type UserAccess } from "../access/user-access";
+import { grantRefusal } from "../access/operation-check";
+import type { Operation } from "../access/operations";
+import { allowsTopic, refusal, type UserAccess } from "../access/user-access";
 import type { Env } from "../env";
 import { BrokerError } from "../errors";
 import type { PublishedMessage } from "../protocol/message";
 import type { AppContext } from "./context";
+import { currentOperation } from "./guards";
 import { isRestrictedTopic } from "./topic-access";
 
 export async function publishRefusal(
   env: Env,
   access: UserAccess,
+  operation: Operation,
   vhost: string,
   exchange: string,
   messages: readonly PublishedMessage[],
 ): Promise<BrokerError | null> {
-  if (!allows(access, vhost, "write", "exchange", exchange)) {
-    return new BrokerError("access_refused", refusal(access, vhost, "write", "exchange", exchange));
+  const refused = grantRefusal(access, operation, { vhost, name: exchange });
+  if (refused?.kind === "permission") {
+    const { grant, name } = refused;
+    return new BrokerError(
+      "access_refused",
+      refusal(access, vhost, grant.permission, grant.on, name),
+    );
   }
   for (const message of messages) {
     const claimed = message.properties.user_id;
@@ -30,12 +40,13 @@ export async function publishRefusal(
       );
     }
   }
-  if (await isRestrictedTopic(env, access, vhost, exchange)) {
+  const topic = operation.topic;
+  if (topic !== undefined && (await isRestrictedTopic(env, access, vhost, exchange))) {
     for (const key of new Set(messages.map((m) => m.routingKey))) {
-      if (!allowsTopic(access, vhost, "write", exchange, key)) {
+      if (!allowsTopic(access, vhost, topic, exchange, key)) {
         return new BrokerError(
           "access_refused",
-          `write access to topic '${key}' in exchange '${exchange}' in vhost '${vhost}' refused for user '${access.name}'`,
+          `${topic} access to topic '${key}' in exchange '${exchange}' in vhost '${vhost}' refused for user '${access.name}'`,
         );
       }
     }
@@ -49,6 +60,8 @@ export async function requirePublish(
   exchange: string,
   messages: readonly PublishedMessage[],
 ): Promise<void> {
-  const refused = await publishRefusal(c.env, c.get("principal"), vhost, exchange, messages);
+  const principal = c.get("principal");
+  const operation = currentOperation(c);
+  const refused = await publishRefusal(c.env, principal, operation, vhost, exchange, messages);
   if (refused) throw refused;
 }

@@ -13,7 +13,7 @@ import { queueStub } from "../gateway/stubs";
 import { encodePayload } from "../protocol/payload";
 import { parseBody } from "./body";
 import type { AppEnv } from "./context";
-import { requirePermission } from "./guards";
+import { authorize } from "./guards";
 import { nameParam, vhostParam } from "./params";
 import { resource } from "./routes";
 
@@ -52,7 +52,7 @@ export function pullRoutes(app: Hono<AppEnv>): void {
       POST: async (c) => {
         const vhost = vhostParam(c);
         const name = nameParam(c, "queue");
-        requirePermission(c, vhost, "read", "queue", name);
+        authorize(c, { vhost, name });
         const body = await parseBody(c, pullSchema);
         const { messages } = unwrap(
           await queueStub(c.env, vhost, name).pull(
@@ -84,7 +84,7 @@ export function pullRoutes(app: Hono<AppEnv>): void {
       POST: async (c) => {
         const vhost = vhostParam(c);
         const name = nameParam(c, "queue");
-        requirePermission(c, vhost, "read", "queue", name);
+        authorize(c, { vhost, name });
         const body = await parseBody(c, settleSchema);
         if (body.acks.length + body.nacks.length === 0) {
           throw new BrokerError("bad_request", "nothing to settle: give acks and/or nacks");

@@ -17,7 +17,7 @@ import { checkStreamArguments, isStreamDeclaration } from "../protocol/stream";
 import type { MessageStatsSnapshot } from "../runtime/message-stats";
 import { parseBody } from "./body";
 import type { AppContext, AppEnv } from "./context";
-import { knownVhosts, requirePermission } from "./guards";
+import { authorize, knownVhosts } from "./guards";
 import { listPresented } from "./pagination";
 import { flagQuery, nameParam, vhostParam } from "./params";
 import { resource } from "./routes";
@@ -189,13 +189,13 @@ export function queueRoutes(app: Hono<AppEnv>): void {
             "invalid property 'durable' or 'auto_delete' for a stream queue: streams are durable and not auto-delete",
           );
         }
-        requirePermission(c, vhost, "configure", "queue", name);
         const deadLetter = body.arguments["x-dead-letter-exchange"];
-        if (typeof deadLetter === "string") {
-          // RabbitMQ's table: declaring with a DLX needs write on the DLX and read on the queue.
-          requirePermission(c, vhost, "write", "exchange", deadLetter);
-          requirePermission(c, vhost, "read", "queue", name);
-        }
+        // With a DLX, also write on the DLX and read on the queue (queue.declare's grants).
+        authorize(c, {
+          vhost,
+          name,
+          ...(typeof deadLetter === "string" ? { deadLetter } : {}),
+        });
         const declaration: QueueDeclaration = {
           name,
           vhost,
@@ -210,7 +210,7 @@ export function queueRoutes(app: Hono<AppEnv>): void {
       DELETE: async (c) => {
         const vhost = vhostParam(c);
         const name = nameParam(c, "queue");
-        requirePermission(c, vhost, "configure", "queue", name);
+        authorize(c, { vhost, name });
         unwrap(
           await vhostStub(c.env, vhost).deleteQueue(vhost, name, {
             ifEmpty: flagQuery(c, "if-empty"),
@@ -234,7 +234,7 @@ export function queueRoutes(app: Hono<AppEnv>): void {
       DELETE: async (c) => {
         const vhost = vhostParam(c);
         const name = nameParam(c, "queue");
-        requirePermission(c, vhost, "read", "queue", name);
+        authorize(c, { vhost, name });
         await refuseStream(c, vhost, name, await queueStub(c.env, vhost, name).purge());
         return c.body(null, 204);
       },
@@ -250,7 +250,7 @@ export function queueRoutes(app: Hono<AppEnv>): void {
         const vhost = vhostParam(c);
         const name = nameParam(c, "queue");
         const body = await parseBody(c, getBodySchema);
-        requirePermission(c, vhost, "read", "queue", name);
+        authorize(c, { vhost, name });
         const answer = await queueStub(c.env, vhost, name).get(body.count, body.ackmode);
         if (
           !answer.ok &&

@@ -19,12 +19,15 @@ import { CONNECTION_FORCED } from "../objects/queue-object";
 import type { ConnectionInfo } from "../storage/connection-store";
 import { loginOrThrow } from "./auth";
 import type { AppContext, AppEnv } from "./context";
-import { requirePermission, requireVhostAccess } from "./guards";
+import { authorize, requireVhostAccess } from "./guards";
 import { nameParam, vhostParam } from "./params";
 import { ProducerSession } from "./producer-session";
 import { resource } from "./routes";
 
-/** Logs the upgrade in (Basic or ticket) and answers the vhost it connects to. */
+/**
+ * Logs the upgrade in (Basic or ticket) and answers the vhost it connects to, once the user may
+ * connect to it; the route then authorizes its operation.
+ */
 export async function connect(c: AppContext): Promise<string> {
   const ticket = c.req.query("ticket");
   if (ticket !== undefined) {
@@ -57,7 +60,7 @@ export function socketRoutes(app: Hono<AppEnv>): void {
         const vhost = await connect(c);
         const name = nameParam(c, "queue");
         // basic.consume needs read on the queue; the queue object checks it again per frame.
-        requirePermission(c, vhost, "read", "queue", name);
+        authorize(c, { vhost, name });
         // The object accepts the socket itself so that it can hibernate; it learns who connected
         // from a header only the Worker can set (requests reach objects only through the Worker).
         const catalog = vhostStub(c.env, vhost);
@@ -83,6 +86,8 @@ export function socketRoutes(app: Hono<AppEnv>): void {
     {
       GET: async (c) => {
         const vhost = await connect(c);
+        // exchange.produce: vhost access; each publish frame is checked as frame.publish.
+        authorize(c, { vhost });
         const catalog = vhostStub(c.env, vhost);
         const connection = crypto.randomUUID();
         unwrap(await catalog.openConnection(vhost, connection, "", connectionInfo(c)));

@@ -6,13 +6,14 @@
  * slow each other down and the stream object keeps no per-reader state.
  */
 import type { Hono } from "hono";
-import { allows, type PermissionKind, type ResourceKind } from "../access/user-access";
+import { type Call, permitted } from "../access/operation-check";
+import { frameOperation, type Operation } from "../access/operations";
 import { LIMITS } from "../config";
 import type { Env } from "../env";
 import { unwrap } from "../errors";
 import { currentAccess } from "../gateway/access-cache";
 import { streamStub, vhostStub } from "../gateway/stubs";
-import { errorFrame } from "../protocol/frames";
+import type { FrameErrorCode } from "../protocol/error-codes";
 import {
   parseStreamReaderFrame,
   STREAM_FRAME,
@@ -20,7 +21,7 @@ import {
 } from "../protocol/stream-frames";
 import { CreditGate } from "../streams/credit-gate";
 import type { AppContext, AppEnv } from "./context";
-import { requirePermission } from "./guards";
+import { authorize } from "./guards";
 import { nameParam } from "./params";
 import { PartitionPump } from "./partition-pump";
 import { resource } from "./routes";
@@ -74,27 +75,21 @@ export interface SocketUser {
 export async function allowedNow(
   env: Env,
   user: SocketUser,
-  vhost: string,
-  permission: PermissionKind,
-  kind: ResourceKind,
-  name: string,
+  operation: Operation,
+  call: Call,
 ): Promise<boolean> {
   const access = await currentAccess(env, user.name);
-  return (
-    access !== null &&
-    access.identity === user.identity &&
-    allows(access, vhost, permission, kind, name)
-  );
+  return access !== null && access.identity === user.identity && permitted(access, operation, call);
 }
 
-/** Read permission, checked again before each read. */
+/** The subscription's operation (read on the stream), checked again before each read. */
 export function readCheck(
   env: Env,
   user: SocketUser,
   vhost: string,
   name: string,
 ): () => Promise<boolean> {
-  return () => allowedNow(env, user, vhost, "read", "queue", name);
+  return () => allowedNow(env, user, frameOperation("stream", "subscribe"), { vhost, name });
 }
 
 class StreamReaderSession {
@@ -112,7 +107,11 @@ class StreamReaderSession {
   async receive(data: unknown): Promise<void> {
     const parsed = parseStreamReaderFrame(typeof data === "string" ? data : "");
     if (!parsed.ok) {
-      sendFrame(this.socket, errorFrame(parsed.code, parsed.reason) as StreamServerFrame);
+      sendFrame(this.socket, {
+        type: STREAM_FRAME.error,
+        code: parsed.code,
+        reason: parsed.reason,
+      });
       return;
     }
     const frame = parsed.frame;
@@ -168,7 +167,7 @@ class StreamReaderSession {
     this.gate?.close();
   }
 
-  private fail(code: string, reason: string): void {
+  private fail(code: FrameErrorCode, reason: string): void {
     sendFrame(this.socket, { type: STREAM_FRAME.error, code, reason });
     if (code === "access_refused" || code === "not_found") {
       this.close();
@@ -183,7 +182,7 @@ export function streamSocketRoutes(app: Hono<AppEnv>): void {
     GET: async (c) => {
       const vhost = await connect(c);
       const name = nameParam(c, "queue");
-      requirePermission(c, vhost, "read", "queue", name);
+      authorize(c, { vhost, name });
       const release = await holdConnection(c, vhost);
       const [client, server] = openSocket();
       const session = new StreamReaderSession(server, c.env, vhost, name, c.get("principal"));

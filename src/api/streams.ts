@@ -13,7 +13,7 @@ import { wireMessage } from "../protocol/stream-frames";
 import type { LogBounds } from "../storage/stream-store";
 import { parseBody } from "./body";
 import type { AppContext, AppEnv } from "./context";
-import { requirePermission } from "./guards";
+import { authorize, currentOperation } from "./guards";
 import { nameParam, vhostParam } from "./params";
 import { resource } from "./routes";
 import { allowedNow } from "./stream-socket";
@@ -64,7 +64,7 @@ export async function recheckAfterWait(
   if (
     waitMs > 0 &&
     found > 0 &&
-    !(await allowedNow(c.env, c.get("principal"), vhost, "read", "queue", name))
+    !(await allowedNow(c.env, c.get("principal"), currentOperation(c), { vhost, name }))
   ) {
     throw new BrokerError("access_refused", `read access to '${name}' in vhost '${vhost}' refused`);
   }
@@ -75,7 +75,7 @@ export function streamRoutes(app: Hono<AppEnv>): void {
     GET: async (c) => {
       const vhost = vhostParam(c);
       const name = nameParam(c, "queue");
-      requirePermission(c, vhost, "read", "queue", name);
+      authorize(c, { vhost, name });
       const { declaration, bounds } = unwrap(await streamStub(c.env, vhost, name).info());
       return c.json({ name, vhost, arguments: declaration.arguments, ...presentBounds(bounds) });
     },
@@ -86,7 +86,7 @@ export function streamRoutes(app: Hono<AppEnv>): void {
       const vhost = vhostParam(c);
       const name = nameParam(c, "queue");
       const body = await parseBody(c, fetchBodySchema);
-      requirePermission(c, vhost, "read", "queue", name);
+      authorize(c, { vhost, name });
       const answer = unwrap(
         await streamStub(c.env, vhost, name).read({
           offset: body.offset,

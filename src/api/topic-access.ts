@@ -8,11 +8,10 @@ import type { UserAccess } from "../access/user-access";
 import { LIMITS } from "../config";
 import type { Env } from "../env";
 import { vhostStub } from "../gateway/stubs";
-import type { DestinationType } from "../protocol/bindings";
 import { builtinExchange } from "../protocol/builtin-exchanges";
 import { DEFAULT_EXCHANGE } from "../protocol/names";
 import type { AppContext } from "./context";
-import { requireAdministrator, requirePermission, requireTopicPermission } from "./guards";
+import { authorize, currentOperation, requireTopicPermission } from "./guards";
 
 const types = new Map<string, { type: string | null; until: number }>();
 
@@ -44,22 +43,25 @@ export async function isRestrictedTopic(
 }
 
 /**
- * queue.bind / exchange.bind and their unbinds: write on the destination, read on the source
- * exchange, and topic read on the binding key when the source is a topic exchange.
+ * queue.bind / exchange.bind and their unbinds, as the route's operation says (binding.queue,
+ * binding.exchange, binding.inbox): write on the destination (for an inbox, the administrator
+ * tag), read on the source exchange, and topic read on the binding key when the source is a
+ * topic exchange.
  */
 export async function requireBindingPermissions(
   c: AppContext,
   vhost: string,
   source: string,
-  type: DestinationType,
   destination: string,
   routingKey: string | null,
 ): Promise<void> {
-  // An inbox is no RabbitMQ resource: who may point notifications at it is the administrator's call.
-  if (type === "inbox") requireAdministrator(c);
-  else requirePermission(c, vhost, "write", type, destination);
-  requirePermission(c, vhost, "read", "exchange", source);
-  if (routingKey !== null && (await isRestrictedTopic(c.env, c.get("principal"), vhost, source))) {
-    requireTopicPermission(c, vhost, "read", source, routingKey);
+  authorize(c, { vhost, source, destination });
+  const topic = currentOperation(c).topic;
+  if (
+    topic !== undefined &&
+    routingKey !== null &&
+    (await isRestrictedTopic(c.env, c.get("principal"), vhost, source))
+  ) {
+    requireTopicPermission(c, vhost, topic, source, routingKey);
   }
 }

@@ -6,23 +6,27 @@
  * several connections for more in flight. Saves the per-request cost of HTTP.
  */
 import type { Hono } from "hono";
+import { frameOperation } from "../access/operations";
 import { BrokerError } from "../errors";
 import { produce } from "../gateway/produce";
 import { parseProduceFrame, STREAM_FRAME } from "../protocol/stream-frames";
 import type { AppEnv } from "./context";
-import { requirePermission } from "./guards";
+import { authorize } from "./guards";
 import { nameParam } from "./params";
 import { resource } from "./routes";
 import { connect } from "./sockets";
 import { allowedNow, holdConnection, openSocket, sendFrame } from "./stream-socket";
 import { producedMessages, requireTopic } from "./topics";
 
+/** What each produce frame needs: write on the topic, checked against the user's current access. */
+const PRODUCE = frameOperation("topic-producer", "produce");
+
 export function topicProducerRoutes(app: Hono<AppEnv>): void {
   resource(app, "/api/topics/:vhost/:name/producer", {
     GET: async (c) => {
       const vhost = await connect(c);
       const name = nameParam(c, "queue");
-      requirePermission(c, vhost, "write", "exchange", name);
+      authorize(c, { vhost, name });
       const topic = await requireTopic(c, vhost, name);
       const release = await holdConnection(c, vhost);
       const [client, server] = openSocket();
@@ -36,7 +40,7 @@ export function topicProducerRoutes(app: Hono<AppEnv>): void {
         }
         const frame = parsed.frame;
         try {
-          if (!(await allowedNow(c.env, user, vhost, "write", "exchange", name))) {
+          if (!(await allowedNow(c.env, user, PRODUCE, { vhost, name }))) {
             throw new BrokerError("access_refused", `write access to topic '${name}' refused`);
           }
           const { messages, producer } = producedMessages(name, frame, config);

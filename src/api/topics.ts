@@ -24,16 +24,11 @@ import {
 } from "../protocol/topic";
 import { parseBody, parseWith, readJson } from "./body";
 import type { AppContext, AppEnv } from "./context";
-import { requirePermission } from "./guards";
+import { authorize, mayPerform } from "./guards";
 
 /** A topic is listed to those who may read it. */
 function seesResource(c: AppContext, vhost: string, name: string): boolean {
-  try {
-    requirePermission(c, vhost, "read", "queue", name);
-    return true;
-  } catch {
-    return false;
-  }
+  return mayPerform(c, "topic.describe", { vhost, name });
 }
 
 import { nameParam, vhostParam } from "./params";
@@ -148,7 +143,7 @@ export function topicRoutes(app: Hono<AppEnv>): void {
     GET: async (c) => {
       const vhost = vhostParam(c);
       const name = nameParam(c, "queue");
-      requirePermission(c, vhost, "read", "queue", name);
+      authorize(c, { vhost, name });
       return c.json(await describeTopic(c, await requireTopic(c, vhost, name)));
     },
     PUT: async (c) => {
@@ -157,7 +152,7 @@ export function topicRoutes(app: Hono<AppEnv>): void {
       const body = await parseBody(c, topicBodySchema);
       const invalid = checkStreamArguments(body.arguments);
       if (invalid) throw BrokerError.from(invalid);
-      requirePermission(c, vhost, "configure", "queue", name);
+      authorize(c, { vhost, name });
       const declaration: TopicDeclaration = {
         name,
         vhost,
@@ -170,7 +165,7 @@ export function topicRoutes(app: Hono<AppEnv>): void {
     DELETE: async (c) => {
       const vhost = vhostParam(c);
       const name = nameParam(c, "queue");
-      requirePermission(c, vhost, "configure", "queue", name);
+      authorize(c, { vhost, name });
       unwrap(await deleteTopic(c.env, await requireTopic(c, vhost, name)));
       return c.body(null, 204);
     },
@@ -181,7 +176,7 @@ export function topicRoutes(app: Hono<AppEnv>): void {
       const vhost = vhostParam(c);
       const name = nameParam(c, "queue");
       const body = parseWith(produceBodySchema, await readJson(c));
-      requirePermission(c, vhost, "write", "exchange", name);
+      authorize(c, { vhost, name });
       const topic = await requireTopic(c, vhost, name);
       const { messages, producer } = producedMessages(name, body, c.get("config"));
       const answer = unwrap(await produce(c.env, topic, messages, producer));
@@ -194,7 +189,7 @@ export function topicRoutes(app: Hono<AppEnv>): void {
       const vhost = vhostParam(c);
       const name = nameParam(c, "queue");
       const body = await parseBody(c, fetchBodySchema);
-      requirePermission(c, vhost, "read", "queue", name);
+      authorize(c, { vhost, name });
       const topic = await requireTopic(c, vhost, name);
       const partition = partitionParam(c, topic);
       const answer = unwrap(

@@ -20,7 +20,7 @@ import { registryStub } from "../gateway/stubs";
 import type { UserRecord } from "../protocol/registry-records";
 import { parseBody } from "./body";
 import type { AppContext, AppEnv } from "./context";
-import { requireAdministrator } from "./guards";
+import { authorize } from "./guards";
 import { listAnswer } from "./pagination";
 import { userParam } from "./params";
 import { resource } from "./routes";
@@ -56,7 +56,7 @@ export function userRoutes(app: Hono<AppEnv>): void {
 
   resource(app, "/api/users", {
     GET: async (c) => {
-      requireAdministrator(c);
+      authorize(c);
       const { users } = unwrap(await registryStub(c.env).listUsers());
       return c.json(listAnswer(c, users.map(presentUser)));
     },
@@ -67,11 +67,11 @@ export function userRoutes(app: Hono<AppEnv>): void {
     "/api/users/:user",
     {
       GET: async (c) => {
-        requireAdministrator(c);
+        authorize(c);
         return c.json(presentUser(await findUser(c, userParam(c))));
       },
       PUT: async (c) => {
-        requireAdministrator(c);
+        authorize(c);
         const name = userParam(c);
         const body = await parseBody(c, userBodySchema);
         const tags = parseTags(body.tags);
@@ -111,7 +111,7 @@ export function userRoutes(app: Hono<AppEnv>): void {
         return c.body(null, created ? 201 : 204);
       },
       DELETE: async (c) => {
-        requireAdministrator(c);
+        authorize(c);
         unwrap(await registryStub(c.env).deleteUser(userParam(c)));
         forgetAccess();
         return c.body(null, 204);

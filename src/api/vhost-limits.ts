@@ -16,7 +16,7 @@ import {
 } from "../protocol/registry-records";
 import { parseBody } from "./body";
 import type { AppContext, AppEnv } from "./context";
-import { knownVhosts, requireAdministrator, vhostRecord } from "./guards";
+import { authorize, knownVhosts, vhostRecord } from "./guards";
 import { vhostParam } from "./params";
 import { resource } from "./routes";
 
@@ -76,7 +76,7 @@ export function vhostLimitRoutes(app: Hono<AppEnv>): void {
     "/api/vhost-limits/:vhost/:limit",
     {
       PUT: async (c) => {
-        requireAdministrator(c);
+        authorize(c);
         const vhost = vhostParam(c);
         const limit = limitParam(c);
         const { value } = await parseBody(c, limitBodySchema);
@@ -84,7 +84,7 @@ export function vhostLimitRoutes(app: Hono<AppEnv>): void {
         return c.body(null, 204);
       },
       DELETE: async (c) => {
-        requireAdministrator(c);
+        authorize(c);
         const vhost = vhostParam(c);
         const limit = limitParam(c);
         await storeLimit(c, vhost, limit, null);

@@ -14,7 +14,7 @@ import { flag } from "../protocol/coerce";
 import type { VhostRecord } from "../protocol/registry-records";
 import { parseBody } from "./body";
 import type { AppEnv } from "./context";
-import { knownVhosts, requireAdministrator, vhostRecord } from "./guards";
+import { authorize, knownVhosts, vhostRecord } from "./guards";
 import { listAnswer } from "./pagination";
 import { nameParam, vhostParam } from "./params";
 import { resource } from "./routes";
@@ -55,7 +55,7 @@ export function vhostRoutes(app: Hono<AppEnv>): void {
         return c.json(presentVhost(vhostRecord(c, vhost) as VhostRecord));
       },
       PUT: async (c) => {
-        requireAdministrator(c);
+        authorize(c);
         const name = nameParam(c, "vhost", "vhost");
         const body = await parseBody(c, vhostBodySchema);
         const tags = parseTags(body.tags);
@@ -77,7 +77,7 @@ export function vhostRoutes(app: Hono<AppEnv>): void {
         return c.body(null, created ? 201 : 204);
       },
       DELETE: async (c) => {
-        requireAdministrator(c);
+        authorize(c);
         const vhost = vhostParam(c);
         // Contents first, then the record: an interrupted deletion can be repeated.
         unwrap(await vhostStub(c.env, vhost).destroyVhost(vhost));

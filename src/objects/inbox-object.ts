@@ -17,12 +17,11 @@ import { type ErrorCode, type Failure, fail, failureResponse, type Result } from
 import {
   CLIENT_FRAME,
   type ClientFrame,
-  PING_TEXT,
-  PONG_TEXT,
   parseClientFrame,
   type StateChange,
   serverFrame,
 } from "../protocol/inbox-frames";
+import { PING_TEXT, PONG_TEXT } from "../protocol/keepalive";
 import type { PublishedMessage } from "../protocol/message";
 import {
   type ArticleNotification,

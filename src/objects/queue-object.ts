@@ -12,6 +12,7 @@ import { fail, type Result } from "../errors";
 import { isDeadLetterCycle } from "../protocol/dead-letter";
 import type { QueueDeclaration } from "../protocol/declarations";
 import { errorFrame, FRAME, type ServerFrame } from "../protocol/frames";
+import { PING_TEXT, PONG_TEXT } from "../protocol/keepalive";
 import type { PublishedMessage } from "../protocol/message";
 import { describe } from "../protocol/names";
 import { CatalogLink } from "../queue/catalog-link";
@@ -59,7 +60,7 @@ export class QueueObject extends HibernatingObject<SocketOwner> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     // Keep-alive pings are answered without waking the object.
-    super(ctx, env, { ping: '{"type":"ping"}', pong: '{"type":"pong"}', attachment: socketOwner });
+    super(ctx, env, { ping: PING_TEXT, pong: PONG_TEXT, attachment: socketOwner });
     migrate(ctx.storage, QUEUE_MIGRATIONS);
     this.meta = new QueueMetaStore(ctx.storage.sql);
     this.declaration = this.meta.declaration();

@@ -3,7 +3,7 @@
  * so that no request can make routing, hashing or storage recurse without end.
  */
 import { z } from "zod";
-import { LIMITS } from "../config";
+import { LIMITS } from "../config.ts";
 
 /** True when `value` nests no deeper than `limit` levels of arrays and objects. */
 export function nestsWithin(value: unknown, limit: number): boolean {

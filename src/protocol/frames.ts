@@ -1,12 +1,21 @@
 /**
- * The WebSocket frame protocol (docs/websocket-protocol.md), as data: every frame type in one
- * `as const` map, one parser per direction that answers a discriminated union or a reason, and
- * the server's frames as plain constructors. Frames are JSON text.
+ * The consumer and producer WebSocket protocol (docs/websocket-protocol.md), as data: every frame
+ * type in one `as const` map, a zod schema per client frame (parsed by frame-parse.ts into a
+ * discriminated union or an error code and reason), and the server's frames as types with their
+ * constructors (deliver frames: deliver-frame.ts). Frames are JSON text. The typed client
+ * (client/) imports these types; stream, group and topic producer sockets are in
+ * stream-frames.ts, the notification inbox's in inbox-frames.ts.
+ *
+ * Imports end in `.ts`: the bridge type-checks client/, and with it this file, under Node's
+ * module resolution, which wants the extension (frame-parse.ts).
  */
 import { z } from "zod";
-import { LIMITS } from "../config";
-import { fieldTableSchema } from "./field-table";
-import { findIllFormed, illFormedReason } from "./unicode";
+import { LIMITS } from "../config.ts";
+import type { FrameErrorCode } from "./error-codes.ts";
+import { fieldTableSchema } from "./field-table.ts";
+import { type FrameParse, parseFrame, parseJson, parseValue } from "./frame-parse.ts";
+import type { BasicProperties } from "./properties.ts";
+import type { PublishBody } from "./publish-body.ts";
 
 export const FRAME = {
   // consumer -> queue
@@ -86,6 +95,9 @@ const consumerFrames = z.discriminatedUnion("type", [
 
 export type ConsumerFrame = z.infer<typeof consumerFrames>;
 
+/** A consumer frame as a client writes it: fields with a default may be left out. */
+export type ConsumerFrameInput = z.input<typeof consumerFrames>;
+
 /**
  * A publish frame's envelope; the message fields (routing_key, properties, payload,
  * payload_encoding) are the HTTP publish body's and are validated by the same code.
@@ -121,13 +133,13 @@ export type PublishListFrame = z.infer<typeof publishListFrameSchema>;
 /** One message of a publish frame: its seq, its exchange and the HTTP publish body's fields. */
 export type PublishEntry = PublishListFrame["messages"][number];
 
-export type FrameParse<T> = { ok: true; frame: T } | { ok: false; code: string; reason: string };
-
-/** Parses a frame's text: JSON, an object with a known `type`, fields of the right shape. */
-export function parseFrame<T>(schema: z.ZodType<T>, text: string, limit: number): FrameParse<T> {
-  const json = parseJson(text, limit);
-  return json.ok ? parseValue(schema, json.frame) : json;
-}
+/**
+ * One message of a publish frame as a client writes it: the HTTP publish body's fields, of which
+ * `properties` defaults to `{}` and `payload_encoding` to `string` (src/api/producer-session.ts).
+ */
+export type PublishEntryInput = Pick<PublishEntry, "seq" | "exchange"> &
+  Pick<PublishBody, "routing_key" | "payload"> &
+  Partial<Pick<PublishBody, "properties" | "payload_encoding">>;
 
 /**
  * A publish frame of either form: a list under `messages` (up to maxPublishListFrameBytes), or
@@ -155,39 +167,6 @@ export function parsePublishFrame(text: string, singleLimit: number): FrameParse
   return { ok: true, frame: [entry as PublishEntry] };
 }
 
-function parseJson(text: string, limit: number): FrameParse<unknown> {
-  if (text.length > limit) {
-    return { ok: false, code: "frame_too_large", reason: `frame is larger than ${limit} bytes` };
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return { ok: false, code: "bad_frame", reason: "frame is not valid JSON" };
-  }
-  const illFormed = findIllFormed(text, value);
-  if (illFormed !== null)
-    return { ok: false, code: "bad_frame", reason: illFormedReason(illFormed) };
-  return { ok: true, frame: value };
-}
-
-function parseValue<T>(schema: z.ZodType<T>, value: unknown): FrameParse<T> {
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const where = issue?.path.length ? `${issue.path.join(".")}: ` : "";
-    const unknownType =
-      (issue?.code === "invalid_union" || issue?.code === "invalid_value") &&
-      (issue.path.length === 0 || (issue.path.length === 1 && issue.path[0] === "type"));
-    return {
-      ok: false,
-      code: unknownType ? "unknown_frame" : "bad_frame",
-      reason: unknownType ? "unknown frame type" : `${where}${issue?.message ?? "invalid frame"}`,
-    };
-  }
-  return { ok: true, frame: parsed.data };
-}
-
 export function parseConsumerFrame(text: string): FrameParse<ConsumerFrame> {
   return parseFrame(consumerFrames, text, LIMITS.maxConsumerFrameBytes);
 }
@@ -200,7 +179,8 @@ export interface DeliverFrame {
   readonly delivery_count: number;
   readonly exchange: string;
   readonly routing_key: string;
-  readonly properties: Record<string, unknown>;
+  /** As published, with `x-delivery-count` added to the headers of a redelivery. */
+  readonly properties: BasicProperties;
   readonly payload: string;
   readonly payload_encoding: "string" | "base64";
 }
@@ -215,27 +195,44 @@ export interface DeliverBatchFrame {
   readonly deliveries: readonly BatchedDelivery[];
 }
 
+/** The broker refused a frame, or part of one (`delivery_tags`: the unknown ones of a list). */
+export interface ErrorFrame {
+  readonly type: typeof FRAME.error;
+  readonly code: FrameErrorCode;
+  readonly reason: string;
+  /** The type of the frame refused. */
+  readonly frame?: string;
+  readonly delivery_tags?: number[];
+}
+
+/** Every routed copy of `seq` (and, with `multiple`, of every unconfirmed seq before it) is stored. */
+export interface ConfirmFrame {
+  readonly type: typeof FRAME.confirm;
+  readonly seq: number;
+  readonly multiple: boolean;
+  readonly routed: boolean;
+}
+
+/** The message `seq` was refused; nothing of it was stored. */
+export interface PublishNackFrame {
+  readonly type: typeof FRAME.nack;
+  readonly seq: number;
+  readonly code: FrameErrorCode;
+  readonly reason: string;
+}
+
+/** Every frame the broker sends on consumer and producer connections. */
 export type ServerFrame =
   | DeliverFrame
   | DeliverBatchFrame
-  | { type: typeof FRAME.consumeOk; tag: string }
-  | { type: typeof FRAME.cancelOk; tag: string }
-  | { type: typeof FRAME.cancel; tag: string; reason: string }
-  | { type: typeof FRAME.confirm; seq: number; multiple: boolean; routed: boolean }
-  | { type: typeof FRAME.nack; seq: number; code: string; reason: string }
-  | {
-      type: typeof FRAME.error;
-      code: string;
-      reason: string;
-      frame?: string;
-      delivery_tags?: number[];
-    };
+  | { readonly type: typeof FRAME.consumeOk; readonly tag: string }
+  | { readonly type: typeof FRAME.cancelOk; readonly tag: string }
+  | { readonly type: typeof FRAME.cancel; readonly tag: string; readonly reason: string }
+  | ConfirmFrame
+  | PublishNackFrame
+  | ErrorFrame;
 
-export function errorFrame(
-  code: string,
-  reason: string,
-  frame?: string,
-): Extract<ServerFrame, { type: typeof FRAME.error }> {
+export function errorFrame(code: FrameErrorCode, reason: string, frame?: string): ErrorFrame {
   return frame === undefined
     ? { type: FRAME.error, code, reason }
     : { type: FRAME.error, code, reason, frame };

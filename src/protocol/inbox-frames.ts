@@ -1,10 +1,13 @@
 /**
  * The live inbox socket's frames (GET /notifications/:userID/live), as data: one `as const` map
- * per direction, one parser for what clients send (a discriminated union, or null for anything
- * malformed), and builders for what the inbox sends. Every frame is a JSON object with a `type`.
- * docs/notifications.md describes the conversation.
+ * per direction, a zod schema for what clients send (a discriminated union on `type`, as the
+ * queue sockets' frames in frames.ts), and builders for what the inbox sends. Every frame is a
+ * JSON object with a `type`. docs/notifications.md describes the conversation. Unlike the queue
+ * sockets, the inbox answers every malformed frame alike: `{"type":"error","reason"}`, no code.
  */
+import { z } from "zod";
 import { NOTIFICATION_LIMITS } from "../config";
+import { PONG_TEXT } from "./keepalive";
 import type { InboxCounts, InboxNotification, InboxState, NotificationUser } from "./notification";
 
 /** Frames a client may send. */
@@ -26,39 +29,30 @@ export const SERVER_FRAME = {
   error: "error",
 } as const;
 
-/**
- * The exact ping text the inbox answers without waking (ctx.setWebSocketAutoResponse); a ping
- * spelled any other way still gets a pong, from the parser below.
- */
-export const PING_TEXT = '{"type":"ping"}';
-export const PONG_TEXT = '{"type":"pong"}';
+/** Notification ids from a client: 1 to maxMarkIds positive safe integers. */
+const idsSchema = z.array(z.number().int().min(1)).min(1).max(NOTIFICATION_LIMITS.maxMarkIds);
 
-export type ClientFrame =
-  | { readonly type: typeof CLIENT_FRAME.ping }
-  | {
-      readonly type:
-        | typeof CLIENT_FRAME.markRead
-        | typeof CLIENT_FRAME.markSeen
-        | typeof CLIENT_FRAME.archive;
-      readonly ids: number[];
-    }
-  | { readonly type: typeof CLIENT_FRAME.markAllRead | typeof CLIENT_FRAME.markAllSeen };
+const clientFrames = z.discriminatedUnion("type", [
+  z.object({ type: z.literal(CLIENT_FRAME.ping) }),
+  z.object({
+    type: z.enum([CLIENT_FRAME.markRead, CLIENT_FRAME.markSeen, CLIENT_FRAME.archive]),
+    ids: idsSchema,
+  }),
+  z.object({ type: z.enum([CLIENT_FRAME.markAllRead, CLIENT_FRAME.markAllSeen]) }),
+]);
 
-const CLIENT_TYPES = new Set<string>(Object.values(CLIENT_FRAME));
+export type ClientFrame = z.infer<typeof clientFrames>;
 
 /** Largest client frame looked at; anything longer is malformed (ids are bounded anyway). */
 const MAX_CLIENT_FRAME_CHARS = 64 * 1024;
 
-/** Notification ids from a client: 1 to maxMarkIds positive safe integers, or null. */
+/** Notification ids from a client (a frame's or an HTTP body's `ids`), or null. */
 export function parseIds(value: unknown): number[] | null {
-  if (!Array.isArray(value) || value.length === 0) return null;
-  if (value.length > NOTIFICATION_LIMITS.maxMarkIds) return null;
-  for (const id of value) {
-    if (typeof id !== "number" || !Number.isSafeInteger(id) || id < 1) return null;
-  }
-  return value as number[];
+  const parsed = idsSchema.safeParse(value);
+  return parsed.success ? parsed.data : null;
 }
 
+/** A client frame, or null for anything malformed (binary, too long, not JSON, wrong shape). */
 export function parseClientFrame(text: string | ArrayBuffer): ClientFrame | null {
   if (typeof text !== "string" || text.length > MAX_CLIENT_FRAME_CHARS) return null;
   let value: unknown;
@@ -67,26 +61,8 @@ export function parseClientFrame(text: string | ArrayBuffer): ClientFrame | null
   } catch {
     return null;
   }
-  if (value === null || typeof value !== "object" || Array.isArray(value)) return null;
-  const frame = value as { type?: unknown; ids?: unknown };
-  if (typeof frame.type !== "string" || !CLIENT_TYPES.has(frame.type)) return null;
-  const type = frame.type as (typeof CLIENT_FRAME)[keyof typeof CLIENT_FRAME];
-  switch (type) {
-    case CLIENT_FRAME.ping:
-    case CLIENT_FRAME.markAllRead:
-    case CLIENT_FRAME.markAllSeen:
-      return { type };
-    case CLIENT_FRAME.markRead:
-    case CLIENT_FRAME.markSeen:
-    case CLIENT_FRAME.archive: {
-      const ids = parseIds(frame.ids);
-      return ids ? { type, ids } : null;
-    }
-    default: {
-      const unreachable: never = type;
-      return unreachable;
-    }
-  }
+  const parsed = clientFrames.safeParse(value);
+  return parsed.success ? parsed.data : null;
 }
 
 /** A change of state on some notifications (`ids`) or on all of them (`ids: "all"`). */

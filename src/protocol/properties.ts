@@ -4,7 +4,7 @@
  * returned unchanged.
  */
 import { z } from "zod";
-import { fieldTableSchema } from "./field-table";
+import { fieldTableSchema } from "./field-table.ts";
 
 export const basicPropertiesSchema = z.strictObject({
   content_type: z.string().optional(),

@@ -1,11 +1,14 @@
 /**
- * The stream WebSocket protocol (docs/streams.md), as data: frame types in one `as const` map,
- * one parser per direction, and the server's frames as plain shapes. Many messages travel in one
- * `deliver` frame; credit is counted in messages (RabbitMQ's stream protocol counts chunks).
+ * The stream WebSocket protocol (docs/streams.md): stream readers, consumer group members and
+ * topic producers. Frame types in one `as const` map, a zod schema per client frame (parsed by
+ * frame-parse.ts, as the queue sockets' frames are), and the server's frames as plain shapes.
+ * Many messages travel in one `deliver` frame; credit is counted in messages (RabbitMQ's stream
+ * protocol counts chunks).
  */
 import { z } from "zod";
 import { LIMITS, STREAM_LIMITS } from "../config";
-import { type FrameParse, parseFrame } from "./frames";
+import type { FrameErrorCode } from "./error-codes";
+import { type FrameParse, parseFrame } from "./frame-parse";
 import { encodePayload, type PayloadEncoding } from "./payload";
 import { offsetSpecSchema, type StreamMessage } from "./stream";
 import { produceBodySchema } from "./topic";
@@ -116,6 +119,22 @@ export function wireMessage(
   };
 }
 
+/**
+ * Messages for a reader, in offset order; a group member's frames name the topic partition they
+ * come from (`partition` set), a single stream's do not.
+ */
+export function streamDeliverFrame(
+  from: { readonly topic?: string; readonly partition?: number },
+  messages: readonly StreamMessage[],
+  encoding: "auto" | "base64",
+): StreamServerFrame {
+  return {
+    type: STREAM_FRAME.deliver,
+    ...(from.topic === undefined ? {} : { topic: from.topic, partition: from.partition }),
+    messages: messages.map((m) => wireMessage(m, encoding)),
+  };
+}
+
 export interface PartitionRef {
   readonly topic: string;
   readonly partition: number;
@@ -142,4 +161,12 @@ export type StreamServerFrame =
       results: { partition: number; offset: number }[];
       duplicate: boolean;
     }
-  | { type: typeof STREAM_FRAME.error; code: string; reason: string; seq?: number };
+  | StreamErrorFrame;
+
+/** A refused frame; on a topic producer connection, `seq` names the produce frame refused. */
+export interface StreamErrorFrame {
+  readonly type: typeof STREAM_FRAME.error;
+  readonly code: FrameErrorCode;
+  readonly reason: string;
+  readonly seq?: number;
+}

@@ -10,9 +10,9 @@
 import { LIMITS } from "../config";
 import { type Failure, fail } from "../errors";
 import type { DeadLetterReason, DeadLetterTarget } from "../protocol/dead-letter";
+import { batchedDelivery, deliverBatchFrame, deliverFrame } from "../protocol/deliver-frame";
 import type { BatchedDelivery, DeliverBatchFrame, DeliverFrame } from "../protocol/frames";
 import type { PublishedMessage, StoredMessage } from "../protocol/message";
-import { encodePayload } from "../protocol/payload";
 import { MessageStats, QUEUE_EVENTS, type QueueEvent } from "../runtime/message-stats";
 import { ConsumerStore } from "../storage/consumer-store";
 import { type MessageRow, MessageStore, type OwnedRow, toStored } from "../storage/message-store";
@@ -262,14 +262,13 @@ export class QueueEngine {
     if (share.frame.length > 0 && share.bytes + bytes > LIMITS.maxDeliverFrameBytes) {
       this.sendBatch(consumer, share);
     }
-    const { type: _type, tag: _tag, ...delivery } = frame;
-    share.frame.push(delivery);
+    share.frame.push(batchedDelivery(frame));
     share.bytes += bytes;
   }
 
   private sendBatch(consumer: Consumer, share: RoundShare): void {
     if (share.frame.length === 0) return;
-    this.send(consumer.connection, { type: "deliver", tag: consumer.tag, deliveries: share.frame });
+    this.send(consumer.connection, deliverBatchFrame(consumer.tag, share.frame));
     share.frame = [];
     share.bytes = 0;
   }
@@ -578,31 +577,4 @@ export function expiresAt(
   const own = expiration === undefined ? undefined : Number(expiration);
   const ttl = own === undefined ? queueTtl : queueTtl === undefined ? own : Math.min(own, queueTtl);
   return ttl === undefined ? null : now + ttl;
-}
-
-/** A delivery as the consumer sees it; a redelivery carries x-delivery-count in its headers. */
-export function deliverFrame(
-  message: StoredMessage,
-  tag: string,
-  deliveryTag: number,
-): DeliverFrame {
-  const previous = message.deliveryCount;
-  const properties: Record<string, unknown> =
-    previous > 0
-      ? {
-          ...message.properties,
-          headers: { ...message.properties.headers, "x-delivery-count": previous },
-        }
-      : message.properties;
-  return {
-    type: "deliver",
-    tag,
-    delivery_tag: deliveryTag,
-    redelivered: message.redelivered,
-    delivery_count: previous + 1,
-    exchange: message.exchange,
-    routing_key: message.routingKey,
-    properties,
-    ...encodePayload(message.body, "auto"),
-  };
 }

@@ -12,10 +12,17 @@
  * Bound: a revocation reaches an open socket before its next delivery on the isolate that made
  * the change, and within LIMITS.accessCacheMs (5 s) elsewhere. docs/security.md.
  */
-import { allows } from "../access/user-access";
+import { permitted } from "../access/operation-check";
+import { frameOperation } from "../access/operations";
 import { LIMITS } from "../config";
 import type { Env } from "../env";
 import { accessVersion, freshAccess } from "../gateway/access-cache";
+
+/**
+ * Every consumer frame's operation (the permission table's frame.consume: read on the queue):
+ * the queue object checks it for the connection before each frame and each delivery.
+ */
+const CONSUMER = frameOperation("consumer", "consume");
 
 export interface SocketOwner {
   readonly connection: string;
@@ -98,7 +105,7 @@ export class SocketAccess {
         verdicts.set(
           user,
           freshAccess(this.env, user).then((access) =>
-            access && allows(access, vhost, "read", "queue", queue)
+            access && permitted(access, CONSUMER, { vhost, name: queue })
               ? { identity: access.identity }
               : null,
           ),

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { execFile, spawn } from "node:child_process";
 import { after, before, describe, test } from "node:test";
 import amqp from "amqplib";
-import { ROOT } from "../support/wrangler-dev.mjs";
+import { ROOT } from "../../bench/lib/root.mjs";
 import { createUser, eventually, sleep, startStack } from "./support.mjs";
 
 let stack;

@@ -1,11 +1,11 @@
 // The AMQP bridge in front of a broker, for Node-side tests (node --test): a broker from
-// test/support/wrangler-dev.mjs on a free port, the bridge on another free port, optionally a
+// bench/lib/broker.mjs on a free port, the bridge on another free port, optionally a
 // TCP proxy between them that a test can cut to drop the bridge's broker sockets. Every wait
 // is bounded; stop() ends exactly what was started.
 
 import net from "node:net";
+import { startBroker } from "../../bench/lib/broker.mjs";
 import { startBridge } from "../../bridge/server.ts";
-import { startWranglerDev } from "../support/wrangler-dev.mjs";
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -54,7 +54,7 @@ async function startProxy(targetPort) {
 }
 
 export async function startStack({ proxy = false, prefix = "bridge-test-" } = {}) {
-  const broker = await startWranglerDev({ prefix });
+  const broker = await startBroker({ prefix });
   let relay = null;
   let bridge = null;
   try {

@@ -8,8 +8,8 @@
 
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { chromiumSkip, launchChromium } from "../support/chromium.mjs";
-import { startWranglerDev } from "../support/wrangler-dev.mjs";
+import { startBroker } from "../../bench/lib/broker.mjs";
+import { chromiumSkip, launchChromium } from "../../bench/lib/chromium.mjs";
 
 const WAIT_MS = 15_000;
 const skip = chromiumSkip;
@@ -21,7 +21,7 @@ let browser = null;
 before(async () => {
   if (skip) return;
   const { chromium } = await import("playwright-core");
-  server = await startWranglerDev({ vars: { LOCAL_DEV: "true" }, prefix: "broker-browser-" });
+  server = await startBroker({ vars: { LOCAL_DEV: "true" }, prefix: "broker-browser-" });
   browser = await launchChromium(chromium);
 });
 

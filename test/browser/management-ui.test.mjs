@@ -12,8 +12,8 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { after, before, test } from "node:test";
-import { chromiumSkip, launchChromium } from "../support/chromium.mjs";
-import { ROOT, startWranglerDev } from "../support/wrangler-dev.mjs";
+import { ROOT, startBroker } from "../../bench/lib/broker.mjs";
+import { chromiumSkip, launchChromium } from "../../bench/lib/chromium.mjs";
 
 const WAIT_MS = 15_000;
 const SHOTS = path.join(ROOT, "test", "browser", "screenshots");
@@ -27,7 +27,7 @@ before(async () => {
   if (skip) return;
   const { chromium } = await import("playwright-core");
   fs.mkdirSync(SHOTS, { recursive: true });
-  server = await startWranglerDev({ prefix: "broker-ui-" });
+  server = await startBroker({ prefix: "broker-ui-" });
   browser = await launchChromium(chromium);
 });
 

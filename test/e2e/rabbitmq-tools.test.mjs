@@ -19,8 +19,8 @@ import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
 import { Validator } from "@seriousme/openapi-schema-validator";
-import { findRabbitMQ, startRabbitMQ, stopRabbitMQ } from "../../bench/rabbitmq.mjs";
-import { ROOT, startWranglerDev } from "../support/wrangler-dev.mjs";
+import { ROOT, startBroker } from "../../bench/lib/broker.mjs";
+import { findRabbitMQ, startRabbitMQ, stopRabbitMQ } from "../../bench/lib/rabbitmq.mjs";
 
 const run = promisify(execFile);
 const COMMAND_TIMEOUT_MS = 60_000;
@@ -38,7 +38,7 @@ let script = null;
 
 before(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "rabbitmqadmin-"));
-  broker = await startWranglerDev({ prefix: "broker-rabbitmqadmin-" });
+  broker = await startBroker({ prefix: "broker-rabbitmqadmin-" });
   if (skip) return;
   const { node } = await startRabbitMQ(found, { management: true });
   try {

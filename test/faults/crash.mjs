@@ -1,6 +1,7 @@
 // Fault test (`npm run test:faults`): kill -9 of the whole broker under load, again and again.
 //
-// The broker runs as `npm start` runs it (test/faults/start-broker.mjs), on a state directory
+// The broker runs as `npm start` runs it (bench/lib/broker.mjs, mode "npm-start": package.json's
+// start script itself, in its own process group), on a state directory
 // of its own. Three producers publish with confirms: HTTP publish, HTTP publish-batch and a
 // WebSocket producer, each into its own queue, where a WebSocket consumer acks most deliveries
 // and holds some unacked. At a random moment the whole process group is killed with SIGKILL,
@@ -17,7 +18,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { startBroker } from "./start-broker.mjs";
+import { startBroker } from "../../bench/lib/broker.mjs";
 
 const CRASHES = Math.max(5, Number(process.env.FAULT_CRASHES ?? 6));
 const SEED = Number(process.env.FAULT_SEED ?? Date.now() % 1_000_000);
@@ -245,7 +246,12 @@ async function run() {
   }, DEADLINE_MS);
   const started = Date.now();
   console.log(`fault test: seed ${SEED}, ${CRASHES} crashes, state in ${stateDir}`);
-  broker = await startBroker(stateDir, logPath);
+  broker = await startBroker({
+    mode: "npm-start",
+    stateDir,
+    logPath,
+    prefix: "broker-faults-run-",
+  });
   for (const queue of Object.values(QUEUES)) {
     const response = await api("PUT", `/api/queues/%2F/${queue}`, { durable: true });
     if (response.status >= 300) throw new Error(`declare ${queue}: ${response.status}`);
@@ -269,9 +275,14 @@ async function run() {
     await victim.kill();
     crashes++;
     console.log(
-      `crash ${crashes}: kill -9 of process group ${victim.pgid}; confirmed so far ${confirmed.size}`,
+      `crash ${crashes}: kill -9 of process group ${victim.pid}; confirmed so far ${confirmed.size}`,
     );
-    broker = await startBroker(stateDir, logPath);
+    broker = await startBroker({
+      mode: "npm-start",
+      stateDir,
+      logPath,
+      prefix: "broker-faults-run-",
+    });
   }
 
   // Drain: no more publishing; consumers stop holding and take everything, held ones included.

@@ -1,9 +1,10 @@
-// Our broker as a messaging-suite adapter (bench/messaging.mjs): producers and consumers speak
+// Our broker as a messaging-suite adapter (bench/messaging/suite.mjs): producers and consumers speak
 // the WebSocket frame protocol directly (src/protocol/frames.ts), without the typed client's
 // reconnects, so that every dropped connection or unexpected frame is seen and counted. Setup,
 // queue depths and pre-filling go through the HTTP API (publish-batch, 1,000 messages a request).
 
-import { HOST, withTimeout } from "./lib.mjs";
+import { HOST, withTimeout } from "../lib/common.mjs";
+import { callApi } from "../lib/http.mjs";
 
 const V = "%2F";
 const OPEN_TIMEOUT_MS = 15_000;
@@ -15,23 +16,8 @@ export function workersBrokerAdapter({ port, authorization, server, serverChange
   const origin = `http://${HOST}:${port}`;
   const wsOrigin = `ws://${HOST}:${port}`;
 
-  async function api(method, path, body, expect) {
-    const r = await fetch(`${origin}${path}`, {
-      method,
-      headers: {
-        Authorization: authorization,
-        Accept: "application/json",
-        ...(body === undefined ? {} : { "Content-Type": "application/json" }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(60_000),
-    });
-    const text = await r.text();
-    if (!expect.includes(r.status)) {
-      throw new Error(`${method} ${path} answered ${r.status}: ${text.slice(0, 300)}`);
-    }
-    return text ? JSON.parse(text) : null;
-  }
+  const api = (method, path, body, expect) =>
+    callApi(origin, method, path, body, { expect, authorization, timeoutMs: 60_000 });
 
   /** Opens a WebSocket with the credentials; rejects if it does not open (bounded). */
   function open(path, onMessage, onFailure) {

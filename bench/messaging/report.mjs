@@ -4,8 +4,9 @@
 
 import fs from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { fmt, MAX_ATTEMPTS, QUIET_BUSY_PCT } from "./lib.mjs";
+import { fmt, MAX_ATTEMPTS, QUIET_BUSY_PCT } from "../lib/common.mjs";
+import { printChecks, printConsoleTable } from "../lib/report.mjs";
+import { ROOT } from "../lib/root.mjs";
 import {
   ACK_MULTIPLE_EVERY,
   FILL_FACTOR,
@@ -14,9 +15,7 @@ import {
   MAX_FILL,
   PREFETCHES,
   WINDOW,
-} from "./messaging.mjs";
-
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+} from "./suite.mjs";
 
 // Figures quoted in the issue for RabbitMQ 3.10 with amqplib on these 2-core machines.
 export const ISSUE_RABBITMQ = { confirmedPerSec: 15_000, ackedPerSec: 23_000, p99Ms: 4 };
@@ -97,16 +96,10 @@ export function printMessaging({ ours, rabbit, checks }) {
     ]);
   }
   const head = ["messaging scenario", "ours (WebSocket)", "RabbitMQ (AMQP)", "ours/RabbitMQ"];
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
-  const line = (cells) =>
-    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
-  console.log(`\n${line(head)}\n${widths.map((w) => "-".repeat(w)).join("  ")}`);
-  for (const row of rows) console.log(line(row));
+  printConsoleTable(head, rows);
   const status = rabbitStatus(rabbit);
   if (status) console.log(`\n${status}`);
-  console.log("\nmessaging checks:");
-  for (const c of checks)
-    console.log(`  ${c.ok ? "ok  " : c.warnOnly ? "WARN" : "FAIL"} ${c.what}: ${c.detail}`);
+  printChecks("messaging checks", checks);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,13 +1,14 @@
 // Messaging scenarios that run the same way against any broker: confirmed publishing with a
 // window of unconfirmed messages, consuming with acks at several prefetch counts, and
 // publish-to-delivery latency at a fixed rate. A broker is reached through an adapter
-// (bench/ws-scenarios.mjs for ours over WebSocket, bench/rabbitmq.mjs for RabbitMQ over AMQP):
+// (ws-adapter.mjs and client-adapter.mjs for ours over WebSocket, rabbitmq-adapter.mjs for
+// RabbitMQ over AMQP):
 //
 //   adapter = {
 //     short, name,                       // "ours" / "RabbitMQ", and a longer description
 //     queue, latencyQueue,               // durable queues, empty after setup()
 //     directExchange, directKey,         // a direct exchange bound to `queue` with `directKey`
-//     server: { sample(), roleOf(pid) }, // CPU of the broker's processes (see lib.mjs)
+//     server: { sample(), roleOf(pid) }, // CPU of the broker's processes (see lib/machine.mjs)
 //     serverChanged(): string | null,    // why the broker's figures can't be trusted (restart)
 //     setup(), depth(queue), close(),
 //     prefill(queue, count, next, settle)?            // optional fast fill (else: confirms)
@@ -30,10 +31,9 @@ import {
   percentile,
   QUIET_BUSY_PCT,
   sleep,
-  startCpuMeter,
-  waitForQuiet,
   withTimeout,
-} from "./lib.mjs";
+} from "../lib/common.mjs";
+import { startCpuMeter, waitForQuiet } from "../lib/machine.mjs";
 
 export const WINDOW = 1000; // unconfirmed messages in flight while publishing
 export { FILL_FACTOR, MAX_FILL };

@@ -1,13 +1,13 @@
-// Our broker as a messaging-suite adapter (bench/messaging.mjs) driven through the typed client
+// Our broker as a messaging-suite adapter (bench/messaging/suite.mjs) driven through the typed client
 // in client/, the way an application uses it: one `publish()` call per message (each with its
 // own confirm promise) and one `delivery.ack()` per delivery. The client batches what is called
 // in the same tick into one frame (publish lists, batched deliveries, ack lists). Reconnects are
 // off (maxRetries 0) so that a lost connection is seen and counted, not hidden. Setup, depths and
-// pre-filling reuse the HTTP adapter (bench/ws-scenarios.mjs).
+// pre-filling reuse the HTTP adapter (ws-adapter.mjs).
 
-import { BrokerClient } from "../client/index.ts";
-import { HOST, withTimeout } from "./lib.mjs";
-import { workersBrokerAdapter } from "./ws-scenarios.mjs";
+import { BrokerClient } from "../../client/index.ts";
+import { HOST, withTimeout } from "../lib/common.mjs";
+import { workersBrokerAdapter } from "./ws-adapter.mjs";
 
 const OPEN_TIMEOUT_MS = 15_000;
 const V = "%2F";
