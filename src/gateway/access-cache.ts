@@ -27,8 +27,8 @@ import type { UserAccess } from "../access/user-access";
 import { LIMITS } from "../config";
 import type { Env } from "../env";
 import { unwrap } from "../errors";
-import type { AccessSnapshot } from "../objects/registry-object";
 import type { VhostRecord } from "../protocol/registry-records";
+import type { AccessSnapshot } from "../registry/logins";
 import { registryStub } from "./stubs";
 
 const CACHE_ENTRIES = 1000;

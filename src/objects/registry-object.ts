@@ -8,19 +8,14 @@
  * isolate per few seconds, plus management calls. Password hashing (PBKDF2, deliberately slow)
  * runs in the Worker, not here, so logins do not queue behind one another in this object.
  *
- * On first start it creates the default vhost `/` and, when BROKER_ADMIN_USER and
- * BROKER_ADMIN_PASSWORD are configured, the bootstrap administrator with full permissions on `/`
- * (RabbitMQ's default_user). Each is seeded once; afterwards the registry is the truth (change
- * the administrator's password through the API). With no password configured nobody can log in.
+ * This class is the RPC shell over src/registry/ (bootstrap: the default vhost and the
+ * administrator seeded on first start; logins; records: the rules for writing users, vhosts,
+ * permissions and tickets; definitions) and storage/registry-store.ts.
  */
 import { DurableObject } from "cloudflare:workers";
-import { afterFailure, blockedFor } from "../access/login-throttle";
-import { hashPassword, NATIVE_ALGORITHM } from "../access/passwords";
-import type { UserAccess } from "../access/user-access";
 import { loadConfig } from "../config";
 import type { Env } from "../env";
 import { fail, type Result } from "../errors";
-import { DEFAULT_VHOST } from "../protocol/names";
 import type {
   PermissionRecord,
   RegistryDefinitions,
@@ -30,28 +25,28 @@ import type {
   VhostLimits,
   VhostRecord,
 } from "../protocol/registry-records";
+import { needsSeed, seed } from "../registry/bootstrap";
+import { exportDefinitions, importDefinitions } from "../registry/definitions";
+import {
+  type AccessSnapshot,
+  type LoginRecord,
+  loginFailed,
+  loginRecord,
+  loginSucceeded,
+  snapshot,
+} from "../registry/logins";
+import {
+  issueTicket,
+  putPermission,
+  putTopicPermission,
+  putUser,
+  putVhost,
+  setVhostLimit,
+} from "../registry/records";
 import { migrate } from "../storage/migrations";
 import { REGISTRY_MIGRATIONS, RegistryStore, type TicketRow } from "../storage/registry-store";
 
-export const FULL_PERMISSIONS = { configure: ".*", write: ".*", read: ".*" } as const;
-
-export function defaultVhostRecord(name: string): VhostRecord {
-  return {
-    name,
-    description: name === DEFAULT_VHOST ? "Default virtual host" : "",
-    tags: [],
-    default_queue_type: "classic",
-    limits: {},
-  };
-}
-
-/** What the Worker caches about a user: its access, and the hash its password was checked against. */
-export interface AccessSnapshot {
-  readonly access: UserAccess;
-  readonly credential: { readonly hash: string; readonly algorithm: string };
-}
-
-const FAILURE_MEMORY_MS = 60 * 60 * 1000;
+const NOT_FOUND = () => fail("not_found", "Not Found");
 
 export class RegistryObject extends DurableObject<Env> {
   private readonly store: RegistryStore;
@@ -60,86 +55,25 @@ export class RegistryObject extends DurableObject<Env> {
     super(ctx, env);
     migrate(ctx.storage, REGISTRY_MIGRATIONS);
     this.store = new RegistryStore(ctx.storage.sql);
-    if (this.store.getMeta("default_vhost_seeded") !== "1" || !this.adminSeeded()) {
-      ctx.blockConcurrencyWhile(() => this.seed());
+    if (needsSeed(this.store)) {
+      ctx.blockConcurrencyWhile(async () => seed(this.store, ctx.storage, loadConfig(env)));
     }
-  }
-
-  private adminSeeded(): boolean {
-    return this.store.getMeta("admin_seeded") === "1";
-  }
-
-  private async seed(): Promise<void> {
-    if (this.store.getMeta("default_vhost_seeded") !== "1") {
-      this.store.putVhost(defaultVhostRecord(DEFAULT_VHOST));
-      this.store.setMeta("default_vhost_seeded", "1");
-    }
-    const config = loadConfig(this.env);
-    if (this.adminSeeded() || config.adminPassword === undefined) return;
-    const hash = await hashPassword(config.adminPassword);
-    this.ctx.storage.transactionSync(() => {
-      this.store.putUser({
-        name: config.adminUser,
-        password_hash: hash,
-        hashing_algorithm: NATIVE_ALGORITHM,
-        tags: ["administrator"],
-        limits: {},
-      });
-      if (this.store.getVhost(DEFAULT_VHOST)) {
-        this.store.putPermission({
-          user: config.adminUser,
-          vhost: DEFAULT_VHOST,
-          ...FULL_PERMISSIONS,
-        });
-      }
-      this.store.setMeta("admin_seeded", "1");
-    });
-  }
-
-  private snapshot(name: string): AccessSnapshot | null {
-    const user = this.store.getUser(name);
-    if (!user) return null;
-    return {
-      access: {
-        name: user.name,
-        identity: this.store.userIdentity(name) ?? "",
-        tags: user.tags,
-        permissions: this.store.listPermissions({ user: name }),
-        topicPermissions: this.store.listTopicPermissions({ user: name }),
-      },
-      credential: { hash: user.password_hash, algorithm: user.hashing_algorithm },
-    };
   }
 
   // --- logins -------------------------------------------------------------------------------
 
   /** A login attempt's inputs: the user (if any) and whether its name is throttled. */
-  loginRecord(name: string): Result<{
-    snapshot: AccessSnapshot | null;
-    blockedForMs: number;
-    failures: number;
-  }> {
-    const failures = this.store.getFailures(name);
-    const blockedForMs = blockedFor(failures, Date.now());
-    return {
-      ok: true,
-      snapshot: blockedForMs > 0 ? null : this.snapshot(name),
-      blockedForMs,
-      failures: failures?.failures ?? 0,
-    };
+  loginRecord(name: string): Result<LoginRecord> {
+    return { ok: true, ...loginRecord(this.store, name, Date.now()) };
   }
 
   /** The current access of a user already logged in (null when the user is gone). */
   access(name: string): Result<{ snapshot: AccessSnapshot | null }> {
-    return { ok: true, snapshot: this.snapshot(name) };
+    return { ok: true, snapshot: snapshot(this.store, name) };
   }
 
   loginFailed(name: string): Result<{ blockedForMs: number }> {
-    const now = Date.now();
-    const record = afterFailure(this.store.getFailures(name), now);
-    this.store.putFailures(name, record, now);
-    this.store.pruneFailures(now - FAILURE_MEMORY_MS, now);
-    return { ok: true, blockedForMs: blockedFor(record, now) };
+    return { ok: true, blockedForMs: loginFailed(this.store, name, Date.now()) };
   }
 
   /** Clears the failure count and, for a weaker stored hash, stores the stronger one. */
@@ -147,8 +81,7 @@ export class RegistryObject extends DurableObject<Env> {
     name: string,
     upgrade: { expected: string; hash: string; algorithm: string } | null,
   ): Result<object> {
-    this.store.clearFailures(name);
-    if (upgrade) this.store.replaceHash(name, upgrade.expected, upgrade.hash, upgrade.algorithm);
+    loginSucceeded(this.store, name, upgrade);
     return { ok: true };
   }
 
@@ -160,25 +93,11 @@ export class RegistryObject extends DurableObject<Env> {
 
   /** Creates or updates a user; `keepPassword` keeps the stored hash of an existing user. */
   putUser(user: UserRecord, keepPassword: boolean): Result<{ created: boolean }> {
-    const current = this.store.getUser(user.name);
-    if (!current && keepPassword) {
-      return fail("bad_request", "password or password_hash must be set");
-    }
-    const record =
-      current && keepPassword
-        ? {
-            ...user,
-            password_hash: current.password_hash,
-            hashing_algorithm: current.hashing_algorithm,
-          }
-        : user;
-    this.store.putUser(record);
-    if (!keepPassword) this.store.clearFailures(user.name);
-    return { ok: true, created: !current };
+    return putUser(this.store, user, keepPassword);
   }
 
   deleteUser(name: string): Result<object> {
-    return this.store.deleteUser(name) ? { ok: true } : fail("not_found", "Not Found");
+    return this.store.deleteUser(name) ? { ok: true } : NOT_FOUND();
   }
 
   // --- vhosts -------------------------------------------------------------------------------
@@ -187,26 +106,16 @@ export class RegistryObject extends DurableObject<Env> {
     return { ok: true, vhosts: this.store.listVhosts() };
   }
 
-  /**
-   * Creates or updates a vhost record. The user creating a vhost gets full permissions in it, as
-   * RabbitMQ's management API grants them, so an administrator can use what it just created.
-   */
+  /** Creates or updates a vhost record; its creator gets full permissions in a new one. */
   putVhost(
     vhost: Omit<VhostRecord, "limits">,
     creator: string | null,
   ): Result<{ created: boolean }> {
-    const current = this.store.getVhost(vhost.name);
-    this.ctx.storage.transactionSync(() => {
-      this.store.putVhost({ ...vhost, limits: current?.limits ?? {} });
-      if (!current && creator && this.store.getUser(creator)) {
-        this.store.putPermission({ user: creator, vhost: vhost.name, ...FULL_PERMISSIONS });
-      }
-    });
-    return { ok: true, created: !current };
+    return putVhost(this.store, this.ctx.storage, vhost, creator);
   }
 
   deleteVhost(name: string): Result<object> {
-    return this.store.deleteVhost(name) ? { ok: true } : fail("not_found", "Not Found");
+    return this.store.deleteVhost(name) ? { ok: true } : NOT_FOUND();
   }
 
   /** Sets one limit (or removes it, `value` null) and answers the vhost's limits. */
@@ -215,15 +124,7 @@ export class RegistryObject extends DurableObject<Env> {
     limit: VhostLimitName,
     value: number | null,
   ): Result<{ limits: VhostLimits }> {
-    const current = this.store.getVhost(name);
-    if (!current || (value === null && current.limits[limit] === undefined)) {
-      return fail("not_found", "Not Found");
-    }
-    const limits: VhostLimits = { ...current.limits };
-    if (value === null) delete limits[limit];
-    else limits[limit] = value;
-    this.store.putVhost({ ...current, limits });
-    return { ok: true, limits };
+    return setVhostLimit(this.store, name, limit, value);
   }
 
   // --- permissions --------------------------------------------------------------------------
@@ -240,48 +141,25 @@ export class RegistryObject extends DurableObject<Env> {
   }
 
   putPermission(permission: PermissionRecord): Result<{ created: boolean }> {
-    const missing = this.missingReference(permission.user, permission.vhost);
-    if (missing) return missing;
-    const created = this.store.listPermissions(permission).length === 0;
-    this.store.putPermission(permission);
-    return { ok: true, created };
+    return putPermission(this.store, permission);
   }
 
   deletePermission(user: string, vhost: string): Result<object> {
-    return this.store.deletePermission(user, vhost) ? { ok: true } : fail("not_found", "Not Found");
+    return this.store.deletePermission(user, vhost) ? { ok: true } : NOT_FOUND();
   }
 
   putTopicPermission(permission: TopicPermissionRecord): Result<{ created: boolean }> {
-    const missing = this.missingReference(permission.user, permission.vhost);
-    if (missing) return missing;
-    const created = !this.store
-      .listTopicPermissions(permission)
-      .some((p) => p.exchange === permission.exchange);
-    this.store.putTopicPermission(permission);
-    return { ok: true, created };
+    return putTopicPermission(this.store, permission);
   }
 
   deleteTopicPermissions(user: string, vhost: string, exchange?: string): Result<object> {
-    return this.store.deleteTopicPermissions(user, vhost, exchange)
-      ? { ok: true }
-      : fail("not_found", "Not Found");
-  }
-
-  private missingReference(user: string, vhost: string) {
-    if (!this.store.getVhost(vhost)) return fail("not_found", "Not Found");
-    if (!this.store.getUser(user)) return fail("bad_request", `user '${user}' does not exist`);
-    return null;
+    return this.store.deleteTopicPermissions(user, vhost, exchange) ? { ok: true } : NOT_FOUND();
   }
 
   // --- connection tickets -------------------------------------------------------------------
 
   issueTicket(digest: string, user: string, vhost: string, expires: number): Result<object> {
-    this.store.pruneTickets(Date.now());
-    if (!this.store.getUser(user) || !this.store.getVhost(vhost)) {
-      return fail("not_found", "Not Found");
-    }
-    this.store.putTicket(digest, user, vhost, expires);
-    return { ok: true };
+    return issueTicket(this.store, { digest, user, vhost, expires }, Date.now());
   }
 
   takeTicket(digest: string): Result<{ ticket: TicketRow | null }> {
@@ -291,49 +169,11 @@ export class RegistryObject extends DurableObject<Env> {
   // --- definitions --------------------------------------------------------------------------
 
   exportDefinitions(): Result<{ definitions: RegistryDefinitions }> {
-    return {
-      ok: true,
-      definitions: {
-        users: this.store.listUsers(),
-        vhosts: this.store.listVhosts(),
-        permissions: this.store.listPermissions(),
-        topic_permissions: this.store.listTopicPermissions(),
-      },
-    };
+    return { ok: true, definitions: exportDefinitions(this.store) };
   }
 
-  /**
-   * Imports users, vhosts and permissions in one transaction, after checking that every
-   * permission names a user and a vhost that exist in the file or already here. Vhost records
-   * in the file keep the limits they already have unless the file sets some.
-   */
+  /** Imports users, vhosts and permissions in one transaction (registry/definitions.ts). */
   importDefinitions(definitions: RegistryDefinitions): Result<object> {
-    const users = new Set(definitions.users.map((u) => u.name));
-    const vhosts = new Set(definitions.vhosts.map((v) => v.name));
-    for (const p of [...definitions.permissions, ...definitions.topic_permissions]) {
-      if (!users.has(p.user) && !this.store.getUser(p.user)) {
-        return fail("bad_request", `permission for user '${p.user}', which does not exist`);
-      }
-      if (!vhosts.has(p.vhost) && !this.store.getVhost(p.vhost)) {
-        return fail("bad_request", `permission in vhost '${p.vhost}', which does not exist`);
-      }
-    }
-    this.ctx.storage.transactionSync(() => {
-      for (const user of definitions.users) {
-        this.store.putUser(user);
-        this.store.clearFailures(user.name);
-      }
-      for (const vhost of definitions.vhosts) {
-        const current = this.store.getVhost(vhost.name);
-        const limits =
-          Object.keys(vhost.limits).length > 0 ? vhost.limits : (current?.limits ?? {});
-        this.store.putVhost({ ...vhost, limits });
-      }
-      for (const permission of definitions.permissions) this.store.putPermission(permission);
-      for (const permission of definitions.topic_permissions) {
-        this.store.putTopicPermission(permission);
-      }
-    });
-    return { ok: true };
+    return importDefinitions(this.store, this.ctx.storage, definitions);
   }
 }

@@ -68,21 +68,21 @@ export interface BindingFilter {
 
 export class CatalogStore extends MetaStore {
   getExchange(name: string): ExchangeDeclaration | undefined {
-    const row = this.sql
-      .exec<{ declaration: string }>("SELECT declaration FROM exchanges WHERE name = ?", name)
-      .toArray()[0];
+    const row = this.sql.first<{ declaration: string }>(
+      "SELECT declaration FROM exchanges WHERE name = ?",
+      name,
+    );
     return row ? fromJsonColumn<ExchangeDeclaration>(row.declaration, null as never) : undefined;
   }
 
   listExchanges(): ExchangeDeclaration[] {
     return this.sql
-      .exec<{ declaration: string }>("SELECT declaration FROM exchanges ORDER BY name")
-      .toArray()
+      .all<{ declaration: string }>("SELECT declaration FROM exchanges ORDER BY name")
       .map((row) => fromJsonColumn<ExchangeDeclaration>(row.declaration, null as never));
   }
 
   putExchange(declaration: ExchangeDeclaration): void {
-    this.sql.exec(
+    this.sql.run(
       "INSERT INTO exchanges (name, declaration) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET declaration = excluded.declaration",
       declaration.name,
       toJsonColumn(declaration),
@@ -90,25 +90,25 @@ export class CatalogStore extends MetaStore {
   }
 
   deleteExchange(name: string): void {
-    this.sql.exec("DELETE FROM exchanges WHERE name = ?", name);
+    this.sql.run("DELETE FROM exchanges WHERE name = ?", name);
   }
 
   getQueue(name: string): QueueDeclaration | undefined {
-    const row = this.sql
-      .exec<{ declaration: string }>("SELECT declaration FROM queues WHERE name = ?", name)
-      .toArray()[0];
+    const row = this.sql.first<{ declaration: string }>(
+      "SELECT declaration FROM queues WHERE name = ?",
+      name,
+    );
     return row ? fromJsonColumn<QueueDeclaration>(row.declaration, null as never) : undefined;
   }
 
   listQueues(): QueueDeclaration[] {
     return this.sql
-      .exec<{ declaration: string }>("SELECT declaration FROM queues ORDER BY name")
-      .toArray()
+      .all<{ declaration: string }>("SELECT declaration FROM queues ORDER BY name")
       .map((row) => fromJsonColumn<QueueDeclaration>(row.declaration, null as never));
   }
 
   putQueue(declaration: QueueDeclaration): void {
-    this.sql.exec(
+    this.sql.run(
       "INSERT INTO queues (name, declaration) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET declaration = excluded.declaration",
       declaration.name,
       toJsonColumn(declaration),
@@ -116,25 +116,25 @@ export class CatalogStore extends MetaStore {
   }
 
   deleteQueue(name: string): void {
-    this.sql.exec("DELETE FROM queues WHERE name = ?", name);
+    this.sql.run("DELETE FROM queues WHERE name = ?", name);
   }
 
   getInbox(id: number): NotificationUser | undefined {
-    return this.sql
-      .exec<{ id: number; name: string }>("SELECT id, name FROM inboxes WHERE id = ?", id)
-      .toArray()
-      .map((row) => ({ id: row.id, name: row.name }))[0];
+    const row = this.sql.first<{ id: number; name: string }>(
+      "SELECT id, name FROM inboxes WHERE id = ?",
+      id,
+    );
+    return row ? { id: row.id, name: row.name } : undefined;
   }
 
   listInboxes(): NotificationUser[] {
     return this.sql
-      .exec<{ id: number; name: string }>("SELECT id, name FROM inboxes ORDER BY id")
-      .toArray()
+      .all<{ id: number; name: string }>("SELECT id, name FROM inboxes ORDER BY id")
       .map((row) => ({ id: row.id, name: row.name }));
   }
 
   putInbox(user: NotificationUser): void {
-    this.sql.exec(
+    this.sql.run(
       "INSERT INTO inboxes (id, name) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET name = excluded.name",
       user.id,
       user.name,
@@ -142,11 +142,11 @@ export class CatalogStore extends MetaStore {
   }
 
   deleteInbox(id: number): void {
-    this.sql.exec("DELETE FROM inboxes WHERE id = ?", id);
+    this.sql.run("DELETE FROM inboxes WHERE id = ?", id);
   }
 
   putBinding(binding: Binding): boolean {
-    const cursor = this.sql.exec(
+    const written = this.sql.run(
       "INSERT INTO bindings (source, destination_type, destination, routing_key, arguments, properties_key) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
       binding.source,
       binding.destination_type,
@@ -155,7 +155,7 @@ export class CatalogStore extends MetaStore {
       toJsonColumn(binding.arguments),
       binding.properties_key,
     );
-    return cursor.rowsWritten > 0;
+    return written > 0;
   }
 
   listBindings(vhost: string, filter: BindingFilter = {}): Binding[] {
@@ -173,11 +173,10 @@ export class CatalogStore extends MetaStore {
     add("properties_key", filter.propertiesKey);
     const where = clauses.length > 0 ? `WHERE ${clauses.join(" AND ")}` : "";
     return this.sql
-      .exec<BindingRow>(
+      .all<BindingRow>(
         `SELECT * FROM bindings ${where} ORDER BY source, destination_type, destination, properties_key`,
         ...binds,
       )
-      .toArray()
       .map((row) => ({
         source: row.source,
         vhost,
@@ -190,7 +189,7 @@ export class CatalogStore extends MetaStore {
   }
 
   deleteBinding(binding: Binding): void {
-    this.sql.exec(
+    this.sql.run(
       "DELETE FROM bindings WHERE source = ? AND destination_type = ? AND destination = ? AND properties_key = ?",
       binding.source,
       binding.destination_type,
@@ -200,23 +199,21 @@ export class CatalogStore extends MetaStore {
   }
 
   countQueues(): number {
-    return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM queues").one().n;
+    return this.sql.count("SELECT COUNT(*) AS n FROM queues");
   }
 
   /** Empties the catalog (vhost deletion); the caller has destroyed the objects already. */
   clear(): void {
-    this.sql.exec("DELETE FROM queue_reports");
-    this.sql.exec("DELETE FROM connections");
-    this.sql.exec("DELETE FROM bindings");
-    this.sql.exec("DELETE FROM queues");
-    this.sql.exec("DELETE FROM exchanges");
-    this.sql.exec("DELETE FROM meta");
+    this.sql.run("DELETE FROM queue_reports");
+    this.sql.run("DELETE FROM connections");
+    this.sql.run("DELETE FROM bindings");
+    this.sql.run("DELETE FROM queues");
+    this.sql.run("DELETE FROM exchanges");
+    this.sql.run("DELETE FROM meta");
   }
 
   countBindingsFrom(source: string): number {
-    return this.sql
-      .exec<{ n: number }>("SELECT COUNT(*) AS n FROM bindings WHERE source = ?", source)
-      .one().n;
+    return this.sql.count("SELECT COUNT(*) AS n FROM bindings WHERE source = ?", source);
   }
 }
 

@@ -1,4 +1,6 @@
 /** The vhost catalog's table of open WebSocket connections (see catalog-store.ts, steps 2 and 4). */
+import { Sql } from "./sql";
+
 export interface ConnectionRow {
   readonly id: string;
   /** The queue holding a consumer connection; "" for a producer connection. */
@@ -29,10 +31,14 @@ interface RecordRow extends Record<string, SqlStorageValue> {
 }
 
 export class ConnectionStore {
-  constructor(private readonly sql: SqlStorage) {}
+  private readonly sql: Sql;
+
+  constructor(storage: SqlStorage) {
+    this.sql = new Sql(storage);
+  }
 
   add(id: string, holder: string, now: number, info?: ConnectionInfo): void {
-    this.sql.exec(
+    this.sql.run(
       "INSERT INTO connections (id, holder, seen, user, peer, opened) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET seen = excluded.seen",
       id,
       holder,
@@ -44,25 +50,25 @@ export class ConnectionStore {
   }
 
   remove(ids: readonly string[]): void {
-    for (const id of ids) this.sql.exec("DELETE FROM connections WHERE id = ?", id);
+    for (const id of ids) this.sql.run("DELETE FROM connections WHERE id = ?", id);
   }
 
   touch(id: string, now: number): void {
-    this.sql.exec("UPDATE connections SET seen = ? WHERE id = ?", now, id);
+    this.sql.run("UPDATE connections SET seen = ? WHERE id = ?", now, id);
   }
 
   count(): number {
-    return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM connections").one().n;
+    return this.sql.count("SELECT COUNT(*) AS n FROM connections");
   }
 
   /** Producer connections that stopped refreshing: their Worker is gone without a close. */
   dropSilentProducers(before: number): void {
-    this.sql.exec("DELETE FROM connections WHERE holder = '' AND seen < ?", before);
+    this.sql.run("DELETE FROM connections WHERE holder = '' AND seen < ?", before);
   }
 
   heldBy(): Map<string, string[]> {
     const byHolder = new Map<string, string[]>();
-    for (const row of this.sql.exec<{ id: string; holder: string }>(
+    for (const row of this.sql.all<{ id: string; holder: string }>(
       "SELECT id, holder FROM connections WHERE holder <> ''",
     )) {
       const list = byHolder.get(row.holder);
@@ -73,19 +79,16 @@ export class ConnectionStore {
   }
 
   list(): ConnectionRecord[] {
-    return this.sql
-      .exec<RecordRow>("SELECT * FROM connections ORDER BY opened, id")
-      .toArray()
-      .map(toRecord);
+    return this.sql.all<RecordRow>("SELECT * FROM connections ORDER BY opened, id").map(toRecord);
   }
 
   get(id: string): ConnectionRecord | undefined {
-    const row = this.sql.exec<RecordRow>("SELECT * FROM connections WHERE id = ?", id).toArray()[0];
+    const row = this.sql.first<RecordRow>("SELECT * FROM connections WHERE id = ?", id);
     return row ? toRecord(row) : undefined;
   }
 
   markClosing(id: string): void {
-    this.sql.exec("UPDATE connections SET closing = 1 WHERE id = ?", id);
+    this.sql.run("UPDATE connections SET closing = 1 WHERE id = ?", id);
   }
 }
 

@@ -84,24 +84,21 @@ export class GroupStore extends MetaStore {
   }
 
   members(): Member[] {
-    return this.sql
-      .exec<MemberRow>("SELECT * FROM members ORDER BY joined, id")
-      .toArray()
-      .map((row) => ({
-        id: row.id,
-        epoch: row.epoch,
-        topics: fromJsonColumn<string[]>(row.topics, []),
-        sessionMs: row.session_ms,
-        lastSeen: row.last_seen,
-        target: fromJsonColumn<PartitionRef[]>(row.target, []),
-        current: fromJsonColumn<PartitionRef[]>(row.current, []),
-        sent: fromJsonColumn<PartitionRef[]>(row.sent, []),
-        joined: row.joined,
-      }));
+    return this.sql.all<MemberRow>("SELECT * FROM members ORDER BY joined, id").map((row) => ({
+      id: row.id,
+      epoch: row.epoch,
+      topics: fromJsonColumn<string[]>(row.topics, []),
+      sessionMs: row.session_ms,
+      lastSeen: row.last_seen,
+      target: fromJsonColumn<PartitionRef[]>(row.target, []),
+      current: fromJsonColumn<PartitionRef[]>(row.current, []),
+      sent: fromJsonColumn<PartitionRef[]>(row.sent, []),
+      joined: row.joined,
+    }));
   }
 
   putMember(member: Member): void {
-    this.sql.exec(
+    this.sql.run(
       `INSERT INTO members (id, epoch, topics, session_ms, last_seen, target, current, sent, joined)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT(id) DO UPDATE SET epoch = excluded.epoch, topics = excluded.topics,
@@ -120,20 +117,19 @@ export class GroupStore extends MetaStore {
   }
 
   deleteMember(id: string): void {
-    this.sql.exec("DELETE FROM members WHERE id = ?", id);
+    this.sql.run("DELETE FROM members WHERE id = ?", id);
   }
 
   topics(): Map<string, number> {
     return new Map(
       this.sql
-        .exec<{ name: string; partitions: number }>("SELECT name, partitions FROM topics")
-        .toArray()
+        .all<{ name: string; partitions: number }>("SELECT name, partitions FROM topics")
         .map((row) => [row.name, row.partitions]),
     );
   }
 
   setTopic(name: string, partitions: number): void {
-    this.sql.exec(
+    this.sql.run(
       "INSERT INTO topics (name, partitions) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET partitions = excluded.partitions",
       name,
       partitions,
@@ -141,15 +137,13 @@ export class GroupStore extends MetaStore {
   }
 
   offsets(): CommittedOffset[] {
-    return this.sql
-      .exec<{ topic: string; partition: number; offset: number; committed_at: number }>(
-        "SELECT topic, partition, offset, committed_at FROM offsets ORDER BY topic, partition",
-      )
-      .toArray();
+    return this.sql.all<{ topic: string; partition: number; offset: number; committed_at: number }>(
+      "SELECT topic, partition, offset, committed_at FROM offsets ORDER BY topic, partition",
+    );
   }
 
   commit(topic: string, partition: number, offset: number, now: number): void {
-    this.sql.exec(
+    this.sql.run(
       "INSERT INTO offsets (topic, partition, offset, committed_at) VALUES (?, ?, ?, ?) ON CONFLICT(topic, partition) DO UPDATE SET offset = excluded.offset, committed_at = excluded.committed_at",
       topic,
       partition,

@@ -61,8 +61,8 @@ const iso = (ms: number | null): string | null => (ms === null ? null : new Date
 
 export class InboxStore extends MetaStore {
   clear(): void {
-    this.sql.exec("DELETE FROM notifications");
-    this.sql.exec("DELETE FROM meta");
+    this.sql.run("DELETE FROM notifications");
+    this.sql.run("DELETE FROM meta");
   }
 
   /** Inserts in order; answers the new rows, oldest first. */
@@ -81,57 +81,51 @@ export class InboxStore extends MetaStore {
         );
       }
       const placeholders = Array(chunk.length).fill("(?, ?, ?, ?, ?)").join(", ");
-      const rows = this.sql
-        .exec<{ seq: number }>(
-          `INSERT INTO notifications (created_at, sender, message, data, truncated) VALUES ${placeholders} RETURNING seq`,
-          ...values,
-        )
-        .toArray();
+      const rows = this.sql.all<{ seq: number }>(
+        `INSERT INTO notifications (created_at, sender, message, data, truncated) VALUES ${placeholders} RETURNING seq`,
+        ...values,
+      );
       ids.push(...rows.map((row) => row.seq).sort((a, b) => a - b));
     }
     return ids;
   }
 
   counts(): InboxCounts {
-    const row = this.sql
-      .exec<{ total: number; unread: number; unseen: number; archived: number }>(
-        `SELECT
+    const row = this.sql.one<{ total: number; unread: number; unseen: number; archived: number }>(
+      `SELECT
           COALESCE(SUM(archived_at IS NULL), 0) AS total,
           COALESCE(SUM(archived_at IS NULL AND read_at IS NULL), 0) AS unread,
           COALESCE(SUM(archived_at IS NULL AND seen_at IS NULL), 0) AS unseen,
           COALESCE(SUM(archived_at IS NOT NULL), 0) AS archived
         FROM notifications`,
-      )
-      .one();
+    );
     return { total: row.total, unread: row.unread, unseen: row.unseen, archived: row.archived };
   }
 
   /** The newest id ever stored (ids are never reused), or 0. */
   latest(): number {
-    const row = this.sql
-      .exec<{ latest: number | null }>("SELECT MAX(seq) AS latest FROM notifications")
-      .one();
+    const row = this.sql.one<{ latest: number | null }>(
+      "SELECT MAX(seq) AS latest FROM notifications",
+    );
     return Math.max(row.latest ?? 0, Number(this.getMeta("pruned_through") ?? 0));
   }
 
   /** Everything after a cursor, oldest first (the live socket's backlog; bounded by retention). */
   after(cursor: number, to: NotificationUser): InboxNotification[] {
     return this.sql
-      .exec<NotificationRow>(
+      .all<NotificationRow>(
         `SELECT ${COLUMNS} FROM notifications WHERE seq > ? ORDER BY seq`,
         cursor,
       )
-      .toArray()
       .map((row) => present(row, to));
   }
 
   byIds(ids: readonly number[], to: NotificationUser): InboxNotification[] {
     return this.sql
-      .exec<NotificationRow>(
+      .all<NotificationRow>(
         `SELECT ${COLUMNS} FROM notifications WHERE seq IN (SELECT value FROM json_each(?)) ORDER BY seq`,
         JSON.stringify(ids),
       )
-      .toArray()
       .map((row) => present(row, to));
   }
 
@@ -157,13 +151,11 @@ export class InboxStore extends MetaStore {
     const clause = where.length > 0 ? `WHERE ${where.join(" AND ")}` : "";
     // With only `after`, walk forward from the cursor; otherwise backward from the newest.
     const forward = query.after !== undefined && query.before === undefined;
-    const rows = this.sql
-      .exec<NotificationRow>(
-        `SELECT ${COLUMNS} FROM notifications ${clause} ORDER BY seq ${forward ? "ASC" : "DESC"} LIMIT ?`,
-        ...binds,
-        query.limit + 1,
-      )
-      .toArray();
+    const rows = this.sql.all<NotificationRow>(
+      `SELECT ${COLUMNS} FROM notifications ${clause} ORDER BY seq ${forward ? "ASC" : "DESC"} LIMIT ?`,
+      ...binds,
+      query.limit + 1,
+    );
     const hasMore = rows.length > query.limit;
     const kept = rows.slice(0, query.limit);
     if (forward) kept.reverse();
@@ -195,12 +187,11 @@ export class InboxStore extends MetaStore {
           : "AND archived_at IS NULL"
         : "AND seq IN (SELECT value FROM json_each(?2))";
     return this.sql
-      .exec<{ seq: number }>(
+      .all<{ seq: number }>(
         `UPDATE notifications SET ${set} WHERE ${pending} ${scope} RETURNING seq`,
         now,
         ...(ids === "all" ? [] : [JSON.stringify(ids)]),
       )
-      .toArray()
       .map((row) => row.seq)
       .sort((a, b) => a - b);
   }
@@ -211,21 +202,17 @@ export class InboxStore extends MetaStore {
    * from before it learns that it missed something (`resync`).
    */
   prune(now: number, maxCount: number, maxAgeMs: number): number {
-    const byCount = this.sql
-      .exec<{ seq: number }>(
-        "SELECT seq FROM notifications ORDER BY seq DESC LIMIT 1 OFFSET ?",
-        maxCount,
-      )
-      .toArray()[0]?.seq;
-    const byAge = this.sql
-      .exec<{ seq: number | null }>(
-        "SELECT MAX(seq) AS seq FROM notifications WHERE created_at < ?",
-        now - maxAgeMs,
-      )
-      .one().seq;
+    const byCount = this.sql.first<{ seq: number }>(
+      "SELECT seq FROM notifications ORDER BY seq DESC LIMIT 1 OFFSET ?",
+      maxCount,
+    )?.seq;
+    const byAge = this.sql.one<{ seq: number | null }>(
+      "SELECT MAX(seq) AS seq FROM notifications WHERE created_at < ?",
+      now - maxAgeMs,
+    ).seq;
     const through = Math.max(byCount ?? 0, byAge ?? 0);
     if (through === 0) return 0;
-    const deleted = this.sql.exec("DELETE FROM notifications WHERE seq <= ?", through).rowsWritten;
+    const deleted = this.sql.run("DELETE FROM notifications WHERE seq <= ?", through);
     this.setMeta("pruned_through", String(Math.max(through, this.prunedThrough())));
     return deleted;
   }

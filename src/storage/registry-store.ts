@@ -120,12 +120,12 @@ const toTopicPermission = (row: TopicPermissionRow): TopicPermissionRecord => ({
 
 export class RegistryStore extends MetaStore {
   getUser(name: string): UserRecord | undefined {
-    const row = this.sql.exec<UserRow>("SELECT * FROM users WHERE name = ?", name).toArray()[0];
+    const row = this.sql.first<UserRow>("SELECT * FROM users WHERE name = ?", name);
     return row ? toUser(row) : undefined;
   }
 
   listUsers(): UserRecord[] {
-    return this.sql.exec<UserRow>("SELECT * FROM users ORDER BY name").toArray().map(toUser);
+    return this.sql.all<UserRow>("SELECT * FROM users ORDER BY name").map(toUser);
   }
 
   /**
@@ -134,7 +134,7 @@ export class RegistryStore extends MetaStore {
    */
   putUser(user: UserRecord): void {
     const before = this.userIdentity(user.name);
-    this.sql.exec(
+    this.sql.run(
       `INSERT INTO users (name, password_hash, hashing_algorithm, tags, limits, identity) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT(name) DO UPDATE SET password_hash = excluded.password_hash,
          hashing_algorithm = excluded.hashing_algorithm, tags = excluded.tags, limits = excluded.limits,
@@ -149,20 +149,19 @@ export class RegistryStore extends MetaStore {
     );
     // A ticket issued to the previous identity must not open a socket for the new one.
     if (before !== undefined && before !== this.userIdentity(user.name)) {
-      this.sql.exec("DELETE FROM tickets WHERE user = ?", user.name);
+      this.sql.run("DELETE FROM tickets WHERE user = ?", user.name);
     }
   }
 
   /** The user's current identity (see putUser), or undefined when there is no such user. */
   userIdentity(name: string): string | undefined {
-    return this.sql
-      .exec<{ identity: string }>("SELECT identity FROM users WHERE name = ?", name)
-      .toArray()[0]?.identity;
+    return this.sql.first<{ identity: string }>("SELECT identity FROM users WHERE name = ?", name)
+      ?.identity;
   }
 
   /** Replaces the hash only if it is still `expected` (a concurrent password change wins). */
   replaceHash(name: string, expected: string, hash: string, algorithm: string): void {
-    this.sql.exec(
+    this.sql.run(
       "UPDATE users SET password_hash = ?, hashing_algorithm = ? WHERE name = ? AND password_hash = ?",
       hash,
       algorithm,
@@ -173,24 +172,24 @@ export class RegistryStore extends MetaStore {
 
   /** Deletes a user and every permission it held. */
   deleteUser(name: string): boolean {
-    const removed = this.sql.exec("DELETE FROM users WHERE name = ?", name).rowsWritten > 0;
-    this.sql.exec("DELETE FROM permissions WHERE user = ?", name);
-    this.sql.exec("DELETE FROM topic_permissions WHERE user = ?", name);
-    this.sql.exec("DELETE FROM tickets WHERE user = ?", name);
+    const removed = this.sql.run("DELETE FROM users WHERE name = ?", name) > 0;
+    this.sql.run("DELETE FROM permissions WHERE user = ?", name);
+    this.sql.run("DELETE FROM topic_permissions WHERE user = ?", name);
+    this.sql.run("DELETE FROM tickets WHERE user = ?", name);
     return removed;
   }
 
   getVhost(name: string): VhostRecord | undefined {
-    const row = this.sql.exec<VhostRow>("SELECT * FROM vhosts WHERE name = ?", name).toArray()[0];
+    const row = this.sql.first<VhostRow>("SELECT * FROM vhosts WHERE name = ?", name);
     return row ? toVhost(row) : undefined;
   }
 
   listVhosts(): VhostRecord[] {
-    return this.sql.exec<VhostRow>("SELECT * FROM vhosts ORDER BY name").toArray().map(toVhost);
+    return this.sql.all<VhostRow>("SELECT * FROM vhosts ORDER BY name").map(toVhost);
   }
 
   putVhost(vhost: VhostRecord): void {
-    this.sql.exec(
+    this.sql.run(
       `INSERT INTO vhosts (name, description, tags, default_queue_type, limits) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT(name) DO UPDATE SET description = excluded.description, tags = excluded.tags,
          default_queue_type = excluded.default_queue_type, limits = excluded.limits`,
@@ -204,26 +203,25 @@ export class RegistryStore extends MetaStore {
 
   /** Deletes a vhost and every permission in it: nothing else. */
   deleteVhost(name: string): boolean {
-    const removed = this.sql.exec("DELETE FROM vhosts WHERE name = ?", name).rowsWritten > 0;
-    this.sql.exec("DELETE FROM permissions WHERE vhost = ?", name);
-    this.sql.exec("DELETE FROM topic_permissions WHERE vhost = ?", name);
-    this.sql.exec("DELETE FROM tickets WHERE vhost = ?", name);
+    const removed = this.sql.run("DELETE FROM vhosts WHERE name = ?", name) > 0;
+    this.sql.run("DELETE FROM permissions WHERE vhost = ?", name);
+    this.sql.run("DELETE FROM topic_permissions WHERE vhost = ?", name);
+    this.sql.run("DELETE FROM tickets WHERE vhost = ?", name);
     return removed;
   }
 
   listPermissions(filter: { user?: string; vhost?: string } = {}): PermissionRecord[] {
     return this.sql
-      .exec<PermissionRow>(
+      .all<PermissionRow>(
         "SELECT * FROM permissions WHERE (?1 IS NULL OR user = ?1) AND (?2 IS NULL OR vhost = ?2) ORDER BY vhost, user",
         filter.user ?? null,
         filter.vhost ?? null,
       )
-      .toArray()
       .map(toPermission);
   }
 
   putPermission(permission: PermissionRecord): void {
-    this.sql.exec(
+    this.sql.run(
       `INSERT INTO permissions (user, vhost, configure, write, read) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT(user, vhost) DO UPDATE SET configure = excluded.configure,
          write = excluded.write, read = excluded.read`,
@@ -236,25 +234,21 @@ export class RegistryStore extends MetaStore {
   }
 
   deletePermission(user: string, vhost: string): boolean {
-    return (
-      this.sql.exec("DELETE FROM permissions WHERE user = ? AND vhost = ?", user, vhost)
-        .rowsWritten > 0
-    );
+    return this.sql.run("DELETE FROM permissions WHERE user = ? AND vhost = ?", user, vhost) > 0;
   }
 
   listTopicPermissions(filter: { user?: string; vhost?: string } = {}): TopicPermissionRecord[] {
     return this.sql
-      .exec<TopicPermissionRow>(
+      .all<TopicPermissionRow>(
         "SELECT * FROM topic_permissions WHERE (?1 IS NULL OR user = ?1) AND (?2 IS NULL OR vhost = ?2) ORDER BY vhost, user, exchange",
         filter.user ?? null,
         filter.vhost ?? null,
       )
-      .toArray()
       .map(toTopicPermission);
   }
 
   putTopicPermission(permission: TopicPermissionRecord): void {
-    this.sql.exec(
+    this.sql.run(
       `INSERT INTO topic_permissions (user, vhost, exchange, write, read) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT(user, vhost, exchange) DO UPDATE SET write = excluded.write, read = excluded.read`,
       permission.user,
@@ -268,27 +262,25 @@ export class RegistryStore extends MetaStore {
   /** Deletes one exchange's topic permission, or all of the user's in the vhost. */
   deleteTopicPermissions(user: string, vhost: string, exchange?: string): boolean {
     return (
-      this.sql.exec(
+      this.sql.run(
         "DELETE FROM topic_permissions WHERE user = ? AND vhost = ? AND (?3 IS NULL OR exchange = ?3)",
         user,
         vhost,
         exchange ?? null,
-      ).rowsWritten > 0
+      ) > 0
     );
   }
 
   getFailures(user: string): FailureRecord | undefined {
-    const row = this.sql
-      .exec<{ failures: number; blocked_until: number }>(
-        "SELECT failures, blocked_until FROM login_failures WHERE user = ?",
-        user,
-      )
-      .toArray()[0];
+    const row = this.sql.first<{ failures: number; blocked_until: number }>(
+      "SELECT failures, blocked_until FROM login_failures WHERE user = ?",
+      user,
+    );
     return row ? { failures: row.failures, blockedUntil: row.blocked_until } : undefined;
   }
 
   putFailures(user: string, record: FailureRecord, now: number): void {
-    this.sql.exec(
+    this.sql.run(
       `INSERT INTO login_failures (user, failures, blocked_until, last_failure) VALUES (?, ?, ?, ?)
        ON CONFLICT(user) DO UPDATE SET failures = excluded.failures,
          blocked_until = excluded.blocked_until, last_failure = excluded.last_failure`,
@@ -300,12 +292,12 @@ export class RegistryStore extends MetaStore {
   }
 
   clearFailures(user: string): void {
-    this.sql.exec("DELETE FROM login_failures WHERE user = ?", user);
+    this.sql.run("DELETE FROM login_failures WHERE user = ?", user);
   }
 
   /** Forgets failures older than `before` whose block has ended, so guessed names do not pile up. */
   pruneFailures(before: number, now: number): void {
-    this.sql.exec(
+    this.sql.run(
       "DELETE FROM login_failures WHERE last_failure < ? AND blocked_until < ?",
       before,
       now,
@@ -313,7 +305,7 @@ export class RegistryStore extends MetaStore {
   }
 
   putTicket(digest: string, user: string, vhost: string, expires: number): void {
-    this.sql.exec(
+    this.sql.run(
       "INSERT INTO tickets (digest, user, vhost, expires) VALUES (?, ?, ?, ?)",
       digest,
       user,
@@ -324,14 +316,15 @@ export class RegistryStore extends MetaStore {
 
   /** Removes and returns a ticket: a ticket can be taken once. */
   takeTicket(digest: string): TicketRow | undefined {
-    const row = this.sql
-      .exec<TicketRow>("SELECT user, vhost, expires FROM tickets WHERE digest = ?", digest)
-      .toArray()[0];
-    if (row) this.sql.exec("DELETE FROM tickets WHERE digest = ?", digest);
+    const row = this.sql.first<TicketRow>(
+      "SELECT user, vhost, expires FROM tickets WHERE digest = ?",
+      digest,
+    );
+    if (row) this.sql.run("DELETE FROM tickets WHERE digest = ?", digest);
     return row;
   }
 
   pruneTickets(now: number): void {
-    this.sql.exec("DELETE FROM tickets WHERE expires <= ?", now);
+    this.sql.run("DELETE FROM tickets WHERE expires <= ?", now);
   }
 }

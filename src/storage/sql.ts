@@ -3,7 +3,8 @@
  * query (at most one row, exactly one, all of them, a count) instead of repeating
  * `.toArray()[0]` and casts at every call site. Statements and parameters stay plain SQL.
  */
-export type SqlValue = ArrayBuffer | string | number | null;
+/** What a statement binds: SqlStorage takes a byte view (a stream chunk's Uint8Array) as a BLOB too. */
+export type SqlValue = ArrayBuffer | ArrayBufferView | string | number | null;
 type Row = Record<string, SqlStorageValue>;
 
 export class Sql {

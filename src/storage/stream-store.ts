@@ -61,7 +61,7 @@ export class StreamStore extends MetaStore {
 
   append(data: Uint8Array, count: number, now: number): number {
     const base = this.nextOffset();
-    this.sql.exec(
+    this.sql.run(
       "INSERT INTO chunks (base, count, first_ts, last_ts, bytes, data) VALUES (?, ?, ?, ?, ?, ?)",
       base,
       count,
@@ -75,17 +75,15 @@ export class StreamStore extends MetaStore {
   }
 
   bounds(): LogBounds {
-    const row = this.sql
-      .exec<{
-        first: number | null;
-        bytes: number | null;
-        chunks: number;
-        first_ts: number | null;
-        last_ts: number | null;
-      }>(
-        "SELECT MIN(base) AS first, SUM(bytes) AS bytes, COUNT(*) AS chunks, MIN(first_ts) AS first_ts, MAX(last_ts) AS last_ts FROM chunks",
-      )
-      .one();
+    const row = this.sql.one<{
+      first: number | null;
+      bytes: number | null;
+      chunks: number;
+      first_ts: number | null;
+      last_ts: number | null;
+    }>(
+      "SELECT MIN(base) AS first, SUM(bytes) AS bytes, COUNT(*) AS chunks, MIN(first_ts) AS first_ts, MAX(last_ts) AS last_ts FROM chunks",
+    );
     const next = this.nextOffset();
     return {
       first: row.first ?? next,
@@ -100,20 +98,17 @@ export class StreamStore extends MetaStore {
   /** The base of the newest chunk: `last` in RabbitMQ's offset spec. */
   lastChunkBase(): number | null {
     return (
-      this.sql
-        .exec<{ base: number }>("SELECT base FROM chunks ORDER BY base DESC LIMIT 1")
-        .toArray()[0]?.base ?? null
+      this.sql.first<{ base: number }>("SELECT base FROM chunks ORDER BY base DESC LIMIT 1")
+        ?.base ?? null
     );
   }
 
   /** The first offset of the first chunk that arrived at or after `timestamp` (ms). */
   offsetAt(timestamp: number): number {
-    const row = this.sql
-      .exec<{ base: number }>(
-        "SELECT base FROM chunks WHERE last_ts >= ? ORDER BY base LIMIT 1",
-        timestamp,
-      )
-      .toArray()[0];
+    const row = this.sql.first<{ base: number }>(
+      "SELECT base FROM chunks WHERE last_ts >= ? ORDER BY base LIMIT 1",
+      timestamp,
+    );
     return row?.base ?? this.nextOffset();
   }
 
@@ -122,21 +117,17 @@ export class StreamStore extends MetaStore {
     const out: StreamMessage[] = [];
     let bytes = 0;
     const start =
-      this.sql
-        .exec<{ base: number }>(
-          "SELECT base FROM chunks WHERE base <= ? ORDER BY base DESC LIMIT 1",
-          from,
-        )
-        .toArray()[0]?.base ?? from;
+      this.sql.first<{ base: number }>(
+        "SELECT base FROM chunks WHERE base <= ? ORDER BY base DESC LIMIT 1",
+        from,
+      )?.base ?? from;
     // Chunks are read a few at a time so a small fetch does not load a large log.
     let cursor = start;
     while (out.length < count && bytes < maxBytes) {
-      const rows = this.sql
-        .exec<ChunkRow>(
-          "SELECT base, count, first_ts, data FROM chunks WHERE base >= ? ORDER BY base LIMIT 16",
-          cursor,
-        )
-        .toArray();
+      const rows = this.sql.all<ChunkRow>(
+        "SELECT base, count, first_ts, data FROM chunks WHERE base >= ? ORDER BY base LIMIT 16",
+        cursor,
+      );
       if (rows.length === 0) break;
       for (const row of rows) {
         if (out.length >= count || bytes >= maxBytes) break;
@@ -169,23 +160,21 @@ export class StreamStore extends MetaStore {
     if (newest === null) return 0;
     let removed = 0;
     if (maxAgeMs !== null) {
-      removed += this.sql.exec(
+      removed += this.sql.run(
         "DELETE FROM chunks WHERE last_ts < ? AND base < ?",
         now - maxAgeMs,
         newest,
-      ).rowsWritten;
+      );
     }
     if (maxBytes !== null) {
       let total = this.bounds().bytes;
-      const rows = this.sql
-        .exec<{ base: number; bytes: number }>(
-          "SELECT base, bytes FROM chunks WHERE base < ? ORDER BY base",
-          newest,
-        )
-        .toArray();
+      const rows = this.sql.all<{ base: number; bytes: number }>(
+        "SELECT base, bytes FROM chunks WHERE base < ? ORDER BY base",
+        newest,
+      );
       for (const row of rows) {
         if (total <= maxBytes) break;
-        this.sql.exec("DELETE FROM chunks WHERE base = ?", row.base);
+        this.sql.run("DELETE FROM chunks WHERE base = ?", row.base);
         total -= row.bytes;
         removed++;
       }
@@ -194,16 +183,14 @@ export class StreamStore extends MetaStore {
   }
 
   producer(id: string): ProducerState | undefined {
-    return this.sql
-      .exec<{ sequence: number; base: number; count: number }>(
-        "SELECT sequence, base, count FROM producers WHERE producer = ?",
-        id,
-      )
-      .toArray()[0];
+    return this.sql.first<{ sequence: number; base: number; count: number }>(
+      "SELECT sequence, base, count FROM producers WHERE producer = ?",
+      id,
+    );
   }
 
   setProducer(id: string, state: ProducerState): void {
-    this.sql.exec(
+    this.sql.run(
       "INSERT INTO producers (producer, sequence, base, count) VALUES (?, ?, ?, ?) ON CONFLICT(producer) DO UPDATE SET sequence = excluded.sequence, base = excluded.base, count = excluded.count",
       id,
       state.sequence,
@@ -213,8 +200,8 @@ export class StreamStore extends MetaStore {
   }
 
   clear(): void {
-    this.sql.exec("DELETE FROM chunks");
-    this.sql.exec("DELETE FROM producers");
-    this.sql.exec("DELETE FROM meta");
+    this.sql.run("DELETE FROM chunks");
+    this.sql.run("DELETE FROM producers");
+    this.sql.run("DELETE FROM meta");
   }
 }

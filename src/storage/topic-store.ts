@@ -18,6 +18,6 @@ export class TopicStore extends MetaStore {
   }
 
   clear(): void {
-    this.sql.exec("DELETE FROM meta");
+    this.clearMeta();
   }
 }

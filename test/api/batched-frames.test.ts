@@ -2,14 +2,8 @@ import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { call, declareQueue, drain, json } from "../support/api";
-import {
-  type Frame,
-  isType,
-  openConsumer,
-  openSocket,
-  sleep,
-  type TestSocket,
-} from "../support/socket";
+import { consumerBarrier, producerBarrier } from "../support/barriers";
+import { type Frame, isType, openConsumer, openSocket, type TestSocket } from "../support/socket";
 
 interface QueueInfo {
   messages: number;
@@ -49,12 +43,17 @@ async function received(socket: TestSocket, count: number): Promise<Frame[]> {
   return out;
 }
 
-/** Per-seq verdicts from confirm/nack frames; fails on a seq answered twice. */
-async function verdicts(socket: TestSocket, seqs: number[]): Promise<Map<number, string>> {
+/** Per-seq verdicts from confirm/nack frames (and those frames); fails on a seq answered twice. */
+async function verdicts(
+  socket: TestSocket,
+  seqs: number[],
+): Promise<{ answers: Map<number, string>; frames: Frame[] }> {
   const out = new Map<number, string>();
+  const frames: Frame[] = [];
   const outstanding = new Set(seqs);
   while (outstanding.size > 0) {
     const f = await socket.next((x) => x.type === "confirm" || x.type === "nack");
+    frames.push(f);
     const seq = f.seq as number;
     const covered =
       f.type === "confirm" && f.multiple ? [...outstanding].filter((s) => s <= seq) : [seq];
@@ -64,7 +63,7 @@ async function verdicts(socket: TestSocket, seqs: number[]): Promise<Map<number,
       outstanding.delete(s);
     }
   }
-  return out;
+  return { answers: out, frames };
 }
 
 describe("publish frames carrying many messages", () => {
@@ -99,11 +98,15 @@ describe("publish frames carrying many messages", () => {
       routing_key: "bf.right",
       payload: "bf.right-203",
     });
-    const answers = await verdicts(socket, [...seqs, 201, 202, 203]);
+    const { answers, frames } = await verdicts(socket, [...seqs, 201, 202, 203]);
     expect(answers.get(201)).toMatch(/^nack:/);
     expect([...answers].filter(([s]) => s !== 201).every(([, v]) => v === "routed")).toBe(true);
-    await sleep(50);
-    expect(socket.all("confirm").length + socket.all("nack").length).toBeLessThan(seqs.length);
+    // No seq is answered again later: every answer the broker sends for seqs up to 203 comes
+    // before the barrier's (seq 204), and none arrived beyond those verdicts() took.
+    await producerBarrier(socket, 204);
+    const answerFrames = socket.all("confirm").length + socket.all("nack").length;
+    expect(answerFrames).toBe(frames.length);
+    expect(answerFrames).toBeLessThan(seqs.length);
     const left = await drain("bf.left");
     const right = await drain("bf.right");
     const expected = (queue: string, parity: number) =>
@@ -147,7 +150,7 @@ describe("batched deliveries and settling lists of tags", () => {
     const rest = await received(socket, 10);
     expect(rest.map((d) => d.payload)).toEqual(Array.from({ length: 10 }, (_, i) => `m${i + 20}`));
     socket.send({ type: "ack", delivery_tag: rest[9]?.delivery_tag as number, multiple: true });
-    await sleep(50);
+    await consumerBarrier(socket);
     expect(await info("bf.deliver")).toMatchObject({ messages: 0 });
   });
 
@@ -173,7 +176,7 @@ describe("batched deliveries and settling lists of tags", () => {
     const again = await received(socket, 1);
     expect(again[0]).toMatchObject({ payload: "d", redelivered: true, delivery_tag: 5 });
     socket.send({ type: "ack", delivery_tags: [5, 5] });
-    await sleep(50);
+    await consumerBarrier(socket);
     expect(await info("bf.unknown")).toMatchObject({ messages: 0 });
     socket.send({ type: "ack" });
     expect(await socket.next(isType("error"))).toMatchObject({ code: "bad_frame" });
@@ -191,7 +194,7 @@ describe("delivery state across eviction and restart", () => {
     await evictDurableObject(queueStub("bf.hibernate"));
     expect(await info("bf.hibernate")).toMatchObject({ messages_unacknowledged: 3, consumers: 1 });
     socket.send({ type: "ack", delivery_tags: got.map((d) => d.delivery_tag as number) });
-    await sleep(100);
+    await consumerBarrier(socket);
     expect(socket.all("error")).toEqual([]);
     expect(socket.all("deliver")).toHaveLength(1);
     expect(await info("bf.hibernate")).toMatchObject({ messages: 0, consumers: 1 });
@@ -209,7 +212,7 @@ describe("delivery state across eviction and restart", () => {
       type: "ack",
       delivery_tags: got.slice(0, 10).map((d) => d.delivery_tag as number),
     });
-    await sleep(50);
+    await consumerBarrier(socket);
     // The process dies: the object restarts and its sockets are gone with it.
     await runInDurableObject(queueStub("bf.crash"), (_instance, state) => {
       state.abort("simulated crash");

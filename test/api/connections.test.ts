@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { basic, createUser, grant } from "../support/access";
 import { call, declareQueue, expectError, json, publish } from "../support/api";
 import { flushReports } from "../support/reports";
-import { deliveries, isType, openConsumer, openSocket, sleep } from "../support/socket";
+import { deliveries, isType, openConsumer, openSocket } from "../support/socket";
 
 type Item = Record<string, unknown>;
 
@@ -93,8 +93,7 @@ describe("/api/connections, /api/channels and /api/consumers", () => {
       code: "connection_forced",
       reason: "CONNECTION_FORCED - maintenance",
     });
-    for (let i = 0; i < 50 && !socket.closed; i++) await sleep(20);
-    expect(socket.closed).toBe(true);
+    expect((await socket.whenClosed()).code).toBe(4320);
     expect(await queueCounts("conn.closed")).toMatchObject({
       messages_ready: 3,
       messages_unacknowledged: 0,

@@ -1,8 +1,9 @@
 import { evictDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { call, declareQueue, json, publish } from "../support/api";
-import { deliveries, isType, openConsumer, openSocket, sleep } from "../support/socket";
+import { closeConsumer, consumerBarrier, EVENTUALLY } from "../support/barriers";
+import { deliveries, isType, openConsumer, openSocket } from "../support/socket";
 
 interface QueueInfo {
   messages: number;
@@ -67,7 +68,7 @@ describe("WebSocket consumers", () => {
     const socket = await openConsumer("ws.prefetch");
     socket.send(consume("c", { prefetch: 2 }));
     const first = await deliveries(socket, 2);
-    await sleep(100);
+    await consumerBarrier(socket);
     expect(socket.all("deliver")).toHaveLength(2);
     expect(await info("ws.prefetch")).toMatchObject({
       messages_ready: 3,
@@ -77,7 +78,7 @@ describe("WebSocket consumers", () => {
     socket.send({ type: "ack", delivery_tag: first[0]?.delivery_tag });
     const third = await socket.next(isType("deliver"));
     expect(third.payload).toBe("3");
-    await sleep(100);
+    await consumerBarrier(socket);
     expect(socket.all("deliver")).toHaveLength(3);
   });
 
@@ -126,7 +127,7 @@ describe("WebSocket consumers", () => {
       multiple: true,
       requeue: false,
     });
-    await sleep(100);
+    await consumerBarrier(socket);
     expect(await info("ws.multi")).toMatchObject({ messages: 0, messages_unacknowledged: 0 });
     expect(socket.all("error")).toEqual([]);
   });
@@ -138,8 +139,7 @@ describe("WebSocket consumers", () => {
     socket.send(consume("c", { ack: "auto" }));
     await deliveries(socket, 2);
     expect(await info("ws.auto")).toMatchObject({ messages: 0, consumers: 1 });
-    socket.close();
-    await sleep(100);
+    await closeConsumer(socket, "ws.auto");
     expect((await info("ws.auto")).messages).toBe(0);
   });
 
@@ -153,7 +153,7 @@ describe("WebSocket consumers", () => {
     await b.next(isType("consume_ok"));
     await publishAll("ws.sac", ["1", "2", "3"]);
     await deliveries(a, 3);
-    await sleep(100);
+    await consumerBarrier(b);
     expect(b.all("deliver")).toEqual([]);
     a.close();
     const failover = await deliveries(b, 3);
@@ -172,8 +172,7 @@ describe("WebSocket consumers", () => {
     const b = await openConsumer("ws.excl");
     b.send(consume("b"));
     expect(await b.next()).toMatchObject({ type: "error", code: "access_refused" });
-    a.close();
-    await sleep(50);
+    await closeConsumer(a, b);
     b.send(consume("b"));
     await b.next(isType("consume_ok"));
     const c = await openConsumer("ws.excl");
@@ -211,7 +210,7 @@ describe("WebSocket consumers", () => {
     expect(await socket.next(isType("error"))).toMatchObject({ code: "unknown_delivery_tag" });
     socket.send({ type: "ack", delivery_tag: extended?.delivery_tag });
     socket.send({ type: "ack", delivery_tag: again.delivery_tag });
-    await sleep(100);
+    await consumerBarrier(socket);
     expect(await info("ws.deadline")).toMatchObject({ messages: 0 });
   });
 
@@ -225,7 +224,7 @@ describe("WebSocket consumers", () => {
     const second = await socket.next(isType("deliver"));
     expect(second.delivery_count).toBe(2);
     socket.send({ type: "nack", delivery_tag: second.delivery_tag, requeue: true });
-    await sleep(150);
+    await consumerBarrier(socket);
     expect(socket.all("deliver")).toHaveLength(2);
     expect((await info("ws.limit")).messages).toBe(0);
   });
@@ -240,7 +239,7 @@ describe("WebSocket consumers", () => {
     const frame = await socket.next(isType("deliver"));
     expect(frame.payload).toBe("after eviction");
     socket.send({ type: "ack", delivery_tag: frame.delivery_tag });
-    await sleep(50);
+    await consumerBarrier(socket);
     expect(await info("ws.hibernate")).toMatchObject({ messages: 0, consumers: 1 });
   });
 
@@ -315,12 +314,14 @@ describe("auto-delete queues", () => {
     await a.next(isType("consume_ok"));
     b.send(consume("b"));
     await b.next(isType("consume_ok"));
-    a.close();
-    await sleep(100);
+    await closeConsumer(a, b);
     expect((await call("GET", "/api/queues/%2F/ws.autodel")).status).toBe(200);
     b.send({ type: "cancel", tag: "b" });
     await b.next(isType("cancel_ok"));
-    await sleep(200);
-    expect((await call("GET", "/api/queues/%2F/ws.autodel")).status).toBe(404);
+    // The queue asks its vhost to delete it after the cancel's answer: wait for that to happen.
+    await vi.waitFor(
+      async () => expect((await call("GET", "/api/queues/%2F/ws.autodel")).status).toBe(404),
+      EVENTUALLY,
+    );
   });
 });

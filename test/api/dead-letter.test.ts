@@ -3,7 +3,11 @@
  * (WebSocket nack/reject, get reject_requeue_false, pull nack), expired and delivery_limit, the
  * x-death header as RabbitMQ 3.10 builds it, and RabbitMQ's cycle rule.
  */
-import { describe, expect, it } from "vitest";
+import { runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it, vi } from "vitest";
+import { queueStub } from "../../src/gateway/stubs";
+import { MessageStore } from "../../src/storage/message-store";
 import {
   bindQueue,
   call,
@@ -14,17 +18,27 @@ import {
   json,
   publish,
 } from "../support/api";
-import { deliveries, openConsumer, sleep } from "../support/socket";
+import { EVENTUALLY } from "../support/barriers";
+import { deliveries, openConsumer } from "../support/socket";
+
+const messagesIn = async (queue: string) =>
+  (await json<{ messages: number }>(await call("GET", `/api/queues/%2F/${queue}`))).messages;
 
 /** Waits until `queue` holds `n` messages (dead-lettering runs right after the reject answers). */
 async function untilCount(queue: string, n: number): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    const info = await json<{ messages: number }>(await call("GET", `/api/queues/%2F/${queue}`));
-    if (info.messages === n) return;
-    await sleep(20);
-  }
-  const last = await json<{ messages: number }>(await call("GET", `/api/queues/%2F/${queue}`));
-  throw new Error(`${queue} never held ${n} messages (${last.messages})`);
+  await vi.waitFor(async () => expect(await messagesIn(queue)).toBe(n), EVENTUALLY);
+}
+
+/**
+ * Messages `queue` has set aside for its dead-letter exchange and not yet handed over. A row
+ * leaves only once publishing its copy answered, so none pending means every copy is stored.
+ */
+async function deadLettersPending(queue: string): Promise<number> {
+  const stub = queueStub(env, "/", queue) as unknown as DurableObjectStub;
+  return runInDurableObject(
+    stub,
+    (_instance, state) => new MessageStore(state.storage.sql).deadLetters(100).length,
+  );
 }
 
 async function deadLetterSetup(prefix: string, args: Record<string, unknown> = {}) {
@@ -105,11 +119,15 @@ describe("dead-lettering", () => {
       ["by-get", expect.objectContaining({ "x-first-death-reason": "rejected" })],
       ["by-pull", expect.objectContaining({ "x-first-death-reason": "rejected" })],
     ]);
-    // ack_requeue_false takes without dead-lettering, as in RabbitMQ.
+    // ack_requeue_false takes without dead-lettering, as in RabbitMQ. The barrier: a rejected
+    // message after it, whose copy follows any copy of "taken" (dead letters leave in order).
     await publish("", "dl.get.work", "taken");
     await getMessages("dl.get.work", 1, "ack_requeue_false");
-    await sleep(50);
-    await untilCount("dl.get.dead", 2);
+    await publish("", "dl.get.work", "marker");
+    await getMessages("dl.get.work", 1, "reject_requeue_false");
+    await untilCount("dl.get.dead", 3);
+    const after = await getMessages("dl.get.dead", 10, "ack_requeue_true");
+    expect(after.map((m) => m.payload)).toEqual(["by-get", "by-pull", "marker"]);
     await untilCount("dl.get.work", 0);
   });
 
@@ -203,8 +221,12 @@ describe("dead-lettering", () => {
       },
     });
     await publish("", "dl.cycle", "round-and-round");
-    await sleep(150);
-    await untilCount("dl.cycle", 0);
+    // Gone from the queue (its TTL passed), then no copy on its way back (read in this order: a
+    // copy is stored before its row leaves), so the drain below would see a copy that came back.
+    await vi.waitFor(async () => {
+      expect(await messagesIn("dl.cycle")).toBe(0);
+      expect(await deadLettersPending("dl.cycle")).toBe(0);
+    }, EVENTUALLY);
     expect(await drain("dl.cycle")).toEqual([]);
   });
 

@@ -9,7 +9,8 @@ import { describe, expect, it } from "vitest";
 import { LIMITS } from "../../src/config";
 import { createUser, grant } from "../support/access";
 import { call, declareQueue, GUEST, json, publish, seg } from "../support/api";
-import { isType, openSocket, sleep } from "../support/socket";
+import { untilQueuePolls } from "../support/long-polls";
+import { isType, openSocket } from "../support/socket";
 
 const consumePath = (queue: string) => `/api/queues/%2F/${seg(queue)}/consume`;
 
@@ -64,7 +65,7 @@ describe("answers that carry messages stay within their byte budget", () => {
         body: { count, wait_ms: waitMs, visibility_timeout_ms: 600_000 },
       });
     const polling = pull(1000, 15_000);
-    await sleep(100);
+    await untilQueuePolls("hd.pull");
     const published = await call("POST", "/api/exchanges/%2F/amq.default/publish-batch", {
       body: batch(total),
     });
@@ -104,9 +105,9 @@ describe("a socket whose user lost its rights", () => {
     expect(settled.status).toBe(200);
     const frame = await socket.next((f) => f.type === "error" || f.type === "deliver");
     expect(frame).toMatchObject({ type: "error", code: "access_refused" });
-    await sleep(50);
+    // The queue closes the socket right after the error: once closed, nothing more can arrive.
+    await socket.whenClosed();
     expect(socket.all("deliver")).toEqual([]);
-    expect(socket.closed).toBe(true);
     expect(await queueInfo("hd.requeue")).toMatchObject({ messages_ready: 3, consumers: 0 });
   });
 
@@ -147,9 +148,9 @@ describe("a socket is bound to the identity that logged in", () => {
     await publish("", "hd.identity", "for the new user only");
     const frame = await socket.next((f) => f.type === "error" || f.type === "deliver");
     expect(frame).toMatchObject({ type: "error", code: "access_refused" });
-    await sleep(50);
+    // The queue closes the socket right after the error: once closed, nothing more can arrive.
+    await socket.whenClosed();
     expect(socket.all("deliver")).toEqual([]);
-    expect(socket.closed).toBe(true);
     expect(await queueInfo("hd.identity")).toMatchObject({ messages_ready: 1, consumers: 0 });
   });
 
@@ -207,8 +208,7 @@ describe("a socket is bound to the identity that logged in", () => {
     await grant("/", "hd-producer");
     socket.send(frame(2));
     expect(await socket.next()).toMatchObject({ type: "nack", seq: 2, code: "access_refused" });
-    await sleep(50);
-    expect(socket.closed).toBe(true);
+    expect((await socket.whenClosed()).code).toBe(4003);
   });
 });
 

@@ -2,7 +2,7 @@
  * x-max-length and x-max-length-bytes with x-overflow drop-head (the default): the oldest ready
  * messages go, dead-lettered with reason maxlen when the queue has a dead-letter exchange.
  */
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import {
   bindQueue,
   call,
@@ -13,7 +13,7 @@ import {
   json,
   publish,
 } from "../support/api";
-import { sleep } from "../support/socket";
+import { EVENTUALLY } from "../support/barriers";
 
 const info = async (queue: string) =>
   json<{ messages: number; messages_ready: number; messages_unacknowledged: number }>(
@@ -73,7 +73,7 @@ describe("queue length limits, drop-head", () => {
     });
     await publish("", "len.dl", "first");
     await publish("", "len.dl", "second");
-    for (let i = 0; i < 100 && (await info("len.dead")).messages < 1; i++) await sleep(20);
+    await vi.waitFor(async () => expect((await info("len.dead")).messages).toBe(1), EVENTUALLY);
     const [dead] = await getMessages("len.dead");
     expect(dead?.payload).toBe("first");
     expect(dead?.properties.headers).toMatchObject({

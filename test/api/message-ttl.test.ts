@@ -32,7 +32,7 @@ describe("message TTL", () => {
     await declareQueue("ttl.queue-arg", { arguments: { "x-message-ttl": 400 } });
     await publish("", "ttl.queue-arg", "old");
     expect(await info("ttl.queue-arg")).toMatchObject({ messages: 1, messages_ready: 1 });
-    await sleep(450);
+    await sleep(450); // past the 400 ms TTL: a real deadline, nothing to round-trip
     await publish("", "ttl.queue-arg", "new");
     expect(await info("ttl.queue-arg")).toMatchObject({ messages: 1, message_bytes: 3 });
     expect(await drain("ttl.queue-arg")).toEqual(["new"]);
@@ -43,12 +43,12 @@ describe("message TTL", () => {
     await publish("", "ttl.lower", "own-shorter", expiring(10));
     await publish("", "ttl.lower", "queue-shorter", expiring(60_000));
     await publish("", "ttl.lower", "no-expiration");
-    await sleep(40);
+    await sleep(40); // past the 10 ms expiration, not the 400 ms TTL
     expect((await getMessages("ttl.lower", 10, "ack_requeue_true")).map((m) => m.payload)).toEqual([
       "queue-shorter",
       "no-expiration",
     ]);
-    await sleep(400);
+    await sleep(400); // past the 400 ms TTL of the others
     expect(await drain("ttl.lower")).toEqual([]);
   });
 
@@ -57,7 +57,7 @@ describe("message TTL", () => {
     await publish("", "ttl.middle", "head");
     await publish("", "ttl.middle", "middle", expiring(20));
     await publish("", "ttl.middle", "tail");
-    await sleep(60);
+    await sleep(60); // past the middle message's 20 ms expiration
     expect(await info("ttl.middle")).toMatchObject({ messages: 2 });
     expect(await storedRows("ttl.middle")).toBe(2);
     expect(await drain("ttl.middle")).toEqual(["head", "tail"]);
@@ -68,7 +68,7 @@ describe("message TTL", () => {
     for (const p of ["a", "b", "c"]) await publish("", "ttl.alarm", p, expiring(800));
     await publish("", "ttl.alarm", "kept");
     expect(await storedRows("ttl.alarm")).toBe(4);
-    await sleep(850);
+    await sleep(850); // past the 800 ms expirations, so the alarm has something to delete
     const stub = queueStub(env, "/", "ttl.alarm") as unknown as DurableObjectStub;
     await runDurableObjectAlarm(stub);
     expect(await storedRows("ttl.alarm")).toBe(1);
@@ -77,7 +77,7 @@ describe("message TTL", () => {
   it("never delivers an expired message to a consumer", async () => {
     await declareQueue("ttl.consumer");
     await publish("", "ttl.consumer", "stale", expiring(10));
-    await sleep(40);
+    await sleep(40); // past its 10 ms expiration before a consumer comes
     await publish("", "ttl.consumer", "fresh");
     const socket = await openConsumer("ttl.consumer");
     socket.send({ type: "consume", tag: "c", auto_ack: true });
@@ -89,7 +89,7 @@ describe("message TTL", () => {
   it("hands a message with TTL 0 to a consumer that can take it at once, and drops it otherwise", async () => {
     await declareQueue("ttl.zero", { arguments: { "x-message-ttl": 0 } });
     await publish("", "ttl.zero", "nobody-waiting");
-    await sleep(5);
+    await sleep(5); // the clock moves past the publish: a TTL of 0 has passed
     expect(await getMessages("ttl.zero")).toEqual([]);
     const socket = await openConsumer("ttl.zero");
     socket.send({ type: "consume", tag: "c", auto_ack: true });
@@ -107,7 +107,7 @@ describe("message TTL", () => {
     const [lease] = (await json<{ messages: { lease: string; payload: string }[] }>(pulled))
       .messages;
     expect(lease?.payload).toBe("held");
-    await sleep(350);
+    await sleep(350); // past the 300 ms TTL while the message is held
     expect(await info("ttl.held")).toMatchObject({ messages: 1 });
     await call("POST", "/api/queues/%2F/ttl.held/ack", {
       body: { nacks: [{ lease: lease?.lease, requeue: true }] },

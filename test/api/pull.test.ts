@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { call, declareQueue, expectError, json, publish } from "../support/api";
+import { untilQueuePolls } from "../support/long-polls";
 import { sleep } from "../support/socket";
 
 interface Pulled {
@@ -66,7 +67,7 @@ describe("pull consumers", () => {
     await declareQueue("pull.expire");
     await publish("", "pull.expire", "late");
     const [first] = await pull("pull.expire", { visibility_timeout_ms: 1000 });
-    await sleep(1500);
+    await sleep(1500); // past the 1 s visibility timeout: a real deadline
     const [again] = await pull("pull.expire", { wait_ms: 2000 });
     expect(again).toMatchObject({ payload: "late", redelivered: true, delivery_count: 2 });
     const [late] = await settle("pull.expire", { acks: [first?.lease] });
@@ -77,7 +78,7 @@ describe("pull consumers", () => {
     await declareQueue("pull.long");
     const started = Date.now();
     const waiting = pull("pull.long", { wait_ms: 10_000 });
-    await sleep(200);
+    await untilQueuePolls("pull.long");
     await publish("", "pull.long", "woke");
     const messages = await waiting;
     expect(messages.map((m) => m.payload)).toEqual(["woke"]);

@@ -5,6 +5,8 @@
  * alternate and internal exchanges, at-most-once delivery per queue and per-queue order.
  */
 import { describe, expect, it } from "vitest";
+import type { RoutableMessage } from "../../src/routing/exchange-type";
+import { SPECIMEN_LIST } from "../routing/specimens";
 import {
   bindExchange,
   bindQueue,
@@ -362,33 +364,9 @@ describe("exchange-to-exchange bindings", () => {
   });
 });
 
+// That an alternate exchange gets what its exchange cannot route, and only that, is checked for
+// every exchange type at the end of this file.
 describe("alternate exchanges", () => {
-  it("receive the messages their exchange cannot route, which count as routed", async () => {
-    await exchange("ae.ae", "fanout");
-    await exchange("ae.main", "direct", { arguments: { "alternate-exchange": "ae.ae" } });
-    await queues("ae.main.q", "ae.unrouted");
-    await bind("ae.main", "ae.main.q", "known");
-    await bind("ae.ae", "ae.unrouted");
-
-    expect(await routed("ae.main", "unknown", "lost")).toBe(true);
-    const got = await getMessages("ae.unrouted");
-    expect(got.map((m) => m.payload)).toEqual(["lost"]);
-    expect(got[0]).toMatchObject({ exchange: "ae.main", routing_key: "unknown" });
-    expect(await drain("ae.main.q")).toEqual([]);
-  });
-
-  it("do not receive messages their exchange routes", async () => {
-    await exchange("aer.ae", "fanout");
-    await exchange("aer.main", "direct", { arguments: { "alternate-exchange": "aer.ae" } });
-    await queues("aer.main.q", "aer.unrouted");
-    await bind("aer.main", "aer.main.q", "known");
-    await bind("aer.ae", "aer.unrouted");
-
-    expect(await routed("aer.main", "known", "kept")).toBe(true);
-    expect(await drain("aer.main.q")).toEqual(["kept"]);
-    expect(await drain("aer.unrouted")).toEqual([]);
-  });
-
   it("leave a message unrouted when the alternate exchange does not exist", async () => {
     await exchange("aem.main", "direct", { arguments: { "alternate-exchange": "aem.missing" } });
     await queues("aem.q");
@@ -551,5 +529,94 @@ describe("batch publish", () => {
     ]);
     expect(results).toEqual([true, true, true]);
     expect(await drain("bonce.q")).toEqual(["m0", "m1", "m2"]);
+  });
+});
+
+/** Publishes a specimen's message (test/routing/specimens.ts) and answers `routed`. */
+async function sendSpecimen(exchangeName: string, message: RoutableMessage, payload: string) {
+  const response = await expectStatus(
+    await publish(exchangeName, message.routingKey, payload, {
+      properties: message.headers ? { headers: message.headers } : {},
+    }),
+    200,
+  );
+  return (await json<{ routed: boolean }>(response)).routed;
+}
+
+// What every exchange type does, run once per type with its specimen; what only one type does
+// is above.
+describe.each(SPECIMEN_LIST)("a %s exchange in the broker", (type, specimen) => {
+  const { binding, routes, misses } = specimen;
+  const name = (what: string) => `xt.${type}.${what}`;
+
+  it("routes what its binding matches into the bound queue, nothing else, until unbound", async () => {
+    const exchange = name("main");
+    const queue = name("q");
+    await expectStatus(await declareExchange(exchange, type), 201);
+    await expectStatus(await declareQueue(queue), 201);
+    await expectStatus(await bindQueue(exchange, queue, binding.key, binding.args), 201);
+
+    expect(await sendSpecimen(exchange, routes, "matched")).toBe(true);
+    if (misses) expect(await sendSpecimen(exchange, misses.message, "missed")).toBe(false);
+    const got = await getMessages(queue);
+    expect(got.map((m) => m.payload)).toEqual(["matched"]);
+    expect(got[0]).toMatchObject({ exchange, routing_key: routes.routingKey });
+
+    const listed = await json<{ properties_key: string }[]>(
+      await call("GET", `/api/bindings/%2F/e/${seg(exchange)}/q/${seg(queue)}`),
+    );
+    expect(listed).toHaveLength(1);
+    await expectStatus(
+      await call(
+        "DELETE",
+        `/api/bindings/%2F/e/${seg(exchange)}/q/${seg(queue)}/${seg(listed[0]?.properties_key ?? "")}`,
+      ),
+      204,
+    );
+    expect(await sendSpecimen(exchange, routes, "after unbind")).toBe(false);
+    expect(await drain(queue)).toEqual([]);
+  });
+
+  it("hands what it cannot route to its alternate exchange, and only that", async () => {
+    const exchange = name("ae.main");
+    const alternate = name("ae.alt");
+    const bound = name("ae.bound");
+    const unrouted = name("ae.unrouted");
+    await expectStatus(await declareExchange(alternate, "fanout"), 201);
+    await expectStatus(
+      await declareExchange(exchange, type, { arguments: { "alternate-exchange": alternate } }),
+      201,
+    );
+    await expectStatus(await declareQueue(bound), 201);
+    await expectStatus(await declareQueue(unrouted), 201);
+    await expectStatus(await bindQueue(alternate, unrouted), 201);
+
+    // Without bindings every type routes nothing itself.
+    expect(await sendSpecimen(exchange, routes, "before binding")).toBe(true);
+    await expectStatus(await bindQueue(exchange, bound, binding.key, binding.args), 201);
+    expect(await sendSpecimen(exchange, routes, "matched")).toBe(true);
+    if (misses) expect(await sendSpecimen(exchange, misses.message, "missed")).toBe(true);
+
+    expect(await drain(bound)).toEqual(["matched"]);
+    expect(await drain(unrouted)).toEqual(
+      misses ? ["before binding", "missed"] : ["before binding"],
+    );
+  });
+
+  it("routes through an exchange-to-exchange binding as through a queue binding", async () => {
+    const source = name("e2e.source");
+    const destination = name("e2e.destination");
+    const queue = name("e2e.q");
+    await expectStatus(await declareExchange(source, type), 201);
+    await expectStatus(await declareExchange(destination, "fanout"), 201);
+    await expectStatus(await declareQueue(queue), 201);
+    await expectStatus(await bindExchange(source, destination, binding.key, binding.args), 201);
+    await expectStatus(await bindQueue(destination, queue), 201);
+
+    expect(await sendSpecimen(source, routes, "through")).toBe(true);
+    if (misses) expect(await sendSpecimen(source, misses.message, "missed")).toBe(false);
+    const got = await getMessages(queue);
+    // The copy keeps the exchange it was published to, as in RabbitMQ.
+    expect(got.map((m) => [m.payload, m.exchange])).toEqual([["through", source]]);
   });
 });

@@ -40,6 +40,7 @@ describe("credentials", () => {
     expect(((await blocked.json()) as { error: string }).error).toBe("too_many_requests");
     // Another name is not affected.
     expect(await status(await call("GET", "/api/whoami"))).toBe(200);
+    // The throttle's one-second window must pass: a real deadline.
     await new Promise((resolve) => setTimeout(resolve, 1100));
     expect(await status(await call("GET", "/api/whoami", { auth }))).toBe(200);
     // A success clears the count: one more failure does not block again.

@@ -1,5 +1,5 @@
 import { exports } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import {
   BrokerApiError,
   BrokerClient,
@@ -7,6 +7,7 @@ import {
   parseConnectionUrl,
 } from "../../client/index";
 import { GUEST } from "../support/api";
+import { EVENTUALLY, HANG_GUARD_MS } from "../support/barriers";
 import { PoolSockets } from "../support/pool-websocket";
 import { sleep } from "../support/socket";
 
@@ -20,12 +21,19 @@ function client() {
   return { broker, sockets };
 }
 
-async function until(condition: () => boolean, timeoutMs = 3000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > end) throw new Error("condition not met in time");
-    await sleep(10);
-  }
+async function until(condition: () => boolean, timeoutMs = HANG_GUARD_MS): Promise<void> {
+  await vi.waitFor(() => expect(condition()).toBe(true), { timeout: timeoutMs, interval: 5 });
+}
+
+/**
+ * Waits until the broker has handled the client's acks: the client sends them a tick after the
+ * handler, so their effect is awaited, not slept for.
+ */
+async function untilSettled(broker: BrokerClient, queue: string, expected: object): Promise<void> {
+  await vi.waitFor(
+    async () => expect(await broker.queueInfo(queue)).toMatchObject(expected),
+    EVENTUALLY,
+  );
 }
 
 describe("connection URLs", () => {
@@ -62,8 +70,7 @@ describe("the client", () => {
     await consumer.ready;
     await until(() => got.length === 3);
     expect(got).toEqual(["a", "b", "c"]);
-    await sleep(50);
-    expect((await broker.queueInfo("cl.flow")).messages).toBe(0);
+    await untilSettled(broker, "cl.flow", { messages: 0 });
     publisher.close();
     consumer.close();
   });
@@ -92,8 +99,7 @@ describe("the client", () => {
       ["job", true],
     ]);
     seen[0]?.ack(); // from the dead connection: must not reach the new one
-    await sleep(50);
-    expect(await broker.queueInfo("cl.reconnect")).toMatchObject({ messages: 0, consumers: 1 });
+    await untilSettled(broker, "cl.reconnect", { messages: 0, consumers: 1 });
     consumer.close();
   });
 
@@ -123,8 +129,7 @@ describe("the client", () => {
       d.ack();
     });
     await until(() => attempts === 2);
-    await sleep(50);
-    expect((await broker.queueInfo("cl.throws")).messages).toBe(0);
+    await untilSettled(broker, "cl.throws", { messages: 0 });
     consumer.close();
   });
 
@@ -155,8 +160,7 @@ describe("the client", () => {
     );
     await until(() => seen.length === 300);
     expect(seen).toEqual(payloads);
-    await sleep(50);
-    expect((await broker.queueInfo("cl.batch")).messages).toBe(0);
+    await untilSettled(broker, "cl.batch", { messages: 0 });
     const consumerFrames = (sockets.opened[1]?.sent ?? []).map(
       (f) => JSON.parse(f) as { type: string },
     );
@@ -173,7 +177,7 @@ describe("the client", () => {
     await publisher.publish("", "cl.linger", "open"); // the socket is open from here on
     const before = sockets.opened[0]?.sent.length ?? 0;
     const first = publisher.publish("", "cl.linger", "a".repeat(500));
-    await sleep(5);
+    await sleep(5); // inside the 30 ms linger: what this test is about is time
     const rest = Array.from({ length: 9 }, () =>
       publisher.publish("", "cl.linger", "b".repeat(500)),
     );

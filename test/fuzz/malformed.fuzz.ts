@@ -8,6 +8,7 @@
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { BASE, call, declareQueue, GUEST } from "../support/api";
+import { consumerBarrier, producerBarrier } from "../support/barriers";
 import { type Frame, openSocket } from "../support/socket";
 
 declare const __FUZZ_SEED__: string;
@@ -412,7 +413,13 @@ describe(`fuzzing with seed ${SEED}`, () => {
           return `{"type":"ack","delivery_tag":1,${'"x":1,'.repeat(rng.int(50))}`;
       }
     };
-    const failures = await sendAll(socket, FRAMES_PER_SOCKET, bad, (f) => f.type === "error");
+    const failures = await sendAll(
+      socket,
+      FRAMES_PER_SOCKET,
+      bad,
+      (f) => f.type === "error",
+      () => consumerBarrier(socket),
+    );
     expect(failures, `seed ${SEED}`).toEqual([]);
     socket.send({ type: "consume", tag: "fine" });
     expect(await socket.next()).toMatchObject({ type: "consume_ok", tag: "fine" });
@@ -492,6 +499,10 @@ describe(`fuzzing with seed ${SEED}`, () => {
       FRAMES_PER_SOCKET,
       bad,
       (f) => f.type === "error" || f.type === "nack",
+      () => {
+        seq += 2; // above any seq a bad frame carried
+        return producerBarrier(socket, seq);
+      },
     );
     expect(failures, `seed ${SEED}`).toEqual([]);
     socket.send({
@@ -506,12 +517,16 @@ describe(`fuzzing with seed ${SEED}`, () => {
   });
 });
 
-/** Sends each bad frame and waits for its one answer; checks that no second answer follows. */
+/**
+ * Sends each bad frame and waits for its one answer; checks that no second answer follows, with
+ * `barrier`, a round trip answered after everything sent before it (test/support/barriers.ts).
+ */
 async function sendAll(
   socket: Awaited<ReturnType<typeof openSocket>>,
   count: number,
   bad: () => string | Uint8Array,
   isError: (f: Frame) => boolean,
+  barrier: () => Promise<void>,
 ): Promise<string[]> {
   const failures: string[] = [];
   for (let i = 0; i < count; i++) {
@@ -530,7 +545,7 @@ async function sendAll(
     }
   }
   // Exactly one answer each: nothing more arrives after the last.
-  await new Promise((resolve) => setTimeout(resolve, 200));
+  if (!socket.closed) await barrier();
   if (socket.frames.length !== count) {
     failures.push(`${socket.frames.length} answers to ${count} frames`);
   }

@@ -71,7 +71,7 @@ describe("live delivery", () => {
     await notify(422, 421, "m5");
     const received = [await second.next(), await second.next(), await second.next()];
     expect(received.map(messageOf)).toEqual(["m3", "m4", "m5"]);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await second.barrier();
     expect(second.frames).toHaveLength(4);
     second.close();
   });

@@ -35,41 +35,4 @@ describe("direct exchange", () => {
     const index = indexOf(directExchange, [["q", "k", { "x-match": "nonsense", a: 1 }]]);
     expect(route(index, "k")).toEqual(["q"]);
   });
-
-  it("stops routing to a removed binding and keeps the others", () => {
-    const index = indexOf(directExchange, [
-      ["q1", "k"],
-      ["q2", "k"],
-    ]);
-    index.remove("q1");
-    expect(route(index, "k")).toEqual(["q2"]);
-    expect(index.size).toBe(1);
-    index.remove("q2");
-    expect(route(index, "k")).toEqual([]);
-    expect(index.size).toBe(0);
-  });
-
-  it("treats removing an unknown id as a no-op", () => {
-    const index = indexOf(directExchange, [["q", "k"]]);
-    index.remove("nope");
-    expect(route(index, "k")).toEqual(["q"]);
-    expect(index.size).toBe(1);
-  });
-
-  it("rebinds an id that is added again instead of duplicating it", () => {
-    const index = indexOf(directExchange, [
-      ["q", "old"],
-      ["q", "new"],
-    ]);
-    expect(index.size).toBe(1);
-    expect(route(index, "old")).toEqual([]);
-    expect(route(index, "new")).toEqual(["q"]);
-  });
-
-  it("adds to an existing result set without clearing it", () => {
-    const index = indexOf(directExchange, [["q", "k"]]);
-    const out = new Set(["already"]);
-    index.match({ routingKey: "k" }, out);
-    expect([...out].sort()).toEqual(["already", "q"]);
-  });
 });

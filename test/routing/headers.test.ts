@@ -125,16 +125,6 @@ describe("headers exchange: routing", () => {
     expect(route(index, "", { colour: "red", size: "big" })).toEqual(["any-big", "red-big"]);
     expect(index.size).toBe(2);
   });
-
-  it("rebinds an id that is added again instead of duplicating it", () => {
-    const index = indexOf(headersExchange, [
-      ["q", "", { a: 1 }],
-      ["q", "", { a: 2 }],
-    ]);
-    expect(index.size).toBe(1);
-    expect(route(index, "", { a: 1 })).toEqual([]);
-    expect(route(index, "", { a: 2 })).toEqual(["q"]);
-  });
 });
 
 describe("field value equality", () => {

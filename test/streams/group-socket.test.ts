@@ -1,6 +1,6 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { call, json } from "../support/api";
-import { type Frame, isType, openSocket, sleep, type TestSocket } from "../support/socket";
+import { type Frame, isType, openSocket, type TestSocket } from "../support/socket";
 import { declareTopic, produceOk } from "./support";
 
 interface AssignmentFrame {
@@ -17,14 +17,17 @@ async function assignedCount(
   count: number,
   timeoutMs = 5000,
 ): Promise<number[]> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const frames = socket.all("assignment") as unknown as AssignmentFrame[];
-    const last = frames.at(-1);
-    if (last && last.partitions.length === count) return last.partitions.map((p) => p.partition);
-    if (Date.now() > deadline) throw new Error(`assignments: ${JSON.stringify(frames)}`);
-    await sleep(50);
-  }
+  return vi.waitFor(
+    () => {
+      const frames = socket.all("assignment") as unknown as AssignmentFrame[];
+      const last = frames.at(-1);
+      if (last?.partitions.length !== count) {
+        throw new Error(`assignments: ${JSON.stringify(frames)}`);
+      }
+      return last.partitions.map((p) => p.partition);
+    },
+    { timeout: timeoutMs, interval: 10 },
+  );
 }
 
 function received(socket: TestSocket): string[] {
@@ -34,11 +37,7 @@ function received(socket: TestSocket): string[] {
 }
 
 async function until(check: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await sleep(50);
-  }
+  await vi.waitFor(() => expect(check()).toBe(true), { timeout: timeoutMs, interval: 10 });
 }
 
 describe("consumer group members on WebSockets", () => {

@@ -68,7 +68,7 @@ describe("consumer groups", () => {
     const alive = new Member("cg-silent-group", ["cg-silent"], { session_timeout_ms: 10_000 });
     await settle([silent, alive]);
     expect(alive.partitions()).toHaveLength(1);
-    await sleep(1100);
+    await sleep(1100); // past the silent member's 1 s session timeout: a real deadline
     // The alarm set for the silent member's deadline removes it.
     const stub = env.GROUPS.getByName(JSON.stringify(["/", "cg-silent-group"]));
     await runDurableObjectAlarm(stub);

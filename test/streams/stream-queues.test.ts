@@ -3,6 +3,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { createUser, grant } from "../support/access";
 import { bindQueue, call, declareExchange, expectError, json, routed } from "../support/api";
+import { untilStreamPolls } from "../support/long-polls";
 import { appendBatch, declareStream, fetchOk, fetchStream, payloads } from "./support";
 
 const streamObject = (name: string) => env.STREAMS.getByName(JSON.stringify(["/", name]));
@@ -105,7 +106,7 @@ describe("stream queues", () => {
   it("long-polls a fetch at the end until a message is appended", async () => {
     await declareStream("sq-wait");
     const pending = fetchOk("sq-wait", { offset: "next", wait_ms: 5000 });
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await untilStreamPolls("sq-wait");
     await appendBatch("sq-wait", ["late"]);
     expect(payloads(await pending)).toEqual(["late"]);
   });
@@ -115,7 +116,7 @@ describe("stream queues", () => {
     const auth = await createUser("sq-revoked-user", "pw");
     await grant("/", "sq-revoked-user", ".*", ".*", ".*");
     const pending = fetchStream("sq-revoked", { offset: "next", wait_ms: 5000 }, { auth });
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await untilStreamPolls("sq-revoked");
     await grant("/", "sq-revoked-user", ".*", ".*", "^other$");
     await appendBatch("sq-revoked", ["secret"]);
     await expectError(await pending, 403, "access_refused");

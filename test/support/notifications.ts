@@ -4,6 +4,7 @@
  */
 import { exports } from "cloudflare:workers";
 import { BASE, call, GUEST, json } from "./api";
+import { INBOX_BARRIER_PING } from "./barriers";
 
 export async function createUser(id: number, name: string): Promise<Response> {
   return call("PUT", `/api/notification-users/%2F/${id}`, { body: { name } });
@@ -62,6 +63,11 @@ export interface LiveSocket {
   next(timeoutMs?: number): Promise<Frame>;
   /** Takes frames until one of `type` arrives; answers that one. */
   nextOf(type: string, timeoutMs?: number): Promise<Frame>;
+  /**
+   * A round-trip barrier (test/support/barriers.ts): a ping the inbox object answers itself, so
+   * once its pong is back every frame the inbox sent before is in `frames`. The pong is not.
+   */
+  barrier(timeoutMs?: number): Promise<void>;
   close(): void;
 }
 
@@ -84,10 +90,26 @@ export async function openLive(
   const frames: Frame[] = [];
   const waiters: (() => void)[] = [];
   let taken = 0;
+  const barriers: (() => void)[] = [];
   socket.addEventListener("message", (event) => {
-    frames.push(JSON.parse(String(event.data)) as Frame);
+    const frame = JSON.parse(String(event.data)) as Frame;
+    const barrier = frame.type === "pong" ? barriers.shift() : undefined;
+    if (barrier) {
+      barrier();
+      return;
+    }
+    frames.push(frame);
     for (const wake of waiters.splice(0)) wake();
   });
+  const barrier = (timeoutMs = 5000): Promise<void> =>
+    new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error("no pong to the barrier ping")), timeoutMs);
+      barriers.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+      socket.send(INBOX_BARRIER_PING);
+    });
   const next = async (timeoutMs = 5000): Promise<Frame> => {
     const deadline = Date.now() + timeoutMs;
     while (taken >= frames.length) {
@@ -105,7 +127,14 @@ export async function openLive(
       if (frame.type === type) return frame;
     }
   };
-  response.live = { socket, frames, next, nextOf, close: () => socket.close(1000, "done") };
+  response.live = {
+    socket,
+    frames,
+    next,
+    nextOf,
+    barrier,
+    close: () => socket.close(1000, "done"),
+  };
   return response;
 }
 

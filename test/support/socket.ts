@@ -7,12 +7,26 @@ export type Frame = Record<string, unknown> & { type: string };
 export class TestSocket {
   readonly frames: Frame[] = [];
   private waiters: { match: (f: Frame) => boolean; resolve: (f: Frame) => void }[] = [];
+  /** Answers to round trips (test/support/barriers.ts): taken here, never recorded in frames. */
+  private roundTrips: { match: (f: Frame) => boolean; resolve: (f: Frame) => void }[] = [];
   private seen = 0;
   closed = false;
+  /** Settles with the close event: after it, nothing more can arrive on this socket. */
+  private readonly closing: Promise<CloseEvent>;
 
   constructor(readonly ws: WebSocket) {
+    let onClose: (event: CloseEvent) => void = () => {};
+    this.closing = new Promise((resolve) => {
+      onClose = resolve;
+    });
     ws.addEventListener("message", (event) => {
       const frame = JSON.parse(String(event.data)) as Frame;
+      const roundTrip = this.roundTrips.find((r) => r.match(frame));
+      if (roundTrip) {
+        this.roundTrips = this.roundTrips.filter((r) => r !== roundTrip);
+        roundTrip.resolve(frame);
+        return;
+      }
       this.frames.push(frame);
       const waiter = this.waiters.find((w) => w.match(frame));
       if (waiter) {
@@ -20,8 +34,48 @@ export class TestSocket {
         waiter.resolve(frame);
       }
     });
-    ws.addEventListener("close", () => {
+    ws.addEventListener("close", (event) => {
       this.closed = true;
+      onClose(event);
+    });
+  }
+
+  /**
+   * Sends `frame` and waits for the one answer `isAnswer` recognises. The answer is kept out of
+   * `frames`, so a barrier leaves no trace in what the test asserts on.
+   */
+  roundTrip(
+    frame: Record<string, unknown> | string,
+    isAnswer: (f: Frame) => boolean,
+    timeoutMs = 10_000,
+  ): Promise<Frame> {
+    return new Promise<Frame>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`no answer to ${JSON.stringify(frame)} within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+      this.roundTrips.push({
+        match: isAnswer,
+        resolve: (f) => {
+          clearTimeout(timer);
+          resolve(f);
+        },
+      });
+      this.send(frame);
+    });
+  }
+
+  /** The close event (the peer's close frame arrived), or a timeout error. */
+  whenClosed(timeoutMs = 10_000): Promise<CloseEvent> {
+    return new Promise<CloseEvent>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`the socket did not close within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+      void this.closing.then((event) => {
+        clearTimeout(timer);
+        resolve(event);
+      });
     });
   }
 
@@ -98,4 +152,9 @@ export async function deliveries(
   return out;
 }
 
+/**
+ * Only for waiting out a real deadline (a TTL, an ack deadline, a session timeout), saying which.
+ * "Nothing (more) arrived" is checked with a round-trip barrier (test/support/barriers.ts), and
+ * "it happens eventually" with vi.waitFor, never with a sleep.
+ */
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -40,4 +40,13 @@ describe("Sql", () => {
       expect(() => sql.one("SELECT label FROM t WHERE id = 99")).toThrow();
     });
   });
+
+  it("binds a byte view (a stream chunk's Uint8Array) as a BLOB", async () => {
+    await inFreshObject("bytes", (sql) => {
+      sql.run("CREATE TABLE IF NOT EXISTS b (id INTEGER PRIMARY KEY, data BLOB NOT NULL)");
+      sql.run("INSERT INTO b (id, data) VALUES (?, ?)", 1, new Uint8Array([1, 2, 255]));
+      const row = sql.first<{ data: ArrayBuffer }>("SELECT data FROM b WHERE id = 1");
+      expect([...new Uint8Array(row?.data ?? new ArrayBuffer(0))]).toEqual([1, 2, 255]);
+    });
+  });
 });
