@@ -28,6 +28,7 @@ import type { ExchangeDeclaration, QueueDeclaration } from "../protocol/declarat
 import type { NotificationUser } from "../protocol/notification";
 import type { VhostLimits } from "../protocol/registry-records";
 import type { QueueReport } from "../queue/queue-report";
+import { SerialQueue } from "../runtime/serial-queue";
 import { type BindingFilter, CATALOG_MIGRATIONS, CatalogStore } from "../storage/catalog-store";
 import {
   type ConnectionInfo,
@@ -41,6 +42,8 @@ export class VhostObject extends DurableObject<Env> {
   private readonly catalog: CatalogContext;
   /** Each queue's latest report (src/queue/queue-report.ts), loaded from storage on first use. */
   private readonly reports: QueueReports;
+  /** Catalog operations, one at a time in arrival order. */
+  private readonly serial = new SerialQueue();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -166,7 +169,7 @@ export class VhostObject extends DurableObject<Env> {
    * existing vhost keeps everything it has.
    */
   async createVhost(vhost: string): Promise<Result<{ created: boolean }>> {
-    return this.ctx.blockConcurrencyWhile(async () => {
+    return this.serial.run(async () => {
       if (exists(this.store, vhost)) return { ok: true, created: false };
       await create(this.catalog, vhost);
       return { ok: true, created: true };
@@ -175,7 +178,7 @@ export class VhostObject extends DurableObject<Env> {
 
   /** Deletes everything in the vhost (DELETE /api/vhosts), then the catalog itself. */
   async destroyVhost(vhost: string): Promise<Result<{ queues: number; exchanges: number }>> {
-    return this.ctx.blockConcurrencyWhile(async () => {
+    return this.serial.run(async () => {
       const destroyed = await destroy(this.catalog, this.ctx.storage, vhost);
       this.reports.reset();
       return { ok: true, ...destroyed };
@@ -187,7 +190,7 @@ export class VhostObject extends DurableObject<Env> {
    * (the all-or-nothing import checks every vhost before it changes any).
    */
   async checkTopology(vhost: string, topology: Topology): Promise<Result<object>> {
-    return this.ctx.blockConcurrencyWhile(async () => checkImport(this.catalog, vhost, topology));
+    return this.serial.run(async () => checkImport(this.catalog, vhost, topology));
   }
 
   /** Imports a topology: checks it again, then declares and binds everything in it. */
@@ -267,14 +270,14 @@ export class VhostObject extends DurableObject<Env> {
   }
 
   /**
-   * Runs a catalog operation alone: no other event reaches this object until it finishes, even
-   * while it awaits the exchange and queue objects it updates.
+   * Runs a catalog operation alone: every other catalog operation waits until it finishes, even
+   * while it awaits the exchange and queue objects it updates (runtime/serial-queue.ts).
    */
   private async exclusive<T extends { ok: boolean }>(
     vhost: string,
     operation: () => Promise<T | Failure>,
   ): Promise<T | Failure> {
-    return this.ctx.blockConcurrencyWhile(async () => {
+    return this.serial.run(async () => {
       if (!exists(this.store, vhost)) {
         if (!createsOnFirstUse(this.store, vhost)) return notFound();
         await create(this.catalog, vhost);
