@@ -19,6 +19,8 @@ export interface ChannelHost {
   readonly frameMax: number;
   /** The client asked for basic.cancel from the server (capability consumer_cancel_notify). */
   readonly cancelNotify: boolean;
+  /** How many times the client's prefetch a consumer takes from the broker (deliveries.ts). */
+  readonly lookahead: number;
   readonly exclusiveQueues: ExclusiveQueues;
   readonly connectionId: string;
   write(frames: Buffer[]): void;

@@ -1,15 +1,18 @@
 /**
- * `workers-broker amqp --broker https://... [--port 5672] [--host 127.0.0.1]`: the AMQP 0-9-1
+ * `workers-broker amqp --broker https://... [--port 5672] [--host 127.0.0.1] [--lookahead 10]`: the AMQP 0-9-1
  * bridge in front of a broker. `npm run amqp` starts it in front of `npm start`.
  */
 import { parseArgs } from "node:util";
 import { startBridge, VERSION } from "./server.ts";
 
 const USAGE = `usage: workers-broker amqp --broker <http(s)://host[:port]> [--port 5672] [--host 127.0.0.1]
+                     [--lookahead 10]
 
 Listens for AMQP 0-9-1 clients (amqplib, pika, the Java and .NET clients) and drives the broker
 over its HTTP and WebSocket APIs. Clients log in with their broker user name and password.
-Environment: BROKER_URL, AMQP_PORT, AMQP_HOST stand in for the flags.`;
+--lookahead N: each consumer takes up to N times its AMQP prefetch from the broker and holds the
+extra deliveries until its client has room (1: exactly the prefetch; prefetch 1 is always exact).
+Environment: BROKER_URL, AMQP_PORT, AMQP_HOST, AMQP_LOOKAHEAD stand in for the flags.`;
 
 export async function main(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
@@ -19,6 +22,7 @@ export async function main(argv: string[]): Promise<void> {
       broker: { type: "string" },
       port: { type: "string" },
       host: { type: "string" },
+      lookahead: { type: "string" },
       help: { type: "boolean", short: "h" },
       version: { type: "boolean" },
     },
@@ -38,10 +42,13 @@ export async function main(argv: string[]): Promise<void> {
   const host = values.host ?? process.env.AMQP_HOST ?? "127.0.0.1";
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new TypeError(`not a port: ${values.port}`);
+  const lookaheadText = values.lookahead ?? process.env.AMQP_LOOKAHEAD;
+  const lookahead = lookaheadText === undefined ? undefined : Number(lookaheadText);
   const bridge = await startBridge({
     broker,
     port,
     host,
+    ...(lookahead === undefined ? {} : { lookahead }),
     log: (line) => console.log(`[amqp] ${line}`),
   });
   console.log(`AMQP 0-9-1 bridge on amqp://${bridge.host}:${bridge.port} -> ${broker}`);

@@ -29,6 +29,8 @@ export interface ConnectionOptions {
   readonly channelMax: number;
   readonly frameMax: number;
   readonly heartbeat: number;
+  /** Broker-side prefetch as a multiple of the client's (deliveries.ts). */
+  readonly lookahead: number;
   readonly version: string;
   readonly log: (line: string) => void;
 }
@@ -63,6 +65,9 @@ export class AmqpConnection implements ChannelHost {
   private channelMax: number;
   frameMax: number;
   cancelNotify = false;
+  get lookahead(): number {
+    return this.options.lookahead;
+  }
   private heartbeat = 0;
   private heartbeatTimer: NodeJS.Timeout | null = null;
   private lastReceived = Date.now();

@@ -24,7 +24,12 @@ interface Link {
   consumer: Consumer | null;
   started: boolean;
   cancelled: boolean;
+  /** Deliveries the client has and has not acked. */
   outstanding: number;
+  /** The client's per-consumer prefetch when it subscribed (0: unlimited). */
+  readonly limit: number;
+  /** Deliveries taken from the broker ahead of the client's prefetch, in order. */
+  readonly held: Delivery[];
 }
 
 type Unacked =
@@ -33,6 +38,24 @@ type Unacked =
 
 /** How long a consumer's acks wait for more before leaving in one broker frame. */
 const ACK_LINGER_MS = 3;
+
+/** The most deliveries a consumer holds beyond its client's prefetch (memory bound). */
+const MAX_LOOKAHEAD_EXTRA = 1000;
+
+/** The broker's highest prefetch (LIMITS.maxPrefetch). */
+const MAX_BROKER_PREFETCH = 65535;
+
+/**
+ * The broker-side prefetch of a consumer whose client has `client` (0: unlimited). Taking more
+ * than the client may hold keeps deliveries on their way while the client acks: else every
+ * client round trip waits for a broker round trip, and the AMQP client's prefetch (100 in most
+ * code) bounds the rate. Prefetch 1 stays exact: it asks for one-at-a-time fair dispatch.
+ */
+export function brokerPrefetch(client: number, lookahead: number): number {
+  if (client <= 1) return client;
+  const extra = Math.min(client * (lookahead - 1), MAX_LOOKAHEAD_EXTRA);
+  return Math.min(client + extra, MAX_BROKER_PREFETCH);
+}
 
 /** How long basic.consume and basic.cancel wait for the broker's answer. */
 const CONSUME_TIMEOUT_MS = 30_000;
@@ -62,7 +85,8 @@ export class Deliveries {
   private readonly isOpen: () => boolean;
   private lastTag = 0;
   private readonly unacked = new Map<number, Unacked>();
-  private held: { link: Link; delivery: Delivery }[] = [];
+  /** Links with held deliveries, in the order they got their first one (round-robin drain). */
+  private readonly waiting = new Set<Link>();
   private readonly links = new Map<string, Link>();
   /** Cancelled consumers whose sockets stay open until their deliveries are settled. */
   private readonly draining = new Set<Link>();
@@ -85,7 +109,8 @@ export class Deliveries {
     }
   }
 
-  private brokerPrefetch(): number {
+  /** The prefetch the client sees for a new consumer: the smaller non-zero of both. */
+  private clientPrefetch(): number {
     if (this.perChannel === 0) return this.perConsumer;
     return this.perConsumer === 0 ? this.perChannel : Math.min(this.perConsumer, this.perChannel);
   }
@@ -105,13 +130,16 @@ export class Deliveries {
       started: false,
       cancelled: false,
       outstanding: 0,
+      limit: noAck ? 0 : this.perConsumer,
+      held: [],
     };
     this.links.set(tag, link);
     const args =
       f.arguments !== null && typeof f.arguments === "object"
         ? (f.arguments as Record<string, unknown>)
         : {};
-    const prefetch = noAck ? 0 : this.brokerPrefetch();
+    const clientPrefetch = noAck ? 0 : this.clientPrefetch();
+    const prefetch = noAck ? 0 : brokerPrefetch(clientPrefetch, this.host.lookahead);
     const consumer = session.consume(queue, (delivery) => this.onDelivery(link, delivery, nowait), {
       tag,
       prefetch,
@@ -119,7 +147,7 @@ export class Deliveries {
       // AMQP clients ack one delivery per frame, a few per TCP read: acks wait up to ACK_LINGER_MS
       // to share a broker frame (Kafka's linger.ms), else each frame carries about one ack and
       // the broker's per-frame cost bounds the rate. At prefetch 1 nothing else could join.
-      lingerMs: prefetch === 1 ? 0 : ACK_LINGER_MS,
+      lingerMs: clientPrefetch === 1 ? 0 : ACK_LINGER_MS,
       exclusive: f.exclusive === true,
       ...(Object.keys(args).length > 0 ? { arguments: args } : {}),
     });
@@ -162,6 +190,9 @@ export class Deliveries {
       );
     }
     consumer.onCancel = () => this.brokerCancelled(link);
+    // A dropped broker socket voids what the bridge held: the broker gives those deliveries back
+    // and the consumer subscribes again, so they come again under new tags.
+    consumer.onClose = () => this.dropHeld(link, false);
     this.start(link, nowait);
   }
 
@@ -177,16 +208,28 @@ export class Deliveries {
   }
 
   private onDelivery(link: Link, delivery: Delivery, nowait: boolean): void {
-    if (!this.isOpen() || (link.cancelled && !this.draining.has(link)) || !this.links.has(link.tag))
-      return;
-    this.start(link, nowait);
-    const full =
-      this.perChannel > 0 && (this.consumerUnacked >= this.perChannel || this.held.length > 0);
-    if (!link.noAck && full) {
-      this.held.push({ link, delivery });
+    if (!this.isOpen()) return; // the channel is closing: its sockets give everything back
+    if (this.links.get(link.tag) !== link) {
+      // On its way when the consumer was cancelled: back to the queue now, not when the
+      // cancelled consumer's socket closes after the client settled the rest.
+      if (!link.noAck) delivery.nack(true);
       return;
     }
-    this.deliver(link, delivery);
+    this.start(link, nowait);
+    if (link.noAck || (link.held.length === 0 && this.hasRoom(link))) {
+      this.deliver(link, delivery);
+      return;
+    }
+    link.held.push(delivery);
+    this.waiting.add(link);
+  }
+
+  /** May the client get one more delivery of this consumer (both prefetch limits)? */
+  private hasRoom(link: Link): boolean {
+    return (
+      (link.limit === 0 || link.outstanding < link.limit) &&
+      (this.perChannel === 0 || this.consumerUnacked < this.perChannel)
+    );
   }
 
   private deliver(link: Link, delivery: Delivery): void {
@@ -219,21 +262,32 @@ export class Deliveries {
     );
   }
 
+  /** Hands held deliveries to the client as acks make room, one per consumer in turn. */
   private drainHeld(): void {
-    while (
-      this.held.length > 0 &&
-      (this.perChannel === 0 || this.consumerUnacked < this.perChannel)
-    ) {
-      const next = this.held.shift() as { link: Link; delivery: Delivery };
-      if (this.links.get(next.link.tag) === next.link) this.deliver(next.link, next.delivery);
+    let progress = true;
+    while (progress && this.waiting.size > 0) {
+      progress = false;
+      for (const link of this.waiting) {
+        if (!this.hasRoom(link)) continue;
+        this.deliver(link, link.held.shift() as Delivery);
+        progress = true;
+        if (link.held.length === 0) this.waiting.delete(link);
+      }
     }
+  }
+
+  /** Held deliveries never reached the client: back to the queue (or gone with the socket). */
+  private dropHeld(link: Link, requeue: boolean): void {
+    if (requeue) for (const delivery of link.held) delivery.nack(true);
+    link.held.length = 0;
+    this.waiting.delete(link);
   }
 
   /** The broker cancelled a consumer (its queue was deleted): basic.cancel to the client. */
   private brokerCancelled(link: Link): void {
     if (this.links.get(link.tag) !== link) return;
     this.links.delete(link.tag);
-    this.held = this.held.filter((h) => h.link !== link);
+    this.dropHeld(link, false);
     if (this.host.cancelNotify && this.isOpen()) {
       this.host.write([
         encodeMethod(METHOD.basicCancel, this.channel, { consumerTag: link.tag, nowait: true }),
@@ -248,10 +302,9 @@ export class Deliveries {
       this.links.delete(tag);
       link.cancelled = true;
       this.draining.add(link);
+      this.waiting.delete(link); // held deliveries stop here; given back after cancel-ok
       await withTimeout(link.consumer.cancel(), CONSUME_TIMEOUT_MS, undefined);
-      // Held deliveries never reached the client: back to the queue.
-      for (const h of this.held.filter((h) => h.link === link)) h.delivery.nack(true);
-      this.held = this.held.filter((h) => h.link !== link);
+      this.dropHeld(link, true);
       this.closeIfDrained(link);
     }
     if (!nowait && this.isOpen()) {
@@ -373,9 +426,9 @@ export class Deliveries {
     for (const link of [...this.links.values(), ...this.draining]) {
       if (link.consumer) session.closeConsumer(link.consumer);
     }
+    for (const link of this.waiting) this.dropHeld(link, false);
     this.links.clear();
     this.draining.clear();
-    this.held = [];
     const leases = new Map<string, { lease: string; requeue: boolean }[]>();
     for (const entry of this.unacked.values()) {
       if (entry.kind !== "lease") continue;

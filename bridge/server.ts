@@ -19,6 +19,12 @@ export interface BridgeOptions {
   readonly heartbeat?: number;
   readonly frameMax?: number;
   readonly channelMax?: number;
+  /**
+   * A consumer takes up to this many times its AMQP prefetch from the broker and holds the
+   * extra deliveries until the client has room (default 10; 1 takes exactly the prefetch). The
+   * client never holds more than its prefetch.
+   */
+  readonly lookahead?: number;
   readonly log?: (line: string) => void;
 }
 
@@ -31,10 +37,17 @@ export interface Bridge {
 
 export const VERSION = "0.1.0";
 
+/** Measured with `npm run bench:amqp` (docs/amqp-bridge.md, "Performance"). */
+export const DEFAULT_LOOKAHEAD = 10;
+
 export async function startBridge(options: BridgeOptions): Promise<Bridge> {
   const broker = new URL(options.broker);
   if (broker.protocol !== "http:" && broker.protocol !== "https:") {
     throw new TypeError(`--broker must be an http: or https: URL, not ${options.broker}`);
+  }
+  const lookahead = options.lookahead ?? DEFAULT_LOOKAHEAD;
+  if (!Number.isInteger(lookahead) || lookahead < 1 || lookahead > 100) {
+    throw new TypeError(`lookahead must be an integer from 1 to 100, not ${lookahead}`);
   }
   const exclusiveQueues = new ExclusiveQueues();
   const connections = new Set<AmqpConnection>();
@@ -46,6 +59,7 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
       channelMax: options.channelMax ?? 2047,
       frameMax: options.frameMax ?? 131072,
       heartbeat: options.heartbeat ?? 60,
+      lookahead,
       version: VERSION,
       log,
     });

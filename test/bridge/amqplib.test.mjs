@@ -337,6 +337,64 @@ describe("consuming", () => {
     await eventually(() => a.length + b.length === 8, 10_000, "4 more after ackAll");
   });
 
+  test("reads ahead of the client's prefetch, holds the rest, and gives it back on cancel", async () => {
+    const conn = await connect();
+    const ch = await channel(conn, true);
+    await ch.assertQueue("con-ahead", { durable: false });
+    for (let i = 0; i < 50; i++) ch.sendToQueue("con-ahead", Buffer.from(`a${i}`));
+    await ch.waitForConfirms();
+    await ch.prefetch(3);
+    const got = await collect(ch, "con-ahead");
+    // The broker hands the bridge 3 x 10 (the default lookahead); the client holds 3.
+    const counts = async () => {
+      const { body } = await stack.admin("GET", "/api/queues/%2F/con-ahead");
+      return [body.messages_ready, body.messages_unacknowledged];
+    };
+    await eventually(async () => (await counts())[1] === 30, 10_000, "30 unacked at the broker");
+    await sleep(300);
+    assert.equal(got.length, 3);
+    assert.deepEqual(await counts(), [20, 30]);
+    ch.ack(got[1]);
+    await eventually(() => got.length === 4, 10_000, "a 4th delivery after an ack");
+    await sleep(300);
+    assert.equal(got.length, 4, "still no more than 3 unacked at the client");
+    assert.deepEqual(
+      got.map((m) => m.content.toString()),
+      ["a0", "a1", "a2", "a3"],
+      "held deliveries keep the queue's order",
+    );
+    await ch.cancel(got.consumerTag);
+    // What the bridge held never reached the client: back in the queue at once, while the
+    // client's own 3 stay with it until it settles them.
+    await eventually(
+      async () => JSON.stringify(await counts()) === JSON.stringify([46, 3]),
+      10_000,
+      "the read-ahead requeued",
+    );
+    ch.ackAll();
+    await eventually(async () => (await queueDepth("/", "con-ahead")) === 46, 10_000, "3 acked");
+    const again = await collect(ch, "con-ahead");
+    await eventually(() => again.length === 3, 10_000, "the next consumer gets a4 first");
+    assert.equal(again[0].content.toString(), "a4");
+    await ch.cancel(again.consumerTag);
+  });
+
+  test("prefetch 1 takes exactly one delivery from the broker (fair dispatch)", async () => {
+    const conn = await connect();
+    const ch = await channel(conn, true);
+    await ch.assertQueue("con-one", { durable: false });
+    for (let i = 0; i < 5; i++) ch.sendToQueue("con-one", Buffer.from(`o${i}`));
+    await ch.waitForConfirms();
+    await ch.prefetch(1);
+    const got = await collect(ch, "con-one");
+    await eventually(() => got.length === 1, 10_000, "1 delivery");
+    await sleep(300);
+    const { body } = await stack.admin("GET", "/api/queues/%2F/con-one");
+    assert.deepEqual([body.messages_ready, body.messages_unacknowledged], [4, 1]);
+    await ch.cancel(got.consumerTag);
+    ch.ack(got[0]);
+  });
+
   test("no-ack consumers, cancel, and acks after cancel", async () => {
     const conn = await connect();
     const ch = await channel(conn, true);

@@ -80,3 +80,37 @@ test("a dropped consumer socket gives its deliveries back, and stale acks ack no
   for (const msg of got.slice(3)) ch.ack(msg);
   await eventually(async () => (await depth("drop-consume")) === 0, 10_000, "all acked");
 });
+
+test("a dropped consumer socket voids the deliveries the bridge read ahead", async () => {
+  const ch = await conn.createConfirmChannel();
+  await ch.assertQueue("drop-ahead", { durable: true });
+  for (let i = 0; i < 6; i++) ch.sendToQueue("drop-ahead", Buffer.from(`h${i}`));
+  await ch.waitForConfirms();
+  await ch.prefetch(2);
+  const got = [];
+  await ch.consume("drop-ahead", (msg) => got.push(msg));
+  await eventually(() => got.length === 2, 10_000, "2 deliveries (the bridge holds 4 more)");
+  stack.proxy.cut();
+  await sleep(500);
+  for (const msg of got.slice(0, 2)) ch.ack(msg); // stale: makes room at the client only
+  await eventually(() => got.length === 4, 20_000, "2 deliveries after the reconnect");
+  // Not h2 and h3 from before the drop (their socket is gone): h0 and h1 again.
+  assert.deepEqual(
+    got.slice(2).map((m) => [m.content.toString(), m.fields.redelivered]),
+    [
+      ["h0", true],
+      ["h1", true],
+    ],
+  );
+  while (got.length < 8) {
+    ch.ack(got.at(-1), true);
+    const before = got.length;
+    await eventually(() => got.length > before, 10_000, "the rest");
+  }
+  assert.deepEqual(
+    got.slice(2).map((m) => m.content.toString()),
+    ["h0", "h1", "h2", "h3", "h4", "h5"],
+  );
+  ch.ack(got.at(-1), true);
+  await eventually(async () => (await depth("drop-ahead")) === 0, 10_000, "all acked");
+});
