@@ -9,12 +9,10 @@
  */
 import type { Env } from "../env";
 import { fail, type Result } from "../errors";
-import { isDeadLetterCycle } from "../protocol/dead-letter";
 import type { QueueDeclaration } from "../protocol/declarations";
-import { errorFrame, FRAME, type ServerFrame } from "../protocol/frames";
+import { errorFrame, type ServerFrame } from "../protocol/frames";
 import { PING_TEXT, PONG_TEXT } from "../protocol/keepalive";
 import type { PublishedMessage } from "../protocol/message";
-import { describe } from "../protocol/names";
 import { type AppliedPolicy, isNoPolicy, NO_POLICY } from "../protocol/policies";
 import { CatalogLink } from "../queue/catalog-link";
 import { answerConsumerMessage } from "../queue/consumer-frames";
@@ -25,8 +23,10 @@ import {
   consumerDetails,
   consumerInfo,
 } from "../queue/consumer-views";
+import { withoutCycles } from "../queue/dead-letter-cycles";
+import { type DeleteOptions, deletedQueueCancel, deletionRefusal } from "../queue/queue-deletion";
 import { QueueEngine, type QueueStats } from "../queue/queue-engine";
-import { QueueExpiry } from "../queue/queue-expiry";
+import { QueueExpiryWatch } from "../queue/queue-expiry";
 import { queuePolicy } from "../queue/queue-policy";
 import type { QueueReporter } from "../queue/queue-report";
 import {
@@ -60,7 +60,7 @@ export class QueueObject extends HibernatingObject<SocketOwner> {
   /** The policy and operator policy applied by the vhost's catalog (src/catalog/policies.ts). */
   private applied: AppliedPolicy;
   /** x-expires: when the queue was last used, and its deletion once unused for that long. */
-  private readonly expiry: QueueExpiry;
+  private readonly expiry: QueueExpiryWatch;
   /** Reports the counts to the vhost's catalog, throttled, off every message path. */
   readonly reports: QueueReporter;
 
@@ -71,10 +71,15 @@ export class QueueObject extends HibernatingObject<SocketOwner> {
     this.meta = new QueueMetaStore(ctx.storage.sql);
     this.declaration = this.meta.declaration();
     this.applied = this.meta.appliedPolicy() ?? NO_POLICY;
-    this.expiry = new QueueExpiry(ctx.storage.sql, Date.now());
     const declaration = () => this.declaration;
     const policy = () => queuePolicy(this.declaration, this.applied);
     this.catalog = new CatalogLink(env, declaration, (work) => ctx.waitUntil(work));
+    this.expiry = new QueueExpiryWatch(ctx.storage.sql, {
+      expires: () => policy().expires,
+      inUse: () => this.engine.consumers.size > 0 || this.upkeep.polled,
+      wakeAt: (at) => this.upkeep.wakeAt(at),
+      deleteQueue: () => this.catalog.deleteExpired(),
+    });
     this.revocation = new ConsumerRevocation(env, {
       queue: declaration,
       sockets: () => this.sockets(),
@@ -98,7 +103,7 @@ export class QueueObject extends HibernatingObject<SocketOwner> {
       policy,
       stats: () => this.stats(),
       report: (report) => this.catalog.report(report),
-      deadline: () => this.expiry.deadline(policy().expires, this.inUse),
+      deadline: () => this.expiry.deadline(),
     });
     this.reports = this.upkeep.reports;
     // Hibernated sockets survive eviction; after a restart they are gone, and so must their
@@ -119,8 +124,8 @@ export class QueueObject extends HibernatingObject<SocketOwner> {
     // A new queue has no stored policy (destroy clears the meta table): write one only if any.
     if (!isNoPolicy(applied) || !isNoPolicy(this.applied)) this.meta.setAppliedPolicy(applied);
     this.applied = applied;
-    this.used();
-    this.expiryAlarm();
+    this.expiry.used();
+    this.expiry.schedule();
     return { ok: true, created };
   }
 
@@ -141,16 +146,9 @@ export class QueueObject extends HibernatingObject<SocketOwner> {
   /** A redeclaration (the catalog calls this): the queue counts as used (x-expires). */
   redeclared(): Result<object> {
     if (!this.declaration) return notFound();
-    this.used();
-    this.expiryAlarm();
+    this.expiry.used();
+    this.expiry.schedule();
     return { ok: true };
-  }
-
-  /** With x-expires, the alarm for the queue's deadline (declarations cost nothing more). */
-  private expiryAlarm(): void {
-    const expires = queuePolicy(this.declaration, this.applied).expires;
-    const deadline = this.expiry.deadline(expires, this.inUse);
-    if (deadline !== null) this.upkeep.wakeAt(deadline);
   }
 
   stats(): Result<{
@@ -189,14 +187,10 @@ export class QueueObject extends HibernatingObject<SocketOwner> {
     const declaration = this.declaration;
     if (!declaration) return notFound();
     const now = Date.now();
-    // RabbitMQ's cycle rule, for copies arriving from a dead-letter exchange.
-    const kept = messages.some((m) => m.deadLettered)
-      ? messages.flatMap((m, index) => (isDeadLetterCycle(m, declaration.name) ? [] : [index]))
-      : null;
-    const accepted = kept ? kept.map((index) => messages[index] as PublishedMessage) : messages;
+    const { accepted, original } = withoutCycles(messages, declaration.name);
     const refused = this.ctx.storage
       .transactionSync(() => this.engine.enqueue(accepted, now))
-      .map((index) => (kept ? (kept[index] as number) : index));
+      .map(original);
     this.upkeep.published(now);
     if (refused.length === 0) return { ok: true, stored: accepted.length };
     return { ok: true, stored: accepted.length - refused.length, refused };
@@ -204,7 +198,7 @@ export class QueueObject extends HibernatingObject<SocketOwner> {
 
   get(count: number, ackmode: GetAckMode): GetResult {
     if (!this.declaration) return notFound();
-    this.used();
+    this.expiry.used();
     const requeue = ackmode === "ack_requeue_true" || ackmode === "reject_requeue_true";
     const reject = ackmode === "reject_requeue_false";
     const messages = this.engine.get(count, requeue, Date.now(), reject);
@@ -215,13 +209,13 @@ export class QueueObject extends HibernatingObject<SocketOwner> {
   /** Leases messages to a pull consumer, waiting up to `waitMs` for one to arrive. */
   async pull(count: number, visibilityMs: number, waitMs: number): Promise<PullResult> {
     if (!this.declaration) return notFound();
-    this.used();
+    this.expiry.used();
     const messages = this.engine.pull(count, visibilityMs, Date.now());
     this.upkeep.schedule();
     if (messages.length > 0 || waitMs <= 0) return { ok: true, messages };
     const waited = await this.upkeep.waitForMessages(count, visibilityMs, waitMs);
     // The long poll ended: x-expires counts from now.
-    this.used();
+    this.expiry.used();
     this.upkeep.schedule();
     return { ok: true, messages: waited };
   }
@@ -244,19 +238,14 @@ export class QueueObject extends HibernatingObject<SocketOwner> {
   }
 
   /** Deletes the queue and its messages; consumers get a cancel frame and their sockets close. */
-  destroy(options: { ifEmpty: boolean; ifUnused: boolean }): Result<{ removed: number }> {
+  destroy(options: DeleteOptions): Result<{ removed: number }> {
     const declaration = this.declaration;
     if (!declaration) return notFound();
-    const name = describe("queue", declaration.name, declaration.vhost);
     const stats = this.engine.stats();
-    if (options.ifEmpty && stats.messages > 0) {
-      return fail("bad_request", `PRECONDITION_FAILED - ${name} not empty`);
-    }
-    if (options.ifUnused && stats.consumers > 0) {
-      return fail("bad_request", `PRECONDITION_FAILED - ${name} in use`);
-    }
+    const refusal = deletionRefusal(declaration, stats, options);
+    if (refusal) return refusal;
     for (const { connection, tag } of this.engine.consumers.all()) {
-      this.sendTo(connection, { type: FRAME.cancel, tag, reason: "queue deleted" });
+      this.sendTo(connection, deletedQueueCancel(tag));
     }
     for (const ws of this.sockets()) ws.close(1000, "queue deleted");
     this.ctx.storage.transactionSync(() => {
@@ -333,7 +322,7 @@ export class QueueObject extends HibernatingObject<SocketOwner> {
     const reply = answerConsumerMessage(context, connection, message, Date.now());
     if (reply) ws.send(JSON.stringify(reply));
     // A consume or a cancel uses the queue (x-expires).
-    if (this.engine.consumers.size !== consumers) this.used();
+    if (this.engine.consumers.size !== consumers) this.expiry.used();
     this.upkeep.schedule();
   }
 
@@ -344,26 +333,7 @@ export class QueueObject extends HibernatingObject<SocketOwner> {
 
   override async alarm(): Promise<void> {
     this.upkeep.alarm();
-    this.expireIfUnused();
-  }
-
-  /** Consumers or long polls are attached: the queue is in use (x-expires does not run). */
-  private get inUse(): boolean {
-    return this.engine.consumers.size > 0 || this.upkeep.polled;
-  }
-
-  private used(): void {
-    this.expiry.touch(Date.now(), queuePolicy(this.declaration, this.applied).expires);
-  }
-
-  /** x-expires: unused for its time, the queue is deleted through its catalog (retried). */
-  private expireIfUnused(): void {
-    const expires = queuePolicy(this.declaration, this.applied).expires;
-    if (!this.expiry.due(expires, this.inUse, Date.now())) return;
-    this.catalog.deleteExpired().catch((error: unknown) => {
-      console.error("deleting an expired queue failed; retrying", error);
-      this.upkeep.wakeAt(Date.now() + EXPIRE_RETRY_MS);
-    });
+    this.expiry.expireIfDue();
   }
 
   private closeConnection(ws: WebSocket): void {
@@ -373,7 +343,7 @@ export class QueueObject extends HibernatingObject<SocketOwner> {
     const now = Date.now();
     const hadConsumers = this.engine.consumers.size > 0;
     this.engine.closeConnection(connection, now);
-    if (hadConsumers) this.used();
+    if (hadConsumers) this.expiry.used();
     this.upkeep.wake(now);
     this.upkeep.schedule();
     if (hadConsumers) this.catalog.autoDeleteIfUnused(this.engine.consumers.size);
@@ -387,9 +357,6 @@ export class QueueObject extends HibernatingObject<SocketOwner> {
     for (const ws of sockets) this.sendText(ws, text);
   }
 }
-
-/** After a failed deletion of an expired queue (the catalog did not answer), the next try. */
-const EXPIRE_RETRY_MS = 1000;
 
 function notFound() {
   return fail("not_found", "Not Found");

@@ -37,3 +37,55 @@ export class QueueExpiry {
     return at !== null && at <= now;
   }
 }
+
+/** What the expiry needs of its queue object. */
+export interface ExpiryHooks {
+  /** The queue's effective `expires` (argument and policy), or undefined. */
+  readonly expires: () => number | undefined;
+  /** Consumers or long polls are attached: x-expires does not run. */
+  readonly inUse: () => boolean;
+  /** Asks the queue's alarm to fire at `at`. */
+  readonly wakeAt: (at: number) => void;
+  /** Deletes the queue through its vhost's catalog (with its bindings). */
+  readonly deleteQueue: () => Promise<unknown>;
+}
+
+/** After a failed deletion of an expired queue (the catalog did not answer), the next try. */
+const EXPIRE_RETRY_MS = 1000;
+
+/** x-expires for one queue object: touches on use, the alarm for the deadline, the deletion. */
+export class QueueExpiryWatch {
+  private readonly expiry: QueueExpiry;
+
+  constructor(
+    sql: SqlStorage,
+    private readonly hooks: ExpiryHooks,
+  ) {
+    this.expiry = new QueueExpiry(sql, Date.now());
+  }
+
+  /** When the queue expires if left unused; null without an expiry or while in use. */
+  deadline(): number | null {
+    return this.expiry.deadline(this.hooks.expires(), this.hooks.inUse());
+  }
+
+  /** The queue was used now (a consume or cancel, a get, a pull, a redeclaration). */
+  used(): void {
+    this.expiry.touch(Date.now(), this.hooks.expires());
+  }
+
+  /** Sets the alarm for the deadline, if there is one (declarations cost nothing more). */
+  schedule(): void {
+    const at = this.deadline();
+    if (at !== null) this.hooks.wakeAt(at);
+  }
+
+  /** At the alarm: unused for its time, the queue is deleted through its catalog (retried). */
+  expireIfDue(): void {
+    if (!this.expiry.due(this.hooks.expires(), this.hooks.inUse(), Date.now())) return;
+    this.hooks.deleteQueue().catch((error: unknown) => {
+      console.error("deleting an expired queue failed; retrying", error);
+      this.hooks.wakeAt(Date.now() + EXPIRE_RETRY_MS);
+    });
+  }
+}
