@@ -11,7 +11,7 @@
 //   node bench/queue-features-cost.mjs      (npm run bench:queue-features)
 //   BENCH_FEATURES_MS=2000 BENCH_FEATURES_ROUNDS=1   a shorter run
 
-import { startBroker } from "../test/support/wrangler-dev.mjs";
+import { startBroker } from "./lib/broker.mjs";
 
 const AUTH = `Basic ${Buffer.from("guest:guest").toString("base64")}`;
 const PUBLISH_MS = Number(process.env.BENCH_FEATURES_MS ?? 5000);
