@@ -3,42 +3,25 @@
  * rates, bindings from and to it, bind and unbind, publish (showing `routed`), delete.
  */
 import { useEffect, useState } from "preact/hooks";
-import { type BindingInfo, del, type ExchangeInfo, get, type Paged, put, rate, seg } from "../api";
+import { type BindingInfo, del, type ExchangeInfo, get, put, rate, seg } from "../api";
 import { BindForm, BindingList } from "../components/bindings";
 import { VhostChoice } from "../components/declare";
 import { Check, Select, TableEditor, Text, tableOf, useTableRows } from "../components/fields";
 import { LoadError, Notice } from "../components/notice";
+import { PagedList, usePagedList } from "../components/paged-list";
 import { PublishForm } from "../components/publish-form";
 import { StatsTable } from "../components/stats";
-import { type Column, Pager, type Sort, Table } from "../components/table";
+import type { Column } from "../components/table";
 import { formatRate } from "../format";
 import { useAction, useApi } from "../hooks";
 import { href, navigate } from "../router";
-import { useSelectedVhost } from "../state";
 import type { PageProps } from "./index";
 
 const TYPES = ["direct", "fanout", "topic", "headers"];
 
 export function ExchangesPage() {
-  const vhost = useSelectedVhost();
-  const [filter, setFilter] = useState("");
-  const [regex, setRegex] = useState(false);
-  const [sort, setSort] = useState<Sort>({ key: "name", reverse: false });
-  const [page, setPage] = useState(1);
-  const query = new URLSearchParams({
-    page: String(page),
-    page_size: "100",
-    name: filter,
-    use_regex: String(regex),
-    sort: sort.key,
-    sort_reverse: String(sort.reverse),
-  });
-  const path = vhost === "" ? "/api/exchanges" : `/api/exchanges/${seg(vhost)}`;
-  const { data, error, reload } = useApi(
-    () => get<Paged<ExchangeInfo>>(`${path}?${query}`),
-    [path, query.toString()],
-    5000,
-  );
+  const list = usePagedList<ExchangeInfo>("exchanges", 100);
+  const { vhost } = list;
   const columns: Column<ExchangeInfo>[] = [
     ...(vhost === ""
       ? [{ label: "Virtual host", sort: "vhost", cell: (e: ExchangeInfo) => e.vhost }]
@@ -81,43 +64,14 @@ export function ExchangesPage() {
   return (
     <section>
       <h1>Exchanges</h1>
-      <form class="filters" onSubmit={(event) => event.preventDefault()}>
-        <Text
-          label="Filter"
-          name="filter"
-          value={filter}
-          onInput={(v) => {
-            setFilter(v);
-            setPage(1);
-          }}
-        />
-        <Check
-          label="Regex"
-          name="regex"
-          checked={regex}
-          onChange={(v) => {
-            setRegex(v);
-            setPage(1);
-          }}
-        />
-      </form>
-      <LoadError error={error} />
-      <Table
+      <PagedList
+        list={list}
         testId="exchanges"
         columns={columns}
-        rows={data?.items ?? []}
         rowKey={(e) => `${e.vhost}\u0000${e.name}`}
-        sort={sort}
-        onSort={(next) => {
-          setSort(next);
-          setPage(1);
-        }}
-        empty={data ? "No exchanges match." : "Loading…"}
+        empty="No exchanges match."
       />
-      {data && data.page_count > 1 && (
-        <Pager page={data.page} pageCount={data.page_count} onPage={setPage} />
-      )}
-      <DeclareExchange defaultVhost={vhost || "/"} onDeclared={reload} />
+      <DeclareExchange defaultVhost={vhost || "/"} onDeclared={list.reload} />
     </section>
   );
 }

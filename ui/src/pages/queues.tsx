@@ -3,18 +3,17 @@
  * one page), filter by name or regex, sort by any column, and declare a queue.
  */
 import { useEffect, useState } from "preact/hooks";
-import { get, type Paged, put, type QueueInfo, rate, seg } from "../api";
+import { put, type QueueInfo, rate, seg } from "../api";
 import { VhostChoice } from "../components/declare";
 import { Check, TableEditor, Text, tableOf, useTableRows } from "../components/fields";
-import { LoadError, Notice } from "../components/notice";
-import { type Column, Pager, type Sort, Table } from "../components/table";
+import { Notice } from "../components/notice";
+import { PagedList, usePagedList } from "../components/paged-list";
+import type { Column } from "../components/table";
 import { formatCount, formatRate } from "../format";
-import { useAction, useApi } from "../hooks";
+import { useAction } from "../hooks";
 import { href } from "../router";
-import { useSelectedVhost } from "../state";
 
 export const QUEUE_PAGE_SIZE = 100;
-const POLL_MS = 5000;
 const COLUMNS_QUERY = [
   "name",
   "vhost",
@@ -37,28 +36,8 @@ function features(queue: QueueInfo): string {
 }
 
 export function QueuesPage() {
-  const vhost = useSelectedVhost();
-  const [filter, setFilter] = useState("");
-  const [regex, setRegex] = useState(false);
-  const [sort, setSort] = useState<Sort>({ key: "name", reverse: false });
-  const [page, setPage] = useState(1);
-
-  const query = new URLSearchParams({
-    page: String(page),
-    page_size: String(QUEUE_PAGE_SIZE),
-    name: filter,
-    use_regex: String(regex),
-    sort: sort.key,
-    sort_reverse: String(sort.reverse),
-    columns: COLUMNS_QUERY,
-  });
-  const path = vhost === "" ? "/api/queues" : `/api/queues/${seg(vhost)}`;
-  const { data, error, reload } = useApi(
-    () => get<Paged<QueueInfo>>(`${path}?${query}`),
-    [path, query.toString()],
-    POLL_MS,
-  );
-
+  const list = usePagedList<QueueInfo>("queues", QUEUE_PAGE_SIZE, { columns: COLUMNS_QUERY });
+  const { vhost, data } = list;
   const columns: Column<QueueInfo>[] = [
     ...(vhost === ""
       ? [{ label: "Virtual host", sort: "vhost", cell: (q: QueueInfo) => q.vhost }]
@@ -120,49 +99,21 @@ export function QueuesPage() {
   return (
     <section>
       <h1>Queues</h1>
-      <form class="filters" onSubmit={(event) => event.preventDefault()}>
-        <Text
-          label="Filter"
-          name="filter"
-          value={filter}
-          placeholder={regex ? "regular expression" : "part of the name"}
-          onInput={(value) => {
-            setFilter(value);
-            setPage(1);
-          }}
-        />
-        <Check
-          label="Regex"
-          name="regex"
-          checked={regex}
-          onChange={(value) => {
-            setRegex(value);
-            setPage(1);
-          }}
-        />
+      <PagedList
+        list={list}
+        testId="queues"
+        columns={columns}
+        rowKey={(q) => `${q.vhost}\u0000${q.name}`}
+        empty="No queues match."
+        placeholder={list.regex ? "regular expression" : "part of the name"}
+      >
         <span class="muted" data-testid="queue-count">
           {data
             ? `${formatCount(data.filtered_count)} of ${formatCount(data.total_count)} queues`
             : ""}
         </span>
-      </form>
-      <LoadError error={error} />
-      <Table
-        testId="queues"
-        columns={columns}
-        rows={data?.items ?? []}
-        rowKey={(q) => `${q.vhost}\u0000${q.name}`}
-        sort={sort}
-        onSort={(next) => {
-          setSort(next);
-          setPage(1);
-        }}
-        empty={data ? "No queues match." : "Loading…"}
-      />
-      {data && data.page_count > 1 && (
-        <Pager page={data.page} pageCount={data.page_count} onPage={setPage} />
-      )}
-      <DeclareQueue defaultVhost={vhost || "/"} onDeclared={reload} />
+      </PagedList>
+      <DeclareQueue defaultVhost={vhost || "/"} onDeclared={list.reload} />
     </section>
   );
 }
