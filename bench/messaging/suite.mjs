@@ -25,11 +25,13 @@
 // what was confirmed and what was consumed, so the suite can check that every confirmed
 // message was consumed exactly once. Every loop is bounded in count and in time.
 
+import fs from "node:fs";
 import {
   fmt,
   MAX_ATTEMPTS,
   percentile,
   QUIET_BUSY_PCT,
+  scenarioSelected,
   sleep,
   withTimeout,
 } from "../lib/common.mjs";
@@ -379,6 +381,10 @@ export async function consumeAcked(
 export async function latencyRun(adapter, ledger, { queue, rate, durationMs }) {
   const total = Math.max(1, Math.round((rate * durationMs) / 1000));
   const latencies = [];
+  // BENCH_LATENCY_TRACE=file: every message's send, confirm and delivery time (ms, from the
+  // run's start) appended as one JSON line per run, to tell what the slow ones have in common.
+  const trace = process.env.BENCH_LATENCY_TRACE ? [] : null;
+  const confirmedAt = new Map();
   const confirmLatencies = [];
   const sentAt = new Map();
   let delivered = 0;
@@ -394,6 +400,7 @@ export async function latencyRun(adapter, ledger, { queue, rate, durationMs }) {
       const m = ledger.deliver(payload, redelivered);
       handle.ack(tag, false);
       if (m) latencies.push(now - m.t);
+      if (m && trace) trace.push({ sent: m.t, delivered: now });
       delivered++;
       if (delivered >= total) allIn();
     },
@@ -411,6 +418,7 @@ export async function latencyRun(adapter, ledger, { queue, rate, durationMs }) {
       return;
     }
     sentAt.delete(id);
+    if (trace) confirmedAt.set(start, performance.now());
     if (outcome === "confirmed") confirmLatencies.push(performance.now() - start);
     else ledger.fail(why);
     ledger.settle(id, outcome);
@@ -458,6 +466,14 @@ export async function latencyRun(adapter, ledger, { queue, rate, durationMs }) {
     ledger.fail(e.message);
   }
   await consumer.close();
+  if (trace) {
+    const rows = trace.map(({ sent: at, delivered: d }) => [
+      +(at - t0).toFixed(2),
+      +((confirmedAt.get(at) ?? Number.NaN) - at).toFixed(2),
+      +(d - at).toFixed(2),
+    ]);
+    fs.appendFileSync(process.env.BENCH_LATENCY_TRACE, `${JSON.stringify(rows)}\n`);
+  }
   latencies.sort((a, b) => a - b);
   confirmLatencies.sort((a, b) => a - b);
   return {
@@ -484,6 +500,7 @@ export async function runMessagingSuite(adapter, { seconds, warmupMs }) {
 
   // Up to MAX_ATTEMPTS runs when other processes disturbed one; the least disturbed is kept.
   const measure = async (key, label, { prepare, run, count }) => {
+    if (!scenarioSelected(key)) return null; // BENCH_SCENARIOS leaves it out
     let best = null;
     let attempts = 0;
     const failures0 = ledger.failures;
@@ -507,7 +524,7 @@ export async function runMessagingSuite(adapter, { seconds, warmupMs }) {
         clientUsPerMsg: perMsg(cpu.clientSeconds),
       });
       console.log(
-        `${r.rate !== undefined ? `${fmt(r.rate)} msgs/s` : `p50 ${fmt(r.p50, 2)} ms, p99 ${fmt(r.p99, 2)} ms`}` +
+        `${r.rate !== undefined ? `${fmt(r.rate)} msgs/s` : `p50 ${fmt(r.p50, 2)} ms, p99 ${fmt(r.p99, 2)} ms, max ${fmt(r.max, 2)} ms, confirm p99 ${fmt(r.confirmP99, 2)} ms`}` +
           `${r.drained ? " (drained)" : ""}, CPU broker/client/other ${fmt(cpu.serverPct)}/${fmt(cpu.clientPct)}/${fmt(cpu.otherPct)}%` +
           (ledger.failures > failures0 ? `, FAILURES: ${ledger.failureSamples[0]}` : ""),
       );
@@ -654,7 +671,7 @@ export async function runMessagingSuite(adapter, { seconds, warmupMs }) {
     },
     {
       what: `${tag}: latency run delivered every message`,
-      ok: !!lat && lat.delivered === lat.sent,
+      ok: lat ? lat.delivered === lat.sent : !scenarioSelected("latency"),
       detail: lat ? `${lat.delivered} of ${lat.sent}` : "not run",
     },
     {

@@ -12,11 +12,11 @@ import type { Hono } from "hono";
 import { z } from "zod";
 import { LIMITS } from "../config";
 import { BrokerError } from "../errors";
-import { publishWithOutcomes } from "../gateway/publish";
+import { publishFromRequest, publishWithOutcomes } from "../gateway/publish";
 import { publishBodySchema } from "../protocol/publish-body";
 import { isRefused, REJECTED_REASON, type Routed } from "../protocol/publish-outcome";
 import { parseWith, readJson } from "./body";
-import type { AppEnv } from "./context";
+import type { AppContext, AppEnv } from "./context";
 import { toMessage } from "./message-input";
 import { exchangeParam, vhostParam } from "./params";
 import { requirePublish } from "./publish-access";
@@ -30,11 +30,9 @@ const batchBodySchema = z.object({
  * RabbitMQ's management API relays a publish to a missing exchange as the channel error it is:
  * `400 {"error":"bad_request","reason":"404 NOT_FOUND - no exchange 'x' in vhost '/'"}`.
  */
-async function publishOverHttp(
-  ...args: Parameters<typeof publishWithOutcomes>
-): ReturnType<typeof publishWithOutcomes> {
+async function publishOverHttp(publish: () => Promise<Routed[]>): Promise<Routed[]> {
   try {
-    return await publishWithOutcomes(...args);
+    return await publish();
   } catch (error) {
     if (
       error instanceof BrokerError &&
@@ -44,6 +42,16 @@ async function publishOverHttp(
       throw new BrokerError("bad_request", `404 NOT_FOUND - ${error.reason}`);
     }
     throw error;
+  }
+}
+
+/** The request's waitUntil (a request without an execution context, in unit tests: none). */
+function waitUntilOf(c: AppContext): (work: Promise<unknown>) => void {
+  try {
+    const ctx = c.executionCtx;
+    return (work) => ctx.waitUntil(work);
+  } catch {
+    return () => {};
   }
 }
 
@@ -65,7 +73,10 @@ export function publishRoutes(app: Hono<AppEnv>): void {
         const json = await readJson(c, config.maxMessageBytes * 2 + 64 * 1024);
         const message = toMessage(exchange, json, config);
         await requirePublish(c, vhost, exchange, [message]);
-        const [routed] = await publishOverHttp(c.env, vhost, exchange, [message]);
+        // Concurrent single publishes to one exchange share one call (and one commit per queue).
+        const [routed] = await publishOverHttp(() =>
+          publishFromRequest(c.env, vhost, exchange, [message], waitUntilOf(c)),
+        );
         if (isRefused(routed)) throw new BrokerError("bad_request", REJECTED_REASON);
         return c.json({ routed: routed === true });
       },
@@ -89,7 +100,9 @@ export function publishRoutes(app: Hono<AppEnv>): void {
         const { messages } = parseWith(batchBodySchema, await readJson(c));
         const parsed = messages.map((raw, i) => toMessage(exchange, raw, config, `messages.${i}`));
         await requirePublish(c, vhost, exchange, parsed);
-        const routed = await publishOverHttp(c.env, vhost, exchange, parsed);
+        const routed = await publishOverHttp(() =>
+          publishWithOutcomes(c.env, vhost, exchange, parsed),
+        );
         return c.json({ results: routed.map(batchResult) });
       },
     },

@@ -47,6 +47,30 @@ describe("x-overflow reject-publish", () => {
     expect(await drain("rp.single")).toEqual(["first"]);
   });
 
+  it("refuses only the concurrent single publishes over the limit, each answered for itself", async () => {
+    // Concurrent single publishes to one queue share one call to it (a request coalescer in
+    // the Worker): each request still gets its own message's verdict.
+    await declareQueue("rp.concurrent", {
+      arguments: { "x-max-length": 3, "x-overflow": "reject-publish" },
+    });
+    const payloads = Array.from({ length: 8 }, (_, i) => `m${i}`);
+    const answers = await Promise.all(payloads.map((p) => publish("", "rp.concurrent", p)));
+    const stored = answers.filter((a) => a.status === 200);
+    const refused = answers.filter((a) => a.status === 400);
+    expect(stored).toHaveLength(3);
+    expect(refused).toHaveLength(5);
+    for (const answer of stored) expect(await answer.json()).toEqual({ routed: true });
+    for (const answer of refused) {
+      expect((await expectError(answer, 400, "bad_request")).reason).toBe(
+        "rejected Unable to publish message. Check queue limits.",
+      );
+    }
+    const kept = await drain("rp.concurrent");
+    expect(kept).toHaveLength(3);
+    // The stored ones are the requests answered 200 (which three depends on arrival order).
+    expect(new Set(kept).size).toBe(3);
+  });
+
   it("answers a batch per message: the ones within the limit stored, the rest refused with a reason", async () => {
     await declareQueue("rp.batch", {
       arguments: { "x-max-length": 2, "x-overflow": "reject-publish" },

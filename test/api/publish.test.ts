@@ -31,6 +31,34 @@ describe("publish", () => {
     expect(await drain("pub.inventory")).toEqual(["o1"]);
   });
 
+  it("answers concurrent single publishes each for its own message: stored, unroutable, missing exchange", async () => {
+    await declareExchange("pub.conc", "direct");
+    await declareQueue("pub.conc.q");
+    await bindQueue("pub.conc", "pub.conc.q", "hit");
+    const [hits, misses, toDefault, unknownQueue, missing] = await Promise.all([
+      Promise.all(Array.from({ length: 6 }, (_, i) => routed("pub.conc", "hit", `h${i}`))),
+      Promise.all(Array.from({ length: 4 }, (_, i) => routed("pub.conc", "miss", `x${i}`))),
+      Promise.all(Array.from({ length: 4 }, (_, i) => routed("", "pub.conc.q", `d${i}`))),
+      Promise.all(Array.from({ length: 3 }, (_, i) => routed("", "pub.conc.none", `n${i}`))),
+      Promise.all(Array.from({ length: 3 }, () => publish("pub.conc.gone", "k", "lost"))),
+    ]);
+    expect(hits).toEqual(Array(6).fill(true));
+    expect(misses).toEqual(Array(4).fill(false));
+    expect(toDefault).toEqual(Array(4).fill(true));
+    expect(unknownQueue).toEqual(Array(3).fill(false));
+    for (const answer of missing) {
+      expect((await expectError(answer, 400, "bad_request")).reason).toBe(
+        "404 NOT_FOUND - no exchange 'pub.conc.gone' in vhost '/'",
+      );
+    }
+    expect((await drain("pub.conc.q")).sort()).toEqual(
+      [
+        ...Array.from({ length: 6 }, (_, i) => `h${i}`),
+        ...Array.from({ length: 4 }, (_, i) => `d${i}`),
+      ].sort(),
+    );
+  });
+
   it("keeps a confirmed message when the queue object is evicted from memory", async () => {
     await declareQueue("pub.durable");
     expect(await routed("", "pub.durable", "kept")).toBe(true);
