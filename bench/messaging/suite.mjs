@@ -400,7 +400,7 @@ export async function latencyRun(adapter, ledger, { queue, rate, durationMs }) {
       const m = ledger.deliver(payload, redelivered);
       handle.ack(tag, false);
       if (m) latencies.push(now - m.t);
-      if (m && trace) trace.push({ sent: m.t, delivered: now });
+      if (m && trace) trace.push({ id: m.id, sent: m.t, delivered: now });
       delivered++;
       if (delivered >= total) allIn();
     },
@@ -418,7 +418,7 @@ export async function latencyRun(adapter, ledger, { queue, rate, durationMs }) {
       return;
     }
     sentAt.delete(id);
-    if (trace) confirmedAt.set(start, performance.now());
+    if (trace) confirmedAt.set(id, performance.now());
     if (outcome === "confirmed") confirmLatencies.push(performance.now() - start);
     else ledger.fail(why);
     ledger.settle(id, outcome);
@@ -467,9 +467,9 @@ export async function latencyRun(adapter, ledger, { queue, rate, durationMs }) {
   }
   await consumer.close();
   if (trace) {
-    const rows = trace.map(({ sent: at, delivered: d }) => [
+    const rows = trace.map(({ id, sent: at, delivered: d }) => [
       +(at - t0).toFixed(2),
-      +((confirmedAt.get(at) ?? Number.NaN) - at).toFixed(2),
+      +((confirmedAt.get(id) ?? Number.NaN) - at).toFixed(2),
       +(d - at).toFixed(2),
     ]);
     fs.appendFileSync(process.env.BENCH_LATENCY_TRACE, `${JSON.stringify(rows)}\n`);
