@@ -78,6 +78,16 @@ export const LIMITS = {
   expiryChunk: 5000,
   /** Messages a queue publishes to its dead-letter exchange per call. */
   deadLetterChunk: 500,
+  /**
+   * A delayed exchange releases what is due in batches of up to this many messages (one call per
+   * destination per batch) and this many body bytes, at most `delayedReleasePasses` batches per
+   * alarm before the alarm comes back at once; a failed batch is retried after
+   * `delayedRetryMs`, none of it deleted meanwhile.
+   */
+  delayedReleaseChunk: 500,
+  delayedReleaseBytes: 8 * 1024 * 1024,
+  delayedReleasePasses: 20,
+  delayedRetryMs: 1000,
   /** Longest permission or topic-permission regex. */
   maxPermissionRegexLength: 4096,
   /** Longest `name` filter regex of a list call (`use_regex=true`). */

@@ -15,7 +15,7 @@ import {
 } from "../protocol/declarations";
 import { DEFAULT_EXCHANGE, describe } from "../protocol/names";
 import type { Policy, PolicyKind } from "../protocol/policies";
-import { exchangeTypes } from "../routing/registry";
+import { routingTypeOf } from "../routing/registry";
 import type { CatalogStore } from "../storage/catalog-store";
 
 export interface Topology {
@@ -82,7 +82,7 @@ export function checkTopology(
         `binding to missing ${describe(binding.destinationType, binding.destination, vhost)}`,
       );
     }
-    const compiled = exchangeTypes[source.type].compile(binding.routingKey, binding.arguments);
+    const compiled = routingTypeOf(source).compile(binding.routingKey, binding.arguments);
     if (!compiled.ok) return fail("bad_request", compiled.reason);
   }
   return null;

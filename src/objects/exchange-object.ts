@@ -8,18 +8,23 @@
  * Exchange-to-exchange routing is a breadth-first walk with a visited set per message, as
  * RabbitMQ's rabbit_exchange:route does, so a cycle ends and a queue reached along several paths
  * receives the message once.
+ *
+ * A delayed exchange (x-delayed-message) holds each message with a positive x-delay in its own
+ * SQLite and routes it when due, from its alarm (exchange/delayed-messages.ts).
  */
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
 import { fail, type Result } from "../errors";
+import { DelayedMessages } from "../exchange/delayed-messages";
 import { exchangeStub, inboxStub, queueStub, streamStub } from "../gateway/stubs";
 import type { ExchangeDeclaration } from "../protocol/declarations";
 import type { PublishedMessage } from "../protocol/message";
 import { describe } from "../protocol/names";
-import { combineRouted, type Routed, refusedBy } from "../protocol/publish-outcome";
+import { combineRouted, DELAYED, type Routed, refusedBy } from "../protocol/publish-outcome";
 import { BindingTable, type Destination, type RouteResult } from "../routing/binding-table";
+import { DELAYED_MESSAGE_TYPE, delayOf, releaseTime } from "../routing/delayed";
 import type { FieldTable, RoutableMessage } from "../routing/exchange-type";
-import { exchangeTypes } from "../routing/registry";
+import { routingTypeOf } from "../routing/registry";
 import { Coalescer } from "../runtime/coalescer";
 import {
   EXCHANGE_EVENTS,
@@ -27,6 +32,7 @@ import {
   MessageStats,
   type MessageStatsSnapshot,
 } from "../runtime/message-stats";
+import { DelayedStore, type HeldMessage } from "../storage/delayed-store";
 import { EXCHANGE_MIGRATIONS } from "../storage/exchange-schema";
 import { ExchangeStore } from "../storage/exchange-store";
 import { migrate } from "../storage/migrations";
@@ -45,6 +51,8 @@ export class ExchangeObject extends DurableObject<Env> {
   private readonly store: ExchangeStore;
   private declaration: ExchangeDeclaration | null = null;
   private table: BindingTable | null = null;
+  /** Held messages of a delayed exchange (empty for any other type). */
+  private readonly delayed: DelayedMessages;
   /** message_stats: in-memory counters, no storage (see message-stats.ts). */
   private readonly rates = new MessageStats<ExchangeEvent>(EXCHANGE_EVENTS);
   /** Copies for each queue, group-committed: one enqueue call per queue at a time. */
@@ -80,8 +88,12 @@ export class ExchangeObject extends DurableObject<Env> {
     super(ctx, env);
     migrate(ctx.storage, EXCHANGE_MIGRATIONS);
     this.store = new ExchangeStore(ctx.storage.sql);
+    this.delayed = new DelayedMessages(ctx.storage, new DelayedStore(ctx.storage.sql));
     const declaration = this.store.declaration();
     if (declaration) this.load(declaration);
+    if (declaration?.type === DELAYED_MESSAGE_TYPE) {
+      void ctx.blockConcurrencyWhile(() => this.delayed.ensureArmed());
+    }
   }
 
   configure(declaration: ExchangeDeclaration): Result<{ created: boolean }> {
@@ -91,17 +103,35 @@ export class ExchangeObject extends DurableObject<Env> {
     return { ok: true, created };
   }
 
-  stats(): Result<{ messageStats: MessageStatsSnapshot }> {
+  /** message_stats, and for a delayed exchange how many messages it holds (`messages_delayed`). */
+  stats(): Result<{ messageStats: MessageStatsSnapshot; messagesDelayed?: number }> {
     if (!this.declaration) return fail("not_found", "Not Found");
-    return { ok: true, messageStats: this.rates.snapshot() };
+    const messageStats = this.rates.snapshot();
+    if (this.declaration.type !== DELAYED_MESSAGE_TYPE) return { ok: true, messageStats };
+    return { ok: true, messageStats, messagesDelayed: this.delayed.count };
   }
 
-  destroy(): Result<{ removed: number }> {
+  /** Deletes the exchange: its bindings, and the messages a delayed exchange still held. */
+  async destroy(): Promise<Result<{ removed: number }>> {
     const removed = this.table?.size ?? 0;
     this.ctx.storage.transactionSync(() => this.store.clear());
     this.declaration = null;
     this.table = null;
+    await this.delayed.clear();
     return { ok: true, removed };
+  }
+
+  /** Releases the held messages that are due (a delayed exchange's only use of the alarm). */
+  override async alarm(): Promise<void> {
+    if (!this.declaration || !this.table) {
+      await this.delayed.clear();
+      return;
+    }
+    await this.delayed.releaseDue(async (messages) => {
+      const routed = await this.fanOut(messages);
+      this.rates.add("publish_out", routed.filter((r) => r === true).length);
+      return routed;
+    });
   }
 
   bind(spec: BindingSpec): Result<object> {
@@ -142,6 +172,8 @@ export class ExchangeObject extends DurableObject<Env> {
   /**
    * Routes each message and stores a copy in every destination queue and inbox. Answers only when
    * every copy is stored: `routed[i]` is true when message i reached at least one destination.
+   * A delayed exchange first stores, in one transaction, every message with a positive x-delay:
+   * those answer "delayed" and are routed when due.
    */
   async publish(messages: readonly PublishedMessage[]): Promise<PublishResult> {
     const declaration = this.declaration;
@@ -155,6 +187,36 @@ export class ExchangeObject extends DurableObject<Env> {
       );
     }
     this.rates.add("publish_in", messages.length);
+    let now = messages;
+    let heldAt: ReadonlySet<number> = new Set();
+    if (declaration.type === DELAYED_MESSAGE_TYPE) {
+      const held: HeldMessage[] = [];
+      const indexes = new Set<number>();
+      const publishedAt = Date.now();
+      messages.forEach((message, i) => {
+        const delay = delayOf(message.properties.headers);
+        if (delay === 0) return;
+        held.push({ releaseAt: releaseTime(publishedAt, delay), message });
+        indexes.add(i);
+      });
+      await this.delayed.hold(held);
+      heldAt = indexes;
+      now = messages.filter((_, i) => !indexes.has(i));
+    }
+    const routedNow = now.length > 0 ? await this.fanOut(now) : [];
+    this.rates.add("publish_out", routedNow.filter((r) => r === true).length);
+    let next = 0;
+    const routed = messages.map((_, i) => (heldAt.has(i) ? DELAYED : (routedNow[next++] ?? false)));
+    return { ok: true, routed };
+  }
+
+  /**
+   * Routes messages through the bindings and stores each copy in its destinations, one call per
+   * destination for the whole batch; rejects when a destination failed to answer.
+   */
+  private async fanOut(messages: readonly PublishedMessage[]): Promise<Routed[]> {
+    const declaration = this.declaration;
+    if (!declaration || !this.table) return messages.map(() => false);
     const routes = await this.resolve(declaration, messages);
     const routed: Routed[] = messages.map(() => false);
     const deliver = async (
@@ -176,8 +238,7 @@ export class ExchangeObject extends DurableObject<Env> {
       deliver(this.inboxFeeder, groupByDestination(routes.map((r) => r.inboxes))),
       deliver(this.streamFeeder, groupByDestination(routes.map((r) => r.streams))),
     ]);
-    this.rates.add("publish_out", routed.filter((r) => r === true).length);
-    return { ok: true, routed };
+    return routed;
   }
 
   private async resolve(
@@ -239,7 +300,7 @@ export class ExchangeObject extends DurableObject<Env> {
   private load(declaration: ExchangeDeclaration): void {
     const alternate = declaration.arguments["alternate-exchange"];
     const table = new BindingTable(
-      exchangeTypes[declaration.type],
+      routingTypeOf(declaration),
       typeof alternate === "string" ? alternate : undefined,
     );
     for (const binding of this.store.bindings()) {
