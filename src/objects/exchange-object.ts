@@ -38,7 +38,10 @@ import { ExchangeStore } from "../storage/exchange-store";
 import { migrate } from "../storage/migrations";
 
 export type PublishResult = Result<{ routed: Routed[] }>;
-export type MatchResult = Result<{ routes: RouteResult[] }>;
+/** `held`: the messages a delayed exchange will hold when sent them (`hold`), not route now. */
+export type MatchResult = Result<{ routes: RouteResult[]; held?: number[] }>;
+
+const NO_ROUTE: RouteResult = { queues: [], exchanges: [], inboxes: [], streams: [] };
 
 export interface BindingSpec {
   readonly id: string;
@@ -81,6 +84,16 @@ export class ExchangeObject extends DurableObject<Env> {
       const stored =
         vhost !== undefined && (await streamStub(this.env, vhost, stream).append(messages)).ok;
       return messages.map(() => stored);
+    },
+  );
+
+  /** And toward delayed exchanges reached through a binding: one `hold` per exchange at a time. */
+  private readonly holdFeeder = new Coalescer<PublishedMessage, Routed>(
+    async (exchange, messages) => {
+      const vhost = this.declaration?.vhost;
+      const held =
+        vhost !== undefined && (await exchangeStub(this.env, vhost, exchange).hold(messages)).ok;
+      return messages.map(() => (held ? DELAYED : false));
     },
   );
 
@@ -160,13 +173,34 @@ export class ExchangeObject extends DurableObject<Env> {
     return { ok: true };
   }
 
-  /** Routes without delivering: used by an exchange bound to this one. */
+  /**
+   * Routes without delivering: used by an exchange bound to this one. A delayed exchange answers
+   * the messages with a positive x-delay as `held` (RabbitMQ's plugin delays a message reaching
+   * it through an exchange-to-exchange binding too); the caller then sends them to `hold`.
+   */
   match(messages: readonly RoutableMessage[]): MatchResult {
     const table = this.table;
     if (!table) {
       return fail("not_found", "Not Found");
     }
-    return { ok: true, routes: messages.map((message) => table.route(message)) };
+    if (this.declaration?.type !== DELAYED_MESSAGE_TYPE) {
+      return { ok: true, routes: messages.map((message) => table.route(message)) };
+    }
+    const held: number[] = [];
+    const routes = messages.map((message, i) => {
+      if (delayOf(message.headers) === 0) return table.route(message);
+      held.push(i);
+      return NO_ROUTE;
+    });
+    return { ok: true, routes, held };
+  }
+
+  /** Holds messages that reached this delayed exchange through a binding (see `match`). */
+  async hold(messages: readonly PublishedMessage[]): Promise<Result<object>> {
+    if (this.declaration?.type !== DELAYED_MESSAGE_TYPE) return fail("not_found", "Not Found");
+    this.rates.add("publish_in", messages.length);
+    await this.delayed.hold(heldAt(Date.now(), messages));
+    return { ok: true };
   }
 
   /**
@@ -188,25 +222,25 @@ export class ExchangeObject extends DurableObject<Env> {
     }
     this.rates.add("publish_in", messages.length);
     let now = messages;
-    let heldAt: ReadonlySet<number> = new Set();
+    let held: ReadonlySet<number> = new Set();
     if (declaration.type === DELAYED_MESSAGE_TYPE) {
-      const held: HeldMessage[] = [];
       const indexes = new Set<number>();
-      const publishedAt = Date.now();
       messages.forEach((message, i) => {
-        const delay = delayOf(message.properties.headers);
-        if (delay === 0) return;
-        held.push({ releaseAt: releaseTime(publishedAt, delay), message });
-        indexes.add(i);
+        if (delayOf(message.properties.headers) > 0) indexes.add(i);
       });
-      await this.delayed.hold(held);
-      heldAt = indexes;
+      await this.delayed.hold(
+        heldAt(
+          Date.now(),
+          messages.filter((_, i) => indexes.has(i)),
+        ),
+      );
+      held = indexes;
       now = messages.filter((_, i) => !indexes.has(i));
     }
     const routedNow = now.length > 0 ? await this.fanOut(now) : [];
     this.rates.add("publish_out", routedNow.filter((r) => r === true).length);
     let next = 0;
-    const routed = messages.map((_, i) => (heldAt.has(i) ? DELAYED : (routedNow[next++] ?? false)));
+    const routed = messages.map((_, i) => (held.has(i) ? DELAYED : (routedNow[next++] ?? false)));
     return { ok: true, routed };
   }
 
@@ -237,6 +271,7 @@ export class ExchangeObject extends DurableObject<Env> {
       deliver(this.feeder, groupByDestination(routes.map((r) => r.queues))),
       deliver(this.inboxFeeder, groupByDestination(routes.map((r) => r.inboxes))),
       deliver(this.streamFeeder, groupByDestination(routes.map((r) => r.streams))),
+      deliver(this.holdFeeder, groupByDestination(routes.map((r) => r.holders))),
     ]);
     return routed;
   }
@@ -244,10 +279,14 @@ export class ExchangeObject extends DurableObject<Env> {
   private async resolve(
     declaration: ExchangeDeclaration,
     messages: readonly PublishedMessage[],
-  ): Promise<{ queues: Set<string>; inboxes: Set<string>; streams: Set<string> }[]> {
+  ): Promise<
+    { queues: Set<string>; inboxes: Set<string>; streams: Set<string>; holders: Set<string> }[]
+  > {
     const queues = messages.map(() => new Set<string>());
     const inboxes = messages.map(() => new Set<string>());
     const streams = messages.map(() => new Set<string>());
+    /** Delayed exchanges along the way that hold the message (they route it when due). */
+    const holders = messages.map(() => new Set<string>());
     const visited = messages.map(() => new Set<string>([declaration.name]));
     const inputs = messages.map((m) => ({
       routingKey: m.routingKey,
@@ -280,11 +319,12 @@ export class ExchangeObject extends DurableObject<Env> {
         [...current].map(async ([exchange, indexes]) => {
           const stub = exchangeStub(this.env, declaration.vhost, exchange);
           const result = await stub.match(indexes.map((i) => inputs[i] as RoutableMessage));
-          return { indexes, result };
+          return { exchange, indexes, result };
         }),
       );
-      for (const { indexes, result } of answers) {
+      for (const { exchange, indexes, result } of answers) {
         if (!result.ok) continue; // a bound exchange that no longer exists routes nowhere
+        for (const j of result.held ?? []) holders[indexes[j] as number]?.add(exchange);
         result.routes.forEach((route, j) => {
           absorb(indexes[j] as number, route);
         });
@@ -294,6 +334,7 @@ export class ExchangeObject extends DurableObject<Env> {
       queues: set,
       inboxes: inboxes[i] ?? new Set<string>(),
       streams: streams[i] ?? new Set<string>(),
+      holders: holders[i] ?? new Set<string>(),
     }));
   }
 
@@ -327,4 +368,12 @@ function groupByDestination(routes: readonly Set<string>[]): Map<string, number[
     }
   });
   return byDestination;
+}
+
+/** What a delayed exchange stores for messages arriving at `now`: each with its due time. */
+function heldAt(now: number, messages: readonly PublishedMessage[]): HeldMessage[] {
+  return messages.map((message) => ({
+    releaseAt: releaseTime(now, delayOf(message.properties.headers)),
+    message,
+  }));
 }

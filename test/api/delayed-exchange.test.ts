@@ -316,6 +316,41 @@ describe("routing at release by each x-delayed-type", () => {
   });
 });
 
+describe("a delayed exchange behind another exchange", () => {
+  it("holds what reaches it through an exchange-to-exchange binding, as the plugin does", async () => {
+    await declareExchange("dl.front", "direct");
+    await declareExchange("dl.behind", "x-delayed-message", delayed("fanout", {}));
+    await declareQueue("dl.behind-q");
+    await declareQueue("dl.front-q");
+    await bindExchange("dl.front", "dl.behind", "k");
+    await bindQueue("dl.front", "dl.front-q", "k");
+    await bindQueue("dl.behind", "dl.behind-q");
+    expect(await json(await publish("dl.front", "k", "held", delayBy(100)))).toEqual({
+      routed: true,
+    });
+    // The front exchange's own queue has it at once; the delayed exchange holds its copy.
+    expect(await drain("dl.front-q")).toEqual(["held"]);
+    expect(await messagesIn("dl.behind-q")).toBe(0);
+    expect((await exchangeInfo("dl.behind")).messages_delayed).toBe(1);
+    await untilReleased("dl.behind");
+    const [got] = await getMessages("dl.behind-q");
+    expect(got?.payload).toBe("held");
+    expect(got?.properties.headers).toEqual({ "x-delay": -100 });
+  });
+
+  it("answers delayed when holding is all that became of the message", async () => {
+    await declareExchange("dl.front-only", "fanout");
+    await declareExchange("dl.behind-only", "x-delayed-message", delayed("fanout"));
+    await bindExchange("dl.front-only", "dl.behind-only");
+    expect(await json(await publish("dl.front-only", "", "m", delayBy(60_000)))).toEqual({
+      routed: true,
+      delayed: true,
+    });
+    expect(await json(await publish("dl.front-only", "", "now"))).toEqual({ routed: false });
+    expect((await exchangeInfo("dl.behind-only")).messages_delayed).toBe(1);
+  });
+});
+
 describe("release order and durability", () => {
   it("releases in due-time order with interleaved delays, ties in publish order", async () => {
     await declareExchange("dl.order", "x-delayed-message", delayed("fanout"));
