@@ -10,6 +10,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import { exchangeStub } from "../../src/gateway/stubs";
+import { createUser, grant } from "../support/access";
 import {
   bindExchange,
   bindQueue,
@@ -508,5 +509,35 @@ describe("delayed exchanges in definitions and over the producer socket", () => 
     expect(confirm).toMatchObject({ seq: 200, multiple: true, routed: true });
     expect((await exchangeInfo("dl.socket")).messages_delayed).toBe(200);
     socket.close();
+  });
+});
+
+describe("who may publish to a delayed exchange", () => {
+  it("takes write on the exchange, as any publish: without it, 403 and nothing held", async () => {
+    await declareExchange("dl.guarded", "x-delayed-message", delayed("topic"));
+    const writer = await createUser("dl-writer", "pw");
+    const reader = await createUser("dl-reader", "pw");
+    await grant("/", "dl-writer", "", "^dl\\.guarded$", "");
+    await grant("/", "dl-reader", "", "^$", ".*");
+    const body = {
+      routing_key: "a.b",
+      payload: "m",
+      payload_encoding: "string",
+      properties: { headers: { "x-delay": 60_000 } },
+    };
+    const path = "/api/exchanges/%2F/dl.guarded/publish";
+    await expectError(await call("POST", path, { auth: reader, body }), 403, "access_refused");
+    expect(
+      await call("POST", `${path}-batch`, { auth: reader, body: { messages: [body] } }),
+    ).toMatchObject({
+      status: 403,
+    });
+    expect((await exchangeInfo("dl.guarded")).messages_delayed).toBe(0);
+    expect(await json(await call("POST", path, { auth: writer, body }))).toEqual({
+      routed: true,
+      delayed: true,
+    });
+    expect((await exchangeInfo("dl.guarded")).messages_delayed).toBe(1);
+    expect((await call("POST", path, { auth: null, body })).status).toBe(401);
   });
 });
