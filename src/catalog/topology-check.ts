@@ -42,14 +42,17 @@ export function checkTopology(
     if (mismatch) return mismatch;
     exchanges.set(exchange.name, exchange);
   }
-  const queues = new Set<string>();
+  const queues = new Map<string, QueueDeclaration>();
   let added = 0;
   for (const queue of topology.queues) {
     const current = store.getQueue(queue.name);
-    const mismatch = current && queueEquivalence(current, queue);
+    const earlier = queues.get(queue.name);
+    const mismatch =
+      (current && queueEquivalence(current, queue)) ||
+      (earlier && queueEquivalence(earlier, queue));
     if (mismatch) return mismatch;
-    if (!current && !queues.has(queue.name)) added++;
-    queues.add(queue.name);
+    if (!current && !earlier) added++;
+    queues.set(queue.name, queue);
   }
   if (maxQueues !== null && store.countQueues() + added > maxQueues) {
     return fail(
