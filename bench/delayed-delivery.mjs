@@ -11,16 +11,20 @@
 //      time a message reached the consumer minus its due time (p50, p99, max).
 //
 // Every figure comes with the CPU % of other processes over its phase: a busy machine distorts it.
+// Printed and written to BENCHMARKS.md (its section between the markers below; the rest kept).
 //
 //   node bench/delayed-delivery.mjs                (npm run bench:delayed)
 //   BENCH_DELAYED_WAITING=20000 BENCH_DELAYED_MS=2000 BENCH_DELAYED_BURST=5000   a shorter run
 
 import http from "node:http";
+import path from "node:path";
 import { startBroker } from "./lib/broker.mjs";
 import { fmt, percentile } from "./lib/common.mjs";
 import { callApi } from "./lib/http.mjs";
 import { runLoad } from "./lib/load.mjs";
-import { startCpuMeter, waitForQuiet } from "./lib/machine.mjs";
+import { describeMachine, machineInfo, startCpuMeter, waitForQuiet } from "./lib/machine.mjs";
+import { writeSection } from "./lib/report.mjs";
+import { ROOT } from "./lib/root.mjs";
 
 const WAITING = Number(process.env.BENCH_DELAYED_WAITING ?? 100_000);
 const PUBLISH_MS = Number(process.env.BENCH_DELAYED_MS ?? 5000);
@@ -28,6 +32,13 @@ const BURST = Number(process.env.BENCH_DELAYED_BURST ?? 20_000);
 const BATCH = 100;
 const FILL_BATCH = 1000;
 const HOUR_MS = 3600 * 1000;
+const MARK_START = "<!-- delayed-delivery-bench:start -->";
+const MARK_END = "<!-- delayed-delivery-bench:end -->";
+/** The environment overrides of this run, so the reproduce line says how it was run. */
+const overrides = ["BENCH_DELAYED_WAITING", "BENCH_DELAYED_MS", "BENCH_DELAYED_BURST"]
+  .filter((name) => process.env[name] !== undefined)
+  .map((name) => `${name}=${process.env[name]} `)
+  .join("");
 const AUTH = `Basic ${Buffer.from("guest:guest").toString("base64")}`;
 
 const api = (base, method, path, body) => callApi(base, method, `/api${path}`, body);
@@ -133,6 +144,7 @@ function consumeLags(broker, queue, expected, ticket) {
 const broker = await startBroker({ prefix: "broker-delayed-delivery-" });
 const server = broker.server({});
 const rows = [];
+let fillSeconds = 0;
 try {
   const base = broker.url;
   for (const name of ["delay.empty", "delay.empty-single", "delay.full", "delay.burst"]) {
@@ -147,7 +159,7 @@ try {
   // 1a. Nothing waiting when each sub-phase starts (each adds what it publishes, an hour away).
   console.log(`other processes before the run: ${fmt(await waitForQuiet({ server }))}%`);
   const empty = await publishRates(broker, server, "delay.empty", "delay.empty-single");
-  rows.push(["0 waiting", empty]);
+  rows.push(["0", empty]);
 
   // 1b. WAITING messages held, an hour away, then the same publishes.
   const fill = performance.now();
@@ -160,14 +172,14 @@ try {
       delayedBatch(n, () => HOUR_MS),
     );
   }
-  const fillSeconds = (performance.now() - fill) / 1000;
+  fillSeconds = (performance.now() - fill) / 1000;
   const waiting = await held(base, "delay.full");
   console.log(
     `filled delay.full with ${waiting} held messages in ${fmt(fillSeconds, 1)} s (${fmt(WAITING / fillSeconds)} msg/s in batches of ${FILL_BATCH})`,
   );
   await waitForQuiet({ server });
   const full = await publishRates(broker, server, "delay.full");
-  rows.push([`${waiting} waiting`, full]);
+  rows.push([fmt(waiting), full]);
 
   // 2. A burst due over one second, starting a few seconds after it is published.
   const { ticket } = await api(base, "POST", "/tickets", { vhost: "/" });
@@ -196,34 +208,45 @@ try {
   const cpu = meter.stop();
   const releasedIn = (Date.now() - dueFrom) / 1000;
 
-  console.log(
-    `\nPublish into a delayed exchange (x-delay 1 h, so nothing is released meanwhile), ${PUBLISH_MS} ms each:`,
-  );
-  console.log(
-    "| held in the exchange | batches of 100: msg/s | p50 ms/batch | single publish (c=8): msg/s | p50 ms | p99 ms | other processes |",
-  );
-  console.log("| --- | --- | --- | --- | --- | --- | --- |");
+  const lines = [
+    MARK_START,
+    "## Delayed delivery (bench/delayed-delivery.mjs)",
+    "",
+    `- Date: ${new Date().toISOString()}; ${describeMachine(machineInfo())}; Node ${process.version}`,
+    "- The broker as `npm start` runs it, fresh state; exchanges of type `x-delayed-message` (`x-delayed-type` direct).",
+    "",
+    `Publishing into a delayed exchange (x-delay 1 h, so nothing is released meanwhile), ${PUBLISH_MS} ms per phase:`,
+    "",
+    "| held in the exchange when the phase starts | batches of 100 (2 at a time): msg/s | p50 ms per batch | single publishes (8 at a time): msg/s | p50 ms | p99 ms | other processes (batches / singles) |",
+    "| --- | --- | --- | --- | --- | --- | --- |",
+  ];
   for (const [label, { batched, single }] of rows) {
-    console.log(
+    lines.push(
       `| ${label} | ${fmt(batched.messages / batched.elapsed)} | ${fmt(percentile(batched.latencies, 50), 1)} | ${fmt(single.messages / single.elapsed)} | ${fmt(percentile(single.latencies, 50), 1)} | ${fmt(percentile(single.latencies, 99), 1)} | ${otherLoad(batched.cpu)} / ${otherLoad(single.cpu)} |`,
     );
     const failures = batched.failures + single.failures;
-    if (failures > 0)
-      console.log(
+    if (failures > 0) {
+      lines.push(
         `  ${failures} failed: ${[...batched.failureSamples, ...single.failureSamples][0]}`,
       );
+    }
   }
-  console.log(
-    `\nRelease of a burst: ${BURST} messages due over 1 s (published in ${fmt((published - publishStart) / 1000, 1)} s, before the first was due), read by one WebSocket consumer:`,
+  lines.push(
+    "",
+    `Filling the exchange with ${fmt(WAITING)} held messages (batches of ${FILL_BATCH}): ${fmt(fillSeconds, 1)} s.`,
+    "",
+    `Release of a burst: ${fmt(BURST)} messages due over 1 s (published in ${fmt((published - publishStart) / 1000, 1)} s, before the first was due), read by one WebSocket consumer (prefetch 1,000); lag = when the consumer got a message minus when it was due:`,
+    "",
+    "| messages | lag p50 ms | lag p99 ms | lag max ms | last delivered after the first was due | other processes |",
+    "| --- | --- | --- | --- | --- | --- |",
+    `| ${fmt(lags.length)} | ${fmt(percentile(lags, 50))} | ${fmt(percentile(lags, 99))} | ${fmt(lags[lags.length - 1])} | ${fmt(releasedIn, 2)} s | ${otherLoad(cpu)} |`,
+    "",
+    `Reproduce: \`${overrides}npm run bench:delayed\``,
+    MARK_END,
   );
-  console.log(
-    "| messages | lag p50 ms | lag p99 ms | lag max ms | all delivered after first due | other processes |",
-  );
-  console.log("| --- | --- | --- | --- | --- | --- |");
-  console.log(
-    `| ${lags.length} | ${fmt(percentile(lags, 50))} | ${fmt(percentile(lags, 99))} | ${fmt(lags[lags.length - 1])} | ${fmt(releasedIn, 2)} s | ${otherLoad(cpu)} |`,
-  );
-  console.log("(lag: when the consumer got the message minus when it was due)");
+  const section = lines.join("\n");
+  console.log(`\n${section}`);
+  writeSection(path.join(ROOT, "BENCHMARKS.md"), MARK_START, MARK_END, section);
 } finally {
   await broker.stop();
 }
