@@ -88,7 +88,8 @@ export async function httpPublishScenarios(label, port, server, seconds) {
     process.stdout.write(`  ${label}: HTTP publish, concurrency ${c} ... `);
     const r = await httpPublishRun(port, server, c, seconds * 1000);
     console.log(
-      `${fmt(r.rate)} msgs/s, p50 ${fmt(r.p50, 2)} ms, p99 ${fmt(r.p99, 2)} ms` +
+      `${fmt(r.rate)} msgs/s, p50 ${fmt(r.p50, 2)} ms, p99 ${fmt(r.p99, 2)} ms, ` +
+        `CPU broker/client/other ${fmt(r.cpu.serverPct)}/${fmt(r.cpu.clientPct)}/${fmt(r.cpu.otherPct)}%` +
         (r.failures ? `, FAILURES ${r.failures}: ${r.failureSamples[0]}` : ""),
     );
     out[c] = r;
