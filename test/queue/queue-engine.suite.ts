@@ -509,6 +509,52 @@ describe("a queue engine", () => {
     });
   });
 
+  it("acks with multiple across written and held deliveries, and calls a second ack of a tag unknown", async () => {
+    await withEngine(({ engine, payloads }) => {
+      engine.consume("c", consumer("a", { prefetch: 5 }), 0, "q");
+      engine.enqueue(messages("1", "2", "3"), 0);
+      engine.flushDeliveries(); // tags 1-3 written
+      engine.enqueue(messages("4", "5"), 1); // tags 4-5 held in memory
+      expect(engine.deliveriesPending).toBe(true);
+      expect(engine.settleDeliveries("c", { deliveryTag: 4, multiple: true }, "ack", 2)).toEqual(
+        [],
+      );
+      expect(engine.stats()).toMatchObject({ messages: 1, messages_unacknowledged: 1 });
+      // Acked but not yet written: still unknown to a second ack, held or written alike.
+      expect(
+        engine.settleDeliveries("c", { multiple: false, deliveryTags: [1, 4, 5] }, "ack", 3),
+      ).toEqual([1, 4]);
+      engine.flushDeliveries();
+      expect(engine.stats()).toMatchObject({ messages: 0, messages_unacknowledged: 0 });
+      expect(engine.get(10, true, 4)).toEqual([]);
+      expect(payloads("c")).toEqual(["1", "2", "3", "4", "5"]);
+    });
+  });
+
+  it("hands a priority queue's next message out once while acks of earlier ones are unwritten", async () => {
+    await withEngine(
+      ({ engine, payloads }) => {
+        engine.consume("c", consumer("a", { prefetch: 1 }), 0, "q");
+        engine.enqueue(
+          [
+            message("low", { priority: 1 }),
+            message("high", { priority: 5 }),
+            message("mid", { priority: 3 }),
+          ],
+          0,
+        );
+        for (let tag = 1; tag <= 3; tag++) {
+          expect(
+            engine.settleDeliveries("c", { deliveryTag: tag, multiple: false }, "ack", tag),
+          ).toEqual([]);
+        }
+        expect(payloads("c")).toEqual(["high", "mid", "low"]);
+        expect(engine.stats()).toMatchObject({ messages: 0 });
+      },
+      { maxPriority: 10 },
+    );
+  });
+
   it("clears messages and consumers", async () => {
     await withEngine(({ engine }) => {
       engine.consume("c", consumer("a", { prefetch: 1 }), 0, "q");
