@@ -24,7 +24,7 @@ module.exports = {
         "routing/, streams/, access/ and protocol/ are pure: no Workers runtime, no objects, no api.",
       from: { path: "^src/(routing|streams|access|protocol)/" },
       to: {
-        path: "^(cloudflare:|src/(api|objects|gateway|queue|catalog|runtime)/)",
+        path: "^(cloudflare:|src/(api|objects|gateway|queue|exchange|catalog|runtime)/)",
         dependencyTypesNot: ["type-only"],
       },
     },

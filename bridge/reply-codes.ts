@@ -107,7 +107,7 @@ export function fromBroker(error: unknown, notFound?: string): AmqpError {
       case 400:
       case 409:
       case 413:
-        return new AmqpError(REPLY.preconditionFailed, error.reason);
+        return relayed(error.reason) ?? new AmqpError(REPLY.preconditionFailed, error.reason);
       case 405:
         return new AmqpError(REPLY.notImplemented, error.reason);
       default:
@@ -133,4 +133,16 @@ export function fromBroker(error: unknown, notFound?: string): AmqpError {
   }
   const message = error instanceof Error ? error.message : String(error);
   return new AmqpError(REPLY.internalError, `the broker could not be reached: ${message}`);
+}
+
+/**
+ * A reason that already carries an AMQP channel error, as the management API relays one
+ * (`406 PRECONDITION_FAILED - Invalid argument, ...`): that code and its detail, not wrapped twice.
+ */
+function relayed(reason: string): AmqpError | null {
+  const match = /^(\d{3}) ([A-Z_]+) - ([\s\S]*)$/.exec(reason);
+  if (!match) return null;
+  const code = Number(match[1]);
+  if (TEXT[code] !== match[2] || HARD.has(code)) return null;
+  return new AmqpError(code, match[3] as string);
 }

@@ -102,15 +102,24 @@ export class BrokerClient {
     });
   }
 
-  /** One publish over HTTP; for many, use publisher(). */
-  async publish(exchange: string, routingKey: string, payload: string | Uint8Array, properties: MessageProperties = {}): Promise<{ routed: boolean }> {
+  /**
+   * One publish over HTTP; for many, use publisher(). `delayed`: a delayed exchange holds the
+   * message (x-delay) and routes it when due.
+   */
+  async publish(
+    exchange: string,
+    routingKey: string,
+    payload: string | Uint8Array,
+    properties: MessageProperties = {},
+  ): Promise<{ routed: boolean; delayed?: true }> {
     const path = `/api/exchanges/${seg(this.vhost)}/${seg(exchange || "amq.default")}/publish`;
-    const answer = await this.request<{ routed: boolean }>("POST", path, {
+    const answer = await this.request<{ routed: boolean; delayed?: boolean }>("POST", path, {
       properties,
       routing_key: routingKey,
       ...encodeBody(payload),
     });
-    return { routed: answer?.routed === true };
+    const routed = answer?.routed === true;
+    return answer?.delayed === true ? { routed, delayed: true } : { routed };
   }
 
   async get(queue: string, count = 1, ackmode = "ack_requeue_false"): Promise<GotMessage[]> {

@@ -34,8 +34,13 @@ export const LIMITS = {
   maxDeliverBytes: 4 * 1024 * 1024,
   /** Messages one get may return. */
   maxGetCount: 1000,
-  /** Object calls one list or overview request keeps in flight (src/api/fan-out.ts). */
+  /** Object calls one list or overview request keeps in flight (src/runtime/map-limited.ts). */
   fanOutConcurrency: 100,
+  /**
+   * Declarations a definitions import keeps in flight: each new queue or exchange starts its
+   * own object (a SQLite file and its schema), which is most of an import's time.
+   */
+  importConcurrency: 16,
   /**
    * Most objects one request asks (a list sorted by a count, the overview). Asking 10,000 queue
    * objects from one request failed locally (bench/ui-queues.mjs); 1,500 took 13 s with every
@@ -78,6 +83,16 @@ export const LIMITS = {
   expiryChunk: 5000,
   /** Messages a queue publishes to its dead-letter exchange per call. */
   deadLetterChunk: 500,
+  /**
+   * A delayed exchange releases what is due in batches of up to this many messages (one call per
+   * destination per batch) and this many body bytes, at most `delayedReleasePasses` batches per
+   * alarm before the alarm comes back at once; a failed batch is retried after
+   * `delayedRetryMs`, none of it deleted meanwhile.
+   */
+  delayedReleaseChunk: 500,
+  delayedReleaseBytes: 8 * 1024 * 1024,
+  delayedReleasePasses: 20,
+  delayedRetryMs: 1000,
   /** Longest permission or topic-permission regex. */
   maxPermissionRegexLength: 4096,
   /** Longest `name` filter regex of a list call (`use_regex=true`). */

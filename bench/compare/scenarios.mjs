@@ -123,6 +123,9 @@ export async function deepQueue(adapter, port, rssMiB, { depths, deepSeconds }) 
     durationMs: 1000,
   });
   await consumeAcked(adapter, ledger, { queue: DEEP_QUEUE, prefetch: 100, durationMs: 1000 });
+  // The warm-up leaves what it published and did not consume; the first depth is an empty queue.
+  const purge = await httpRequest(agent, port, "DELETE", `/api/queues/${V}/${DEEP_QUEUE}/contents`);
+  if (purge.status !== 204) throw new Error(`purge ${DEEP_QUEUE}: ${purge.status}`);
   for (const target of depths) {
     const before = await adapter.depth(DEEP_QUEUE);
     if (target > before) {

@@ -21,8 +21,8 @@ export function writeSection(file, start, end, section, empty = "# Benchmarks\n"
 
 /**
  * Replaces the section that starts at the `## ` heading `heading` and runs to the next `## `
- * heading, by moving it to the end of `file` with the text `section` (which starts with the
- * heading); appends it when there is none.
+ * heading or `<!-- ` marker (another script's marked section), by moving it to the end of `file`
+ * with the text `section` (which starts with the heading); appends it when there is none.
  */
 export function writeLastSection(file, heading, section) {
   const current = fs.existsSync(file) ? fs.readFileSync(file, "utf8") : "# Benchmarks\n";
@@ -33,7 +33,7 @@ export function writeLastSection(file, heading, section) {
       : current.slice(0, start) +
         (current
           .slice(start + 1)
-          .match(/\n## [\s\S]*$/)?.[0]
+          .match(/\n(?:## |<!-- )[\s\S]*$/)?.[0]
           .slice(1) ?? "");
   fs.writeFileSync(file, `${kept.trimEnd()}\n\n${section}`);
 }

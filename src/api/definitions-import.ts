@@ -43,7 +43,7 @@ import {
   type VhostRecord,
 } from "../protocol/registry-records";
 import { checkStreamArguments, isStreamDeclaration } from "../protocol/stream";
-import { getExchangeType } from "../routing/registry";
+import { isDeclarableType } from "../routing/delayed";
 import { parseWith, readJson } from "./body";
 import type { AppContext } from "./context";
 
@@ -129,16 +129,17 @@ function planTopologies(file: DefinitionsFile, knownVhost: (v: string) => boolea
   for (const [i, e] of file.exchanges.entries()) {
     const where = `exchanges.${i}`;
     check(checkName("exchange", e.name), where);
-    const type = getExchangeType(e.type);
-    if (!type) throw new BrokerError("bad_request", `${where}: unknown exchange type '${e.type}'`);
+    const type = e.type;
+    if (!isDeclarableType(type))
+      throw new BrokerError("bad_request", `${where}: unknown exchange type '${type}'`);
     if (isReservedName(e.name) && !isBuiltinExchange(e.name)) {
       throw new BrokerError(
         "access_refused",
         `${where}: exchange name '${e.name}' contains reserved prefix 'amq.*'`,
       );
     }
-    check(checkExchangeArguments(e.arguments), where);
-    of(e.vhost, where).exchanges.push({ ...e, type: type.name });
+    check(checkExchangeArguments(type, e.arguments), where);
+    of(e.vhost, where).exchanges.push({ ...e, type });
   }
   for (const [i, q] of file.queues.entries()) {
     const where = `queues.${i}`;

@@ -8,7 +8,7 @@ import {
   exchangeBodySchema,
 } from "../protocol/declarations";
 import { describe, isReservedName } from "../protocol/names";
-import { getExchangeType } from "../routing/registry";
+import { DELAYED_MESSAGE_TYPE, isDeclarableType } from "../routing/delayed";
 import { parseBody } from "./body";
 import type { AppContext, AppEnv } from "./context";
 import { authorize, knownVhosts } from "./guards";
@@ -52,13 +52,20 @@ function describeExchange(exchange: ExchangeDeclaration): Record<string, unknown
 }
 
 /**
- * With the exchange's message_stats (publish_in, publish_out) from its object. The default
+ * With the exchange's message_stats (publish_in, publish_out) from its object, and a delayed
+ * exchange's messages_delayed. The default
  * exchange has no object (its publishes go straight to the queue), so it shows none.
  */
 async function present(c: AppContext, exchange: ExchangeDeclaration) {
   const answer =
     exchange.name === "" ? null : await exchangeStub(c.env, exchange.vhost, exchange.name).stats();
-  return { ...describeExchange(exchange), message_stats: answer?.ok ? answer.messageStats : {} };
+  const presented = {
+    ...describeExchange(exchange),
+    message_stats: answer?.ok ? answer.messageStats : {},
+  };
+  // The delayed-message plugin adds its exchanges' held count (its info/1): `messages_delayed`.
+  if (exchange.type !== DELAYED_MESSAGE_TYPE) return presented;
+  return { ...presented, messages_delayed: answer?.ok ? (answer.messagesDelayed ?? 0) : 0 };
 }
 
 /** The vhost's exchanges as declared, the default exchange first. */
@@ -120,11 +127,11 @@ export function exchangeRoutes(app: Hono<AppEnv>): void {
             `exchange name '${name || "amq.default"}' contains reserved prefix 'amq.*'`,
           );
         }
-        const type = getExchangeType(body.type);
-        if (!type) {
-          throw new BrokerError("bad_request", `unknown exchange type '${body.type}'`);
+        const type = body.type;
+        if (!isDeclarableType(type)) {
+          throw new BrokerError("bad_request", `unknown exchange type '${type}'`);
         }
-        const badArgument = checkExchangeArguments(body.arguments);
+        const badArgument = checkExchangeArguments(type, body.arguments);
         if (badArgument) throw BrokerError.from(badArgument);
         const alternate = body.arguments["alternate-exchange"];
         // With an AE, also write on the AE and read on the exchange (exchange.declare's grants).
@@ -136,7 +143,7 @@ export function exchangeRoutes(app: Hono<AppEnv>): void {
         const declaration: ExchangeDeclaration = {
           name,
           vhost,
-          type: type.name,
+          type,
           durable: body.durable,
           auto_delete: body.auto_delete,
           internal: body.internal,

@@ -9,7 +9,7 @@ import { PRODUCT } from "../config";
 import { unwrap } from "../errors";
 import { vhostStub } from "../gateway/stubs";
 import { type QueueReport, sumReports } from "../queue/queue-report";
-import { EXCHANGE_TYPE_NAMES } from "../routing/exchange-type";
+import { DECLARABLE_EXCHANGE_TYPES } from "../routing/delayed";
 import type { AppContext, AppEnv } from "./context";
 import { declaredExchanges } from "./exchanges";
 import { knownVhosts } from "./guards";
@@ -20,6 +20,8 @@ const TYPE_DESCRIPTIONS: Record<string, string> = {
   fanout: "AMQP fanout exchange, as per the AMQP specification",
   topic: "AMQP topic exchange, as per the AMQP specification",
   headers: "AMQP headers exchange, as per the AMQP specification",
+  // The delayed-message plugin's own description (rabbit_exchange_type_delayed_message).
+  "x-delayed-message": "Delayed Message Exchange.",
 };
 
 interface VhostTotals {
@@ -60,7 +62,7 @@ export function overviewRoutes(app: Hono<AppEnv>): void {
         product_version: PRODUCT.version,
         node: "workers",
         cluster_name: PRODUCT.name,
-        exchange_types: EXCHANGE_TYPE_NAMES.map((name) => ({
+        exchange_types: DECLARABLE_EXCHANGE_TYPES.map((name) => ({
           name,
           description: TYPE_DESCRIPTIONS[name],
           enabled: true,

@@ -6,8 +6,8 @@
 import { compileBoundedRegex, isRegexFailure } from "../access/bounded-regex";
 import { LIMITS } from "../config";
 import { BrokerError } from "../errors";
+import { mapLimited } from "../runtime/map-limited";
 import type { AppContext } from "./context";
-import { mapLimited } from "./fan-out";
 
 type Item = Record<string, unknown>;
 

@@ -28,7 +28,7 @@ import {
 } from "../protocol/frames";
 import type { PublishedMessage } from "../protocol/message";
 import { checkName, exchangeNameFromPath } from "../protocol/names";
-import { isRefused, REFUSED_CODE, type Routed } from "../protocol/publish-outcome";
+import { isRefused, isStored, REFUSED_CODE, type Routed } from "../protocol/publish-outcome";
 import { Coalescer } from "../runtime/coalescer";
 import { toMessage } from "./message-input";
 import { publishRefusal } from "./publish-access";
@@ -187,7 +187,7 @@ export class ProducerSession {
                 item.pending,
                 isRefused(outcome)
                   ? { code: REFUSED_CODE, reason: outcome.refused }
-                  : { routed: outcome === true },
+                  : { routed: isStored(outcome) },
               );
             });
           },

@@ -14,7 +14,13 @@ import { LIMITS } from "../config";
 import { BrokerError } from "../errors";
 import { publishWithOutcomes } from "../gateway/publish";
 import { publishBodySchema } from "../protocol/publish-body";
-import { isRefused, REJECTED_REASON, type Routed } from "../protocol/publish-outcome";
+import {
+  DELAYED,
+  isRefused,
+  isStored,
+  REJECTED_REASON,
+  type Routed,
+} from "../protocol/publish-outcome";
 import { parseWith, readJson } from "./body";
 import type { AppEnv } from "./context";
 import { toMessage } from "./message-input";
@@ -47,9 +53,15 @@ async function publishOverHttp(
   }
 }
 
-function batchResult(outcome: Routed) {
+/**
+ * One message's answer. A message a delayed exchange holds is `{"routed": true, "delayed": true}`:
+ * stored, and routed when due (the plugin's RabbitMQ answers `routed: false`, see
+ * docs/queue-features.md).
+ */
+function publishAnswer(outcome: Routed | undefined) {
   if (isRefused(outcome)) return { routed: false, refused: true, reason: outcome.refused };
-  return { routed: outcome };
+  if (outcome === DELAYED) return { routed: true, delayed: true };
+  return { routed: isStored(outcome) };
 }
 
 export function publishRoutes(app: Hono<AppEnv>): void {
@@ -67,7 +79,7 @@ export function publishRoutes(app: Hono<AppEnv>): void {
         await requirePublish(c, vhost, exchange, [message]);
         const [routed] = await publishOverHttp(c.env, vhost, exchange, [message]);
         if (isRefused(routed)) throw new BrokerError("bad_request", REJECTED_REASON);
-        return c.json({ routed: routed === true });
+        return c.json(publishAnswer(routed));
       },
     },
     {
@@ -90,7 +102,7 @@ export function publishRoutes(app: Hono<AppEnv>): void {
         const parsed = messages.map((raw, i) => toMessage(exchange, raw, config, `messages.${i}`));
         await requirePublish(c, vhost, exchange, parsed);
         const routed = await publishOverHttp(c.env, vhost, exchange, parsed);
-        return c.json({ results: routed.map(batchResult) });
+        return c.json({ results: routed.map(publishAnswer) });
       },
     },
     { POST: { summary: "Publish up to 1,000 messages (extension)", body: batchBodySchema } },

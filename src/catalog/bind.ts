@@ -15,7 +15,7 @@ import { DEFAULT_EXCHANGE, describe } from "../protocol/names";
 import { parseUserId } from "../protocol/notification";
 import { isStreamDeclaration } from "../protocol/stream";
 import type { DestinationKind } from "../routing/binding-table";
-import { exchangeTypes } from "../routing/registry";
+import { routingTypeOf } from "../routing/registry";
 import { bindingId, type CatalogStore } from "../storage/catalog-store";
 import { type CatalogContext, notFound } from "./catalog-context";
 
@@ -35,7 +35,7 @@ export async function bind(
     return notFound();
   }
   // Validate before anything is stored: an invalid x-match must leave no trace.
-  const compiled = exchangeTypes[source.type].compile(request.routingKey, request.arguments);
+  const compiled = routingTypeOf(source).compile(request.routingKey, request.arguments);
   if (!compiled.ok) {
     return fail("bad_request", compiled.reason);
   }

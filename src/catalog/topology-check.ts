@@ -15,7 +15,7 @@ import {
 } from "../protocol/declarations";
 import { DEFAULT_EXCHANGE, describe } from "../protocol/names";
 import type { Policy, PolicyKind } from "../protocol/policies";
-import { exchangeTypes } from "../routing/registry";
+import { routingTypeOf } from "../routing/registry";
 import type { CatalogStore } from "../storage/catalog-store";
 
 export interface Topology {
@@ -42,14 +42,17 @@ export function checkTopology(
     if (mismatch) return mismatch;
     exchanges.set(exchange.name, exchange);
   }
-  const queues = new Set<string>();
+  const queues = new Map<string, QueueDeclaration>();
   let added = 0;
   for (const queue of topology.queues) {
     const current = store.getQueue(queue.name);
-    const mismatch = current && queueEquivalence(current, queue);
+    const earlier = queues.get(queue.name);
+    const mismatch =
+      (current && queueEquivalence(current, queue)) ||
+      (earlier && queueEquivalence(earlier, queue));
     if (mismatch) return mismatch;
-    if (!current && !queues.has(queue.name)) added++;
-    queues.add(queue.name);
+    if (!current && !earlier) added++;
+    queues.set(queue.name, queue);
   }
   if (maxQueues !== null && store.countQueues() + added > maxQueues) {
     return fail(
@@ -82,7 +85,7 @@ export function checkTopology(
         `binding to missing ${describe(binding.destinationType, binding.destination, vhost)}`,
       );
     }
-    const compiled = exchangeTypes[source.type].compile(binding.routingKey, binding.arguments);
+    const compiled = routingTypeOf(source).compile(binding.routingKey, binding.arguments);
     if (!compiled.ok) return fail("bad_request", compiled.reason);
   }
   return null;

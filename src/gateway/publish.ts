@@ -8,10 +8,13 @@ import { fail, type Result, unwrap } from "../errors";
 import { isBuiltinExchange } from "../protocol/builtin-exchanges";
 import type { PublishedMessage } from "../protocol/message";
 import { DEFAULT_EXCHANGE, describe } from "../protocol/names";
-import { combineRouted, type Routed, refusedBy } from "../protocol/publish-outcome";
+import { combineRouted, isStored, type Routed, refusedBy } from "../protocol/publish-outcome";
 import { exchangeStub, queueStub, streamStub, vhostStub } from "./stubs";
 
-/** Publishes and answers, per message, whether some destination stored it. */
+/**
+ * Publishes and answers, per message, whether the broker stored it: in some destination, or held
+ * by a delayed exchange for later.
+ */
 export async function publishMessages(
   env: Env,
   vhost: string,
@@ -19,7 +22,7 @@ export async function publishMessages(
   messages: readonly PublishedMessage[],
 ): Promise<boolean[]> {
   const outcomes = await publishWithOutcomes(env, vhost, exchange, messages);
-  return outcomes.map((outcome) => outcome === true);
+  return outcomes.map(isStored);
 }
 
 /**

@@ -8,18 +8,23 @@
  * Exchange-to-exchange routing is a breadth-first walk with a visited set per message, as
  * RabbitMQ's rabbit_exchange:route does, so a cycle ends and a queue reached along several paths
  * receives the message once.
+ *
+ * A delayed exchange (x-delayed-message) holds each message with a positive x-delay in its own
+ * SQLite and routes it when due, from its alarm (exchange/delayed-messages.ts).
  */
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
 import { fail, type Result } from "../errors";
+import { DelayedMessages } from "../exchange/delayed-messages";
 import { exchangeStub, inboxStub, queueStub, streamStub } from "../gateway/stubs";
 import type { ExchangeDeclaration } from "../protocol/declarations";
 import type { PublishedMessage } from "../protocol/message";
 import { describe } from "../protocol/names";
-import { combineRouted, type Routed, refusedBy } from "../protocol/publish-outcome";
+import { combineRouted, DELAYED, type Routed, refusedBy } from "../protocol/publish-outcome";
 import { BindingTable, type Destination, type RouteResult } from "../routing/binding-table";
+import { DELAYED_MESSAGE_TYPE, delayOf, releaseTime } from "../routing/delayed";
 import type { FieldTable, RoutableMessage } from "../routing/exchange-type";
-import { exchangeTypes } from "../routing/registry";
+import { routingTypeOf } from "../routing/registry";
 import { Coalescer } from "../runtime/coalescer";
 import {
   EXCHANGE_EVENTS,
@@ -27,12 +32,16 @@ import {
   MessageStats,
   type MessageStatsSnapshot,
 } from "../runtime/message-stats";
+import { DelayedStore, type HeldMessage } from "../storage/delayed-store";
 import { EXCHANGE_MIGRATIONS } from "../storage/exchange-schema";
 import { ExchangeStore } from "../storage/exchange-store";
 import { migrate } from "../storage/migrations";
 
 export type PublishResult = Result<{ routed: Routed[] }>;
-export type MatchResult = Result<{ routes: RouteResult[] }>;
+/** `held`: the messages a delayed exchange will hold when sent them (`hold`), not route now. */
+export type MatchResult = Result<{ routes: RouteResult[]; held?: number[] }>;
+
+const NO_ROUTE: RouteResult = { queues: [], exchanges: [], inboxes: [], streams: [] };
 
 export interface BindingSpec {
   readonly id: string;
@@ -45,6 +54,8 @@ export class ExchangeObject extends DurableObject<Env> {
   private readonly store: ExchangeStore;
   private declaration: ExchangeDeclaration | null = null;
   private table: BindingTable | null = null;
+  /** Held messages of a delayed exchange (empty for any other type). */
+  private readonly delayed: DelayedMessages;
   /** message_stats: in-memory counters, no storage (see message-stats.ts). */
   private readonly rates = new MessageStats<ExchangeEvent>(EXCHANGE_EVENTS);
   /** Copies for each queue, group-committed: one enqueue call per queue at a time. */
@@ -76,12 +87,26 @@ export class ExchangeObject extends DurableObject<Env> {
     },
   );
 
+  /** And toward delayed exchanges reached through a binding: one `hold` per exchange at a time. */
+  private readonly holdFeeder = new Coalescer<PublishedMessage, Routed>(
+    async (exchange, messages) => {
+      const vhost = this.declaration?.vhost;
+      const held =
+        vhost !== undefined && (await exchangeStub(this.env, vhost, exchange).hold(messages)).ok;
+      return messages.map(() => (held ? DELAYED : false));
+    },
+  );
+
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     migrate(ctx.storage, EXCHANGE_MIGRATIONS);
     this.store = new ExchangeStore(ctx.storage.sql);
+    this.delayed = new DelayedMessages(ctx.storage, new DelayedStore(ctx.storage.sql));
     const declaration = this.store.declaration();
     if (declaration) this.load(declaration);
+    if (declaration?.type === DELAYED_MESSAGE_TYPE) {
+      void ctx.blockConcurrencyWhile(() => this.delayed.ensureArmed());
+    }
   }
 
   configure(declaration: ExchangeDeclaration): Result<{ created: boolean }> {
@@ -91,17 +116,35 @@ export class ExchangeObject extends DurableObject<Env> {
     return { ok: true, created };
   }
 
-  stats(): Result<{ messageStats: MessageStatsSnapshot }> {
+  /** message_stats, and for a delayed exchange how many messages it holds (`messages_delayed`). */
+  stats(): Result<{ messageStats: MessageStatsSnapshot; messagesDelayed?: number }> {
     if (!this.declaration) return fail("not_found", "Not Found");
-    return { ok: true, messageStats: this.rates.snapshot() };
+    const messageStats = this.rates.snapshot();
+    if (this.declaration.type !== DELAYED_MESSAGE_TYPE) return { ok: true, messageStats };
+    return { ok: true, messageStats, messagesDelayed: this.delayed.count };
   }
 
-  destroy(): Result<{ removed: number }> {
+  /** Deletes the exchange: its bindings, and the messages a delayed exchange still held. */
+  async destroy(): Promise<Result<{ removed: number }>> {
     const removed = this.table?.size ?? 0;
     this.ctx.storage.transactionSync(() => this.store.clear());
     this.declaration = null;
     this.table = null;
+    await this.delayed.clear();
     return { ok: true, removed };
+  }
+
+  /** Releases the held messages that are due (a delayed exchange's only use of the alarm). */
+  override async alarm(): Promise<void> {
+    if (!this.declaration || !this.table) {
+      await this.delayed.clear();
+      return;
+    }
+    await this.delayed.releaseDue(async (messages) => {
+      const routed = await this.fanOut(messages);
+      this.rates.add("publish_out", routed.filter((r) => r === true).length);
+      return routed;
+    });
   }
 
   bind(spec: BindingSpec): Result<object> {
@@ -130,18 +173,41 @@ export class ExchangeObject extends DurableObject<Env> {
     return { ok: true };
   }
 
-  /** Routes without delivering: used by an exchange bound to this one. */
+  /**
+   * Routes without delivering: used by an exchange bound to this one. A delayed exchange answers
+   * the messages with a positive x-delay as `held` (RabbitMQ's plugin delays a message reaching
+   * it through an exchange-to-exchange binding too); the caller then sends them to `hold`.
+   */
   match(messages: readonly RoutableMessage[]): MatchResult {
     const table = this.table;
     if (!table) {
       return fail("not_found", "Not Found");
     }
-    return { ok: true, routes: messages.map((message) => table.route(message)) };
+    if (this.declaration?.type !== DELAYED_MESSAGE_TYPE) {
+      return { ok: true, routes: messages.map((message) => table.route(message)) };
+    }
+    const held: number[] = [];
+    const routes = messages.map((message, i) => {
+      if (delayOf(message.headers) === 0) return table.route(message);
+      held.push(i);
+      return NO_ROUTE;
+    });
+    return { ok: true, routes, held };
+  }
+
+  /** Holds messages that reached this delayed exchange through a binding (see `match`). */
+  async hold(messages: readonly PublishedMessage[]): Promise<Result<object>> {
+    if (this.declaration?.type !== DELAYED_MESSAGE_TYPE) return fail("not_found", "Not Found");
+    this.rates.add("publish_in", messages.length);
+    await this.delayed.hold(heldAt(Date.now(), messages));
+    return { ok: true };
   }
 
   /**
    * Routes each message and stores a copy in every destination queue and inbox. Answers only when
    * every copy is stored: `routed[i]` is true when message i reached at least one destination.
+   * A delayed exchange first stores, in one transaction, every message with a positive x-delay:
+   * those answer "delayed" and are routed when due.
    */
   async publish(messages: readonly PublishedMessage[]): Promise<PublishResult> {
     const declaration = this.declaration;
@@ -155,6 +221,36 @@ export class ExchangeObject extends DurableObject<Env> {
       );
     }
     this.rates.add("publish_in", messages.length);
+    let now = messages;
+    let held: ReadonlySet<number> = new Set();
+    if (declaration.type === DELAYED_MESSAGE_TYPE) {
+      const indexes = new Set<number>();
+      messages.forEach((message, i) => {
+        if (delayOf(message.properties.headers) > 0) indexes.add(i);
+      });
+      await this.delayed.hold(
+        heldAt(
+          Date.now(),
+          messages.filter((_, i) => indexes.has(i)),
+        ),
+      );
+      held = indexes;
+      now = messages.filter((_, i) => !indexes.has(i));
+    }
+    const routedNow = now.length > 0 ? await this.fanOut(now) : [];
+    this.rates.add("publish_out", routedNow.filter((r) => r === true).length);
+    let next = 0;
+    const routed = messages.map((_, i) => (held.has(i) ? DELAYED : (routedNow[next++] ?? false)));
+    return { ok: true, routed };
+  }
+
+  /**
+   * Routes messages through the bindings and stores each copy in its destinations, one call per
+   * destination for the whole batch; rejects when a destination failed to answer.
+   */
+  private async fanOut(messages: readonly PublishedMessage[]): Promise<Routed[]> {
+    const declaration = this.declaration;
+    if (!declaration || !this.table) return messages.map(() => false);
     const routes = await this.resolve(declaration, messages);
     const routed: Routed[] = messages.map(() => false);
     const deliver = async (
@@ -175,18 +271,22 @@ export class ExchangeObject extends DurableObject<Env> {
       deliver(this.feeder, groupByDestination(routes.map((r) => r.queues))),
       deliver(this.inboxFeeder, groupByDestination(routes.map((r) => r.inboxes))),
       deliver(this.streamFeeder, groupByDestination(routes.map((r) => r.streams))),
+      deliver(this.holdFeeder, groupByDestination(routes.map((r) => r.holders))),
     ]);
-    this.rates.add("publish_out", routed.filter((r) => r === true).length);
-    return { ok: true, routed };
+    return routed;
   }
 
   private async resolve(
     declaration: ExchangeDeclaration,
     messages: readonly PublishedMessage[],
-  ): Promise<{ queues: Set<string>; inboxes: Set<string>; streams: Set<string> }[]> {
+  ): Promise<
+    { queues: Set<string>; inboxes: Set<string>; streams: Set<string>; holders: Set<string> }[]
+  > {
     const queues = messages.map(() => new Set<string>());
     const inboxes = messages.map(() => new Set<string>());
     const streams = messages.map(() => new Set<string>());
+    /** Delayed exchanges along the way that hold the message (they route it when due). */
+    const holders = messages.map(() => new Set<string>());
     const visited = messages.map(() => new Set<string>([declaration.name]));
     const inputs = messages.map((m) => ({
       routingKey: m.routingKey,
@@ -219,11 +319,12 @@ export class ExchangeObject extends DurableObject<Env> {
         [...current].map(async ([exchange, indexes]) => {
           const stub = exchangeStub(this.env, declaration.vhost, exchange);
           const result = await stub.match(indexes.map((i) => inputs[i] as RoutableMessage));
-          return { indexes, result };
+          return { exchange, indexes, result };
         }),
       );
-      for (const { indexes, result } of answers) {
+      for (const { exchange, indexes, result } of answers) {
         if (!result.ok) continue; // a bound exchange that no longer exists routes nowhere
+        for (const j of result.held ?? []) holders[indexes[j] as number]?.add(exchange);
         result.routes.forEach((route, j) => {
           absorb(indexes[j] as number, route);
         });
@@ -233,13 +334,14 @@ export class ExchangeObject extends DurableObject<Env> {
       queues: set,
       inboxes: inboxes[i] ?? new Set<string>(),
       streams: streams[i] ?? new Set<string>(),
+      holders: holders[i] ?? new Set<string>(),
     }));
   }
 
   private load(declaration: ExchangeDeclaration): void {
     const alternate = declaration.arguments["alternate-exchange"];
     const table = new BindingTable(
-      exchangeTypes[declaration.type],
+      routingTypeOf(declaration),
       typeof alternate === "string" ? alternate : undefined,
     );
     for (const binding of this.store.bindings()) {
@@ -266,4 +368,12 @@ function groupByDestination(routes: readonly Set<string>[]): Map<string, number[
     }
   });
   return byDestination;
+}
+
+/** What a delayed exchange stores for messages arriving at `now`: each with its due time. */
+function heldAt(now: number, messages: readonly PublishedMessage[]): HeldMessage[] {
+  return messages.map((message) => ({
+    releaseAt: releaseTime(now, delayOf(message.properties.headers)),
+    message,
+  }));
 }

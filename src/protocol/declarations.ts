@@ -5,7 +5,12 @@
  */
 import { z } from "zod";
 import { type Failure, fail } from "../errors";
-import type { ExchangeTypeName } from "../routing/exchange-type";
+import {
+  DELAYED_MESSAGE_TYPE,
+  DELAYED_TYPE_ARGUMENT,
+  type DeclaredExchangeType,
+  delayedTypeProblem,
+} from "../routing/delayed";
 import { flag } from "./coerce";
 import { fieldTableSchema } from "./field-table";
 import { describe, type ObjectKind } from "./names";
@@ -28,7 +33,8 @@ export const queueBodySchema = z.object({
 export interface ExchangeDeclaration {
   readonly name: string;
   readonly vhost: string;
-  readonly type: ExchangeTypeName;
+  /** A routing type, or `x-delayed-message` routing by its `x-delayed-type` (routing/delayed.ts). */
+  readonly type: DeclaredExchangeType;
   readonly durable: boolean;
   readonly auto_delete: boolean;
   readonly internal: boolean;
@@ -44,8 +50,12 @@ export interface QueueDeclaration {
   readonly arguments: Record<string, unknown>;
 }
 
-/** The arguments RabbitMQ compares on redeclaration (others may differ silently). */
-const EXCHANGE_EQUIVALENT_ARGS = ["alternate-exchange"];
+/**
+ * The arguments RabbitMQ compares on redeclaration (others may differ silently). The
+ * delayed-message plugin lets `x-delayed-type` differ silently too; here it is compared, since a
+ * redeclaration asking for other routing would otherwise be answered "done" without it.
+ */
+const EXCHANGE_EQUIVALENT_ARGS = ["alternate-exchange", DELAYED_TYPE_ARGUMENT];
 const QUEUE_EQUIVALENT_ARGS = [
   "x-expires",
   "x-message-ttl",
@@ -215,10 +225,17 @@ export function checkQueueArguments(
   return null;
 }
 
-export function checkExchangeArguments(args: Record<string, unknown>): Failure | null {
+export function checkExchangeArguments(
+  type: DeclaredExchangeType,
+  args: Record<string, unknown>,
+): Failure | null {
   const ae = args["alternate-exchange"];
   if (ae !== undefined && typeof ae !== "string") {
     return fail("bad_request", "invalid arg 'alternate-exchange': expected a string");
+  }
+  if (type === DELAYED_MESSAGE_TYPE) {
+    const problem = delayedTypeProblem(args);
+    if (problem !== null) return fail("bad_request", problem);
   }
   return null;
 }

@@ -12,4 +12,16 @@ export const EXCHANGE_MIGRATIONS: readonly Migration[] = [
       arguments TEXT NOT NULL
     )`,
   ],
+  // Messages a delayed exchange holds (x-delayed-message), released in (release_at, seq) order.
+  [
+    `CREATE TABLE delayed (
+      seq INTEGER PRIMARY KEY AUTOINCREMENT,
+      release_at INTEGER NOT NULL,
+      exchange TEXT NOT NULL,
+      routing_key TEXT NOT NULL,
+      properties TEXT NOT NULL,
+      body BLOB NOT NULL
+    )`,
+    "CREATE INDEX delayed_release ON delayed (release_at, seq)",
+  ],
 ];

@@ -60,8 +60,13 @@ function insertStatement(rows: number, withPriority: boolean): string {
   return statement;
 }
 
-/** The order a queue hands out ready messages: by seq, or by priority then seq. */
-const orderBy = (prioritized: boolean) => (prioritized ? "priority DESC, seq" : "seq");
+/**
+ * The index a priority queue hands out from. Only priority queues build it (lazily, on their
+ * first read or write): every other queue would pay for a third index on each insert, dispatch
+ * and ack without ever reading it.
+ */
+const PRIORITY_INDEX =
+  "CREATE INDEX IF NOT EXISTS messages_ready_priority ON messages (priority DESC, seq) WHERE owner IS NULL";
 
 export function toStored(row: MessageRow): StoredMessage {
   return {
@@ -86,6 +91,18 @@ export class MessageStore {
     private readonly sql: SqlStorage,
     private readonly prioritized: () => boolean = () => false,
   ) {}
+
+  private priorityIndexBuilt = false;
+
+  /** The order this queue hands out ready messages: by seq, or by priority then seq. */
+  private orderBy(): string {
+    if (!this.prioritized()) return "seq";
+    if (!this.priorityIndexBuilt) {
+      this.sql.exec(PRIORITY_INDEX);
+      this.priorityIndexBuilt = true;
+    }
+    return "priority DESC, seq";
+  }
 
   /**
    * Appends messages in order; multi-row INSERTs, since each exec has a fixed cost. `expiresAt`
@@ -152,7 +169,7 @@ export class MessageStore {
         `SELECT ${COLUMNS} FROM messages WHERE owner IS NULL AND available_at <= ?
            AND (expires_at IS NULL OR expires_at > ?)
            ${skip ? "AND seq NOT IN (SELECT value FROM json_each(?))" : "AND ? IS NULL"}
-         ORDER BY ${orderBy(this.prioritized())} LIMIT ?`,
+         ORDER BY ${this.orderBy()} LIMIT ?`,
         now,
         liveAfter,
         skip ? JSON.stringify(excluded) : null,
@@ -240,7 +257,7 @@ export class MessageStore {
   head(limit: number): { seq: number; bytes: number }[] {
     return this.sql
       .exec<{ seq: number; bytes: number }>(
-        `SELECT seq, LENGTH(body) AS bytes FROM messages WHERE owner IS NULL ORDER BY ${orderBy(this.prioritized())} LIMIT ?`,
+        `SELECT seq, LENGTH(body) AS bytes FROM messages WHERE owner IS NULL ORDER BY ${this.orderBy()} LIMIT ?`,
         limit,
       )
       .toArray();

@@ -58,4 +58,9 @@ export const QUEUE_MIGRATIONS: readonly Migration[] = [
     "ALTER TABLE messages ADD COLUMN priority INTEGER NOT NULL DEFAULT 0",
     "CREATE INDEX messages_ready_priority ON messages (priority DESC, seq) WHERE owner IS NULL",
   ],
+  [
+    // The priority index moves to priority queues only (built lazily by MessageStore): a plain
+    // queue kept it up to date on every insert, dispatch and ack without ever reading it.
+    "DROP INDEX IF EXISTS messages_ready_priority",
+  ],
 ];

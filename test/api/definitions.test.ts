@@ -133,6 +133,10 @@ describe("definitions", () => {
         "an inequivalent redeclaration",
         { exchanges: [{ ...good.exchanges[0], name: "amq.direct", type: "fanout" }] },
       ],
+      [
+        "one queue listed twice, differently",
+        { queues: [good.queues[0], { ...good.queues[0], durable: false }] },
+      ],
       ["a wrong shape", { users: "everyone" }],
     ];
     for (const [what, change] of broken) {

@@ -105,6 +105,7 @@ describe("overview", () => {
       "fanout",
       "topic",
       "headers",
+      "x-delayed-message",
     ]);
     expect(overview.object_totals.queues).toBeGreaterThanOrEqual(1);
     expect(overview.object_totals.exchanges).toBeGreaterThanOrEqual(6);

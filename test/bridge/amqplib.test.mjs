@@ -203,6 +203,48 @@ describe("publishing", () => {
     assert.equal(events.length, 2);
   });
 
+  test("confirms a mandatory message a delayed exchange holds without returning it, and delivers it when due", async () => {
+    const conn = await connect();
+    const ch = await channel(conn, true);
+    await ch.assertExchange("pub-delayed", "x-delayed-message", {
+      arguments: { "x-delayed-type": "direct" },
+    });
+    await ch.assertQueue("pub-delayed-q", { durable: true });
+    await ch.bindQueue("pub-delayed-q", "pub-delayed", "k");
+    const returned = [];
+    ch.on("return", (msg) => returned.push(msg.content.toString()));
+    ch.publish("pub-delayed", "k", Buffer.from("later"), {
+      mandatory: true,
+      headers: { "x-delay": 300 },
+    });
+    await ch.waitForConfirms();
+    // Confirmed: stored in the exchange, not yet in the queue (due in 300 ms).
+    assert.equal(await queueDepth("/", "pub-delayed-q"), 0);
+    await eventually(
+      async () => (await queueDepth("/", "pub-delayed-q")) === 1,
+      10_000,
+      "the delayed message in its queue",
+    );
+    const msg = await ch.get("pub-delayed-q", { noAck: true });
+    assert.equal(msg.content.toString(), "later");
+    assert.equal(msg.properties.headers["x-delay"], -300);
+    assert.deepEqual(returned, []);
+  });
+
+  test("refuses a delayed exchange without x-delayed-type with the plugin's 406", async () => {
+    const conn = await connect();
+    const ch = await channel(conn);
+    await assert.rejects(ch.assertExchange("pub-delayed-bad", "x-delayed-message"), (error) => {
+      assert.equal(error.code, 406);
+      assert.match(
+        error.message,
+        /PRECONDITION_FAILED - Invalid argument, 'x-delayed-type' must be an existing exchange type/,
+      );
+      assert.doesNotMatch(error.message, /406 PRECONDITION_FAILED/);
+      return true;
+    });
+  });
+
   test("confirms every message under load, and only stored ones", async () => {
     const conn = await connect();
     const ch = await channel(conn, true);

@@ -215,4 +215,28 @@ describe("a message store", () => {
       expect(store.counts()).toEqual({ ready: 0, readyBytes: 0, unacked: 0, unackedBytes: 0 });
     });
   });
+  it("keeps the priority index only in a priority queue, built on its first read", async () => {
+    const indexes = (sql: SqlStorage) =>
+      sql
+        .exec<{ name: string }>(
+          "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'messages'",
+        )
+        .toArray()
+        .map((row) => row.name);
+    await inObject(env.QUEUES, "messages:plain-index", (sql) => {
+      const store = new MessageStore(sql, () => false);
+      store.insert([message("a")], never);
+      store.ready(10, 0);
+      expect(indexes(sql)).not.toContain("messages_ready_priority");
+    });
+    await inObject(env.QUEUES, "messages:priority-index", (sql) => {
+      const store = new MessageStore(sql, () => true);
+      store.insert([message("low"), message("high")], never, (m) =>
+        text(m.body.buffer as ArrayBuffer) === "high" ? 5 : 1,
+      );
+      expect(indexes(sql)).not.toContain("messages_ready_priority");
+      expect(readyPayloads(store)).toEqual(["high", "low"]);
+      expect(indexes(sql)).toContain("messages_ready_priority");
+    });
+  });
 });

@@ -12,6 +12,7 @@ import "./catalog-store.suite";
 import "./connection-store.suite";
 import "./queue-report-store.suite";
 import "./exchange-store.suite";
+import "./delayed-store.suite";
 import "./topic-store.suite";
 import "./registry-store.suite";
 import "./inbox-store.suite";

@@ -99,6 +99,8 @@ export interface ExchangeInfo {
   internal: boolean;
   arguments: Record<string, unknown>;
   message_stats?: MessageStats;
+  /** A delayed exchange's held messages (x-delayed-message). */
+  messages_delayed?: number;
 }
 
 export interface BindingInfo {

@@ -17,7 +17,8 @@ import { useAction, useApi } from "../hooks";
 import { href, navigate } from "../router";
 import type { PageProps } from "./index";
 
-const TYPES = ["direct", "fanout", "topic", "headers"];
+/** A delayed exchange also needs the argument x-delayed-type (docs/queue-features.md). */
+const TYPES = ["direct", "fanout", "topic", "headers", "x-delayed-message"];
 
 export function ExchangesPage() {
   const list = usePagedList<ExchangeInfo>("exchanges", 100);
@@ -160,6 +161,12 @@ export function ExchangePage({ args }: PageProps) {
             <dd>
               <code>{JSON.stringify(e.arguments)}</code>
             </dd>
+            {e.messages_delayed !== undefined && (
+              <>
+                <dt>Delayed messages</dt>
+                <dd data-testid="messages-delayed">{e.messages_delayed}</dd>
+              </>
+            )}
           </dl>
           <StatsTable stats={e.message_stats} events={["publish_in", "publish_out"]} />
         </div>

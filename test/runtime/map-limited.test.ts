@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { mapLimited } from "../../src/api/fan-out";
+import { mapLimited } from "../../src/runtime/map-limited";
 
 describe("bounded fan-out", () => {
   it("answers in item order with never more than the limit in flight", async () => {
