@@ -232,8 +232,11 @@ describe("delivery state across eviction and restart", () => {
     socket.send({ type: "consume", tag: "c", prefetch: 1, batch: true });
     await socket.next(isType("consume_ok"));
     const [first] = await received(socket, 1);
+    await vi.waitFor(async () => {
+      expect(await storedState("bf.held")).toEqual({ owned: 1, ready: 1, marked: false });
+    }, EVENTUALLY);
     // Inside the object, in one turn (no timer can run in between): the ack is settled and the
-    // next delivery made with no write of either yet; only the "delivered through" mark is there.
+    // next delivery made, and storage shows neither yet; only the "delivered through" mark.
     const inTurn = await runInDurableObject(queueStub("bf.held"), async (instance, state) => {
       const [ws] = state.getWebSockets();
       await instance.webSocketMessage(
@@ -241,12 +244,14 @@ describe("delivery state across eviction and restart", () => {
         JSON.stringify({ type: "ack", delivery_tags: [first?.delivery_tag] }),
       );
       const sql = state.storage.sql;
-      return sql
-        .exec<{ seq: number; owner: string | null }>("SELECT seq, owner FROM messages ORDER BY seq")
+      const owners = sql
+        .exec<{ owner: string | null }>("SELECT owner FROM messages ORDER BY seq")
         .toArray()
-        .map((row) => row.owner);
+        .map((row) => (row.owner === null ? "ready" : "owned"));
+      const marked = sql.exec("SELECT value FROM meta WHERE key = 'delivered_through'").toArray();
+      return { owners, marked: marked.length > 0 };
     });
-    expect(inTurn).toEqual([null, null]);
+    expect(inTurn).toEqual({ owners: ["owned", "ready"], marked: true });
     const [second] = await received(socket, 1);
     expect(second?.payload).toBe("b");
     await vi.waitFor(async () => {
