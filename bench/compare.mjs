@@ -10,6 +10,9 @@
 //   BENCH_SECONDS=5, BENCH_DEPTHS=0,100000, BENCH_RABBITMQ=0
 //   BENCH_RENDER_ONLY=1                     # rewrite the section from the last run's figures
 //   BENCH_ONLY=deep                         # only the deep-queue phases (npm start broker)
+//   BENCH_SCENARIOS=consume1                # only these scenarios (comma-separated keys:
+//       http, publishDefault, publishDirect, consume1, consume100, consume1000,
+//       consume1000multi, latency, deep); the run does not write BENCHMARKS.md
 //
 // Measures, 256-byte persistent messages everywhere: confirmed publishing with one `publish()`
 // call per message (client/ batches what is called in the same tick), consuming with one
@@ -51,6 +54,11 @@ const RUNNERS = (process.env.BENCH_RUNNERS || "start,dev")
   .split(",")
   .filter((r) => r === "start" || r === "dev");
 const WITH_RABBITMQ = process.env.BENCH_RABBITMQ !== "0";
+/** BENCH_SCENARIOS: a partial run (null: every scenario), for measuring one thing quickly. */
+const SCENARIOS = process.env.BENCH_SCENARIOS
+  ? new Set(process.env.BENCH_SCENARIOS.split(",").map((s) => s.trim()))
+  : null;
+const wanted = (key) => SCENARIOS === null || SCENARIOS.has(key);
 
 const RUNNER_NAMES = {
   start: "ours, `npm start` (Miniflare directly)",
@@ -91,14 +99,19 @@ async function measureOurs(mode) {
   try {
     // BENCH_ONLY=deep: only the deep-queue phases (they take long with a million messages).
     const deepOnly = process.env.BENCH_ONLY === "deep";
-    const http = deepOnly
-      ? {}
-      : await httpPublishScenarios(adapter.short, broker.port, server, SECONDS);
+    const http =
+      deepOnly || !wanted("http")
+        ? {}
+        : await httpPublishScenarios(adapter.short, broker.port, server, SECONDS);
     const suite = deepOnly
       ? { results: [], checks: [] }
-      : await runMessagingSuite(adapter, { seconds: SECONDS, warmupMs: WARMUP_MS });
+      : await runMessagingSuite(adapter, {
+          seconds: SECONDS,
+          warmupMs: WARMUP_MS,
+          scenarios: SCENARIOS,
+        });
     const deep =
-      mode === "start" && DEPTHS.length > 0
+      mode === "start" && DEPTHS.length > 0 && wanted("deep")
         ? await deepQueue(adapter, broker.port, rssMiB, {
             depths: DEPTHS,
             deepSeconds: DEEP_SECONDS,
@@ -119,8 +132,14 @@ async function measureRabbitMQ() {
     console.log(`\nRabbitMQ ${node.version}: AMQP on ${node.port}, HTTP API on ${node.httpPort}`);
     adapter = rabbitAdapter(node);
     adapter.short = "RabbitMQ";
-    const http = await httpPublishScenarios("RabbitMQ", node.httpPort, adapter.server, SECONDS);
-    const suite = await runMessagingSuite(adapter, { seconds: SECONDS, warmupMs: WARMUP_MS });
+    const http = wanted("http")
+      ? await httpPublishScenarios("RabbitMQ", node.httpPort, adapter.server, SECONDS)
+      : {};
+    const suite = await runMessagingSuite(adapter, {
+      seconds: SECONDS,
+      warmupMs: WARMUP_MS,
+      scenarios: SCENARIOS,
+    });
     return { name: `RabbitMQ ${node.version} + amqplib`, version: node.version, http, suite };
   } catch (e) {
     console.error(`RabbitMQ comparison failed: ${e?.stack ?? e}`);
@@ -162,7 +181,7 @@ async function main() {
     wallSeconds = (Date.now() - started.getTime()) / 1000;
     fs.mkdirSync(path.dirname(LAST_RUN), { recursive: true });
     fs.writeFileSync(
-      LAST_RUN,
+      SCENARIOS === null ? LAST_RUN : LAST_RUN.replace(/\.json$/, "-partial.json"),
       JSON.stringify({ started: started.toISOString(), ours, rabbit, wallSeconds }),
     );
   }
@@ -172,6 +191,12 @@ async function main() {
     deepSeconds: DEEP_SECONDS,
     depths: DEPTHS,
   };
+  if (SCENARIOS !== null) {
+    // A partial run: its figures are printed above and kept in bench/.state, not rendered.
+    const failed = checks(ours, rabbit).filter((c) => !c.ok && !c.warnOnly);
+    for (const c of failed) console.error(`(partial run) check: ${c.what}: ${c.detail}`);
+    return;
+  }
   const text = render({ started: when, ours, rabbit, wallSeconds, settings });
   writeSection(OUTPUT, MARK_START, MARK_END, text, "");
   console.log(`\nwrote the platform-bench section of ${OUTPUT}`);

@@ -476,7 +476,8 @@ export async function latencyRun(adapter, ledger, { queue, rate, durationMs }) {
 // The suite: every scenario against one broker, with CPU figures, retries when the machine was
 // busy with something else, and the checks.
 
-export async function runMessagingSuite(adapter, { seconds, warmupMs }) {
+/** `scenarios`: the keys to run (null: all), e.g. new Set(["consume1"]) (BENCH_SCENARIOS). */
+export async function runMessagingSuite(adapter, { seconds, warmupMs, scenarios = null }) {
   const durationMs = Math.round(seconds * 1000);
   const ledger = new Ledger();
   const results = [];
@@ -484,6 +485,7 @@ export async function runMessagingSuite(adapter, { seconds, warmupMs }) {
 
   // Up to MAX_ATTEMPTS runs when other processes disturbed one; the least disturbed is kept.
   const measure = async (key, label, { prepare, run, count }) => {
+    if (scenarios !== null && !scenarios.has(key)) return null;
     let best = null;
     let attempts = 0;
     const failures0 = ledger.failures;
@@ -654,7 +656,7 @@ export async function runMessagingSuite(adapter, { seconds, warmupMs }) {
     },
     {
       what: `${tag}: latency run delivered every message`,
-      ok: !!lat && lat.delivered === lat.sent,
+      ok: lat ? lat.delivered === lat.sent : scenarios !== null && !scenarios.has("latency"),
       detail: lat ? `${lat.delivered} of ${lat.sent}` : "not run",
     },
     {
