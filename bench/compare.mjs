@@ -10,10 +10,9 @@
 //   BENCH_SECONDS=5, BENCH_DEPTHS=0,100000, BENCH_RABBITMQ=0
 //   BENCH_RENDER_ONLY=1                     # rewrite the section from the last run's figures
 //   BENCH_ONLY=deep                         # only the deep-queue phases (npm start broker)
-//   BENCH_SCENARIOS=latency,http1,http16    # only these scenarios, e.g. while working on one;
-//       names: http1 http16 publishDefault publishDirect consume1 consume100 consume1000
-//       consume1000multi latency deep. The figures are printed; BENCHMARKS.md is left alone
-//       (BENCH_OUTPUT=file writes the partial section there instead).
+//   BENCH_SCENARIOS=consume1                # only these scenarios (comma-separated keys:
+//       http, publishDefault, publishDirect, consume1, consume100, consume1000,
+//       consume1000multi, latency, deep); the run does not write BENCHMARKS.md
 //
 // Measures, 256-byte persistent messages everywhere: confirmed publishing with one `publish()`
 // call per message (client/ batches what is called in the same tick), consuming with one
@@ -30,7 +29,7 @@ import path from "node:path";
 import { checks, MARK_END, MARK_START, render } from "./compare/report.mjs";
 import { deepQueue, httpPublishScenarios } from "./compare/scenarios.mjs";
 import { startBroker } from "./lib/broker.mjs";
-import { AUTH, numberEnv, QUICK, SCENARIO_FILTER, scenarioSelected, sleep } from "./lib/common.mjs";
+import { AUTH, numberEnv, QUICK, sleep } from "./lib/common.mjs";
 import { groupPids, rssKiB } from "./lib/processes.mjs";
 import { findRabbitMQ, startRabbitMQ, stopRabbitMQ } from "./lib/rabbitmq.mjs";
 import { writeSection } from "./lib/report.mjs";
@@ -55,17 +54,11 @@ const RUNNERS = (process.env.BENCH_RUNNERS || "start,dev")
   .split(",")
   .filter((r) => r === "start" || r === "dev");
 const WITH_RABBITMQ = process.env.BENCH_RABBITMQ !== "0";
-
-const HTTP_KEYS = ["http1", "http16"];
-const SUITE_KEYS = [
-  "publishDefault",
-  "publishDirect",
-  "consume1",
-  "consume100",
-  "consume1000",
-  "consume1000multi",
-  "latency",
-];
+/** BENCH_SCENARIOS: a partial run (null: every scenario), for measuring one thing quickly. */
+const SCENARIOS = process.env.BENCH_SCENARIOS
+  ? new Set(process.env.BENCH_SCENARIOS.split(",").map((s) => s.trim()))
+  : null;
+const wanted = (key) => SCENARIOS === null || SCENARIOS.has(key);
 
 const RUNNER_NAMES = {
   start: "ours, `npm start` (Miniflare directly)",
@@ -107,15 +100,18 @@ async function measureOurs(mode) {
     // BENCH_ONLY=deep: only the deep-queue phases (they take long with a million messages).
     const deepOnly = process.env.BENCH_ONLY === "deep";
     const http =
-      deepOnly || !HTTP_KEYS.some(scenarioSelected)
+      deepOnly || !wanted("http")
         ? {}
         : await httpPublishScenarios(adapter.short, broker.port, server, SECONDS);
-    const suite =
-      deepOnly || !SUITE_KEYS.some(scenarioSelected)
-        ? { results: [], checks: [] }
-        : await runMessagingSuite(adapter, { seconds: SECONDS, warmupMs: WARMUP_MS });
+    const suite = deepOnly
+      ? { results: [], checks: [] }
+      : await runMessagingSuite(adapter, {
+          seconds: SECONDS,
+          warmupMs: WARMUP_MS,
+          scenarios: SCENARIOS,
+        });
     const deep =
-      mode === "start" && DEPTHS.length > 0 && scenarioSelected("deep")
+      mode === "start" && DEPTHS.length > 0 && wanted("deep")
         ? await deepQueue(adapter, broker.port, rssMiB, {
             depths: DEPTHS,
             deepSeconds: DEEP_SECONDS,
@@ -136,12 +132,14 @@ async function measureRabbitMQ() {
     console.log(`\nRabbitMQ ${node.version}: AMQP on ${node.port}, HTTP API on ${node.httpPort}`);
     adapter = rabbitAdapter(node);
     adapter.short = "RabbitMQ";
-    const http = HTTP_KEYS.some(scenarioSelected)
+    const http = wanted("http")
       ? await httpPublishScenarios("RabbitMQ", node.httpPort, adapter.server, SECONDS)
       : {};
-    const suite = SUITE_KEYS.some(scenarioSelected)
-      ? await runMessagingSuite(adapter, { seconds: SECONDS, warmupMs: WARMUP_MS })
-      : { results: [], checks: [] };
+    const suite = await runMessagingSuite(adapter, {
+      seconds: SECONDS,
+      warmupMs: WARMUP_MS,
+      scenarios: SCENARIOS,
+    });
     return { name: `RabbitMQ ${node.version} + amqplib`, version: node.version, http, suite };
   } catch (e) {
     console.error(`RabbitMQ comparison failed: ${e?.stack ?? e}`);
@@ -181,13 +179,11 @@ async function main() {
     }
     rabbit = WITH_RABBITMQ ? await measureRabbitMQ() : { skipped: "BENCH_RABBITMQ=0" };
     wallSeconds = (Date.now() - started.getTime()) / 1000;
-    if (SCENARIO_FILTER === null) {
-      fs.mkdirSync(path.dirname(LAST_RUN), { recursive: true });
-      fs.writeFileSync(
-        LAST_RUN,
-        JSON.stringify({ started: started.toISOString(), ours, rabbit, wallSeconds }),
-      );
-    }
+    fs.mkdirSync(path.dirname(LAST_RUN), { recursive: true });
+    fs.writeFileSync(
+      SCENARIOS === null ? LAST_RUN : LAST_RUN.replace(/\.json$/, "-partial.json"),
+      JSON.stringify({ started: started.toISOString(), ours, rabbit, wallSeconds }),
+    );
   }
   const settings = {
     seconds: SECONDS,
@@ -195,12 +191,15 @@ async function main() {
     deepSeconds: DEEP_SECONDS,
     depths: DEPTHS,
   };
-  const text = render({ started: when, ours, rabbit, wallSeconds, settings });
-  // A partial run (BENCH_SCENARIOS) must not replace the full run's section.
-  if (SCENARIO_FILTER === null || process.env.BENCH_OUTPUT) {
-    writeSection(OUTPUT, MARK_START, MARK_END, text, "");
-    console.log(`\nwrote the platform-bench section of ${OUTPUT}`);
+  if (SCENARIOS !== null) {
+    // A partial run: its figures are printed above and kept in bench/.state, not rendered.
+    const failed = checks(ours, rabbit).filter((c) => !c.ok && !c.warnOnly);
+    for (const c of failed) console.error(`(partial run) check: ${c.what}: ${c.detail}`);
+    return;
   }
+  const text = render({ started: when, ours, rabbit, wallSeconds, settings });
+  writeSection(OUTPUT, MARK_START, MARK_END, text, "");
+  console.log(`\nwrote the platform-bench section of ${OUTPUT}`);
   const failed = checks(ours, rabbit).filter((c) => !c.ok && !c.warnOnly);
   for (const c of failed) console.error(`FAILED: ${c.what}: ${c.detail}`);
   if (failed.length > 0) process.exitCode = 1;

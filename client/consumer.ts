@@ -154,8 +154,8 @@ export class Consumer {
     else if (frame.type === "error") this.onError(frame.code, frame.reason);
     else if (frame.type === "deliver") {
       // A batched frame carries a dispatch round's deliveries: the handler still sees one at a time, in order.
-      if ("deliveries" in frame) for (const delivery of frame.deliveries) void this.deliver(delivery);
-      else void this.deliver(frame);
+      if ("deliveries" in frame) for (const delivery of frame.deliveries) this.deliver(delivery);
+      else this.deliver(frame);
     }
   }
 
@@ -176,45 +176,94 @@ export class Consumer {
     }
   }
 
-  private async deliver(frame: BatchedDelivery): Promise<void> {
-    const generation = this.generation;
-    let settled = this.options.ack === "auto";
-    let body: Uint8Array | undefined;
-    const settle = (type: "ack" | "nack", requeue: boolean, delayMs = 0) => {
-      if (settled || generation !== this.generation) return;
-      settled = true;
-      this.settlements.add({ type, requeue, tag: frame.delivery_tag, delayMs });
-    };
-    const delivery: Delivery = {
-      exchange: frame.exchange,
-      routingKey: frame.routing_key,
-      properties: frame.properties,
-      payload: frame.payload,
-      payloadEncoding: frame.payload_encoding,
-      // Decoded on first use: most handlers read `payload` and never pay for the bytes.
-      get body() {
-        body ??= decodeBody(frame.payload, frame.payload_encoding);
-        return body;
-      },
-      redelivered: frame.redelivered,
-      deliveryCount: frame.delivery_count,
-      deliveryTag: frame.delivery_tag,
-      ack: () => settle("ack", false),
-      nack: (requeue = true, delayMs = 0) => settle("nack", requeue, delayMs),
-      // reject is a nack of one delivery (AMQP basic.reject): same frame, same effect.
-      reject: (requeue = true) => settle("nack", requeue),
-      extend: (ms) => {
-        if (!settled && generation === this.generation) {
-          this.settlements.flush(); // keep the order of this connection's frames
-          this.send({ type: "extend", delivery_tag: frame.delivery_tag, ack_timeout_ms: ms });
-        }
-      },
-    };
+  private deliver(frame: BatchedDelivery): void {
+    const delivery = new ReceivedDelivery(frame, this, this.generation, this.options.ack === "auto");
+    // Called at once, in order; a handler that throws (or whose promise rejects) has not
+    // processed the message: it goes back for another try. A sync handler costs no promise.
+    let result: void | Promise<void>;
     try {
-      await this.handlerRef(delivery);
+      result = this.handlerRef(delivery);
     } catch {
-      // A handler that throws has not processed the message: give it back for another try.
       delivery.nack(true);
+      return;
     }
+    if (result !== undefined) Promise.resolve(result).catch(() => delivery.nack(true));
+  }
+
+  /** A delivery's settlement, unless its connection is gone (its message comes again). */
+  settle(generation: number, settlement: Settlement): boolean {
+    if (generation !== this.generation) return false;
+    this.settlements.add(settlement);
+    return true;
+  }
+
+  /** An extend, sent after the settlements waiting (this connection's frames keep their order). */
+  extendDelivery(generation: number, deliveryTag: number, ms: number): void {
+    if (generation !== this.generation) return;
+    this.settlements.flush();
+    this.send({ type: "extend", delivery_tag: deliveryTag, ack_timeout_ms: ms });
+  }
+}
+
+/**
+ * One delivery as the handler sees it: the frame's fields, and settling methods on the prototype
+ * (one object per delivery, no closures: consuming at prefetch 1 makes one per round trip).
+ */
+class ReceivedDelivery implements Delivery {
+  readonly exchange: string;
+  readonly routingKey: string;
+  readonly properties: BasicProperties;
+  readonly payload: string;
+  readonly payloadEncoding: PayloadEncoding;
+  readonly redelivered: boolean;
+  readonly deliveryCount: number;
+  readonly deliveryTag: number;
+  private decoded: Uint8Array | undefined;
+  private settled: boolean;
+  private readonly consumer: Consumer;
+  private readonly generation: number;
+
+  // No parameter properties: Node runs client/ by stripping types, which cannot rewrite them.
+  constructor(frame: BatchedDelivery, consumer: Consumer, generation: number, autoAck: boolean) {
+    this.exchange = frame.exchange;
+    this.routingKey = frame.routing_key;
+    this.properties = frame.properties;
+    this.payload = frame.payload;
+    this.payloadEncoding = frame.payload_encoding;
+    this.redelivered = frame.redelivered;
+    this.deliveryCount = frame.delivery_count;
+    this.deliveryTag = frame.delivery_tag;
+    this.consumer = consumer;
+    this.generation = generation;
+    this.settled = autoAck;
+  }
+
+  /** Decoded on first use: most handlers read `payload` and never pay for the bytes. */
+  get body(): Uint8Array {
+    this.decoded ??= decodeBody(this.payload, this.payloadEncoding);
+    return this.decoded;
+  }
+
+  ack(): void {
+    this.settle("ack", false, 0);
+  }
+
+  nack(requeue = true, delayMs = 0): void {
+    this.settle("nack", requeue, delayMs);
+  }
+
+  /** A nack of one delivery (AMQP basic.reject): same frame, same effect. */
+  reject(requeue = true): void {
+    this.settle("nack", requeue, 0);
+  }
+
+  extend(ms: number): void {
+    if (!this.settled) this.consumer.extendDelivery(this.generation, this.deliveryTag, ms);
+  }
+
+  private settle(type: "ack" | "nack", requeue: boolean, delayMs: number): void {
+    if (this.settled) return;
+    const tag = this.deliveryTag;
+    if (this.consumer.settle(this.generation, { type, requeue, tag, delayMs })) this.settled = true;
   }
 }

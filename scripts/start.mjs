@@ -80,6 +80,9 @@ const miniflare = new Miniflare(
     port: Number(values.port),
     // As wrangler dev --persist-to DIR (its getDefaultPersistRoot): DIR/v3, Durable Objects under do/.
     resourcePersistencePath: join(persistTo, "v3"),
+    ...(process.env.BROKER_INSPECTOR_PORT
+      ? { inspectorPort: Number(process.env.BROKER_INSPECTOR_PORT) }
+      : {}),
   }),
 );
 const url = await miniflare.ready;

@@ -3,7 +3,7 @@
 // memory of the process running the objects.
 
 import http from "node:http";
-import { AUTH, fmt, percentile, scenarioSelected, withTimeout } from "../lib/common.mjs";
+import { AUTH, fmt, percentile, withTimeout } from "../lib/common.mjs";
 import { request } from "../lib/http.mjs";
 import { runLoad } from "../lib/load.mjs";
 import { startCpuMeter, waitForQuiet } from "../lib/machine.mjs";
@@ -84,7 +84,6 @@ export async function httpPublishScenarios(label, port, server, seconds) {
   await setup("PUT", `/api/queues/${V}/${HTTP_QUEUE}`, { durable: true }, [201, 204]);
   const out = {};
   for (const c of HTTP_CONCURRENCY) {
-    if (!scenarioSelected(`http${c}`)) continue;
     process.stdout.write(`  ${label}: HTTP publish, concurrency ${c} ... `);
     const r = await httpPublishRun(port, server, c, seconds * 1000);
     console.log(

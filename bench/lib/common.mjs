@@ -64,16 +64,3 @@ export function numberEnv(name, fallback, min, max) {
   }
   return n;
 }
-
-// BENCH_SCENARIOS=latency,http1,...: run only the named scenarios (bench/compare.mjs lists the
-// names). Unset: every scenario.
-const SCENARIOS = (process.env.BENCH_SCENARIOS ?? "")
-  .split(",")
-  .map((s) => s.trim())
-  .filter(Boolean);
-export const SCENARIO_FILTER = SCENARIOS.length > 0 ? new Set(SCENARIOS) : null;
-
-/** Whether the scenario named `key` runs in this invocation (BENCH_SCENARIOS). */
-export function scenarioSelected(key) {
-  return SCENARIO_FILTER === null || SCENARIO_FILTER.has(key);
-}

@@ -31,7 +31,6 @@ import {
   MAX_ATTEMPTS,
   percentile,
   QUIET_BUSY_PCT,
-  scenarioSelected,
   sleep,
   withTimeout,
 } from "../lib/common.mjs";
@@ -492,7 +491,8 @@ export async function latencyRun(adapter, ledger, { queue, rate, durationMs }) {
 // The suite: every scenario against one broker, with CPU figures, retries when the machine was
 // busy with something else, and the checks.
 
-export async function runMessagingSuite(adapter, { seconds, warmupMs }) {
+/** `scenarios`: the keys to run (null: all), e.g. new Set(["consume1"]) (BENCH_SCENARIOS). */
+export async function runMessagingSuite(adapter, { seconds, warmupMs, scenarios = null }) {
   const durationMs = Math.round(seconds * 1000);
   const ledger = new Ledger();
   const results = [];
@@ -500,7 +500,7 @@ export async function runMessagingSuite(adapter, { seconds, warmupMs }) {
 
   // Up to MAX_ATTEMPTS runs when other processes disturbed one; the least disturbed is kept.
   const measure = async (key, label, { prepare, run, count }) => {
-    if (!scenarioSelected(key)) return null; // BENCH_SCENARIOS leaves it out
+    if (scenarios !== null && !scenarios.has(key)) return null;
     let best = null;
     let attempts = 0;
     const failures0 = ledger.failures;
@@ -671,7 +671,7 @@ export async function runMessagingSuite(adapter, { seconds, warmupMs }) {
     },
     {
       what: `${tag}: latency run delivered every message`,
-      ok: lat ? lat.delivered === lat.sent : !scenarioSelected("latency"),
+      ok: lat ? lat.delivered === lat.sent : scenarios !== null && !scenarios.has("latency"),
       detail: lat ? `${lat.delivered} of ${lat.sent}` : "not run",
     },
     {

@@ -96,6 +96,11 @@ export class QueueObject extends HibernatingObject<SocketOwner> {
         mayDeliver: (connection) => this.revocation.mayDeliver(connection),
         resumeLater: () => this.upkeep.resumeLater(),
       },
+      // Held delivery state is written by a timer: while it is pending the runtime does not
+      // hibernate the object (src/queue/delivery-state.ts).
+      (flush, ms) => {
+        setTimeout(() => ctx.storage.transactionSync(flush), ms);
+      },
     );
     this.upkeep = new QueueUpkeep(env, ctx, {
       engine: this.engine,

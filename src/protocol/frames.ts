@@ -13,7 +13,7 @@ import { z } from "zod";
 import { LIMITS } from "../config.ts";
 import type { FrameErrorCode } from "./error-codes.ts";
 import { fieldTableSchema } from "./field-table.ts";
-import { type FrameParse, parseFrame, parseJson, parseValue } from "./frame-parse.ts";
+import { type FrameParse, parseJson, parseValue } from "./frame-parse.ts";
 import type { BasicProperties } from "./properties.ts";
 import type { PublishBody } from "./publish-body.ts";
 
@@ -174,7 +174,32 @@ export function parsePublishFrame(text: string, singleLimit: number): FrameParse
 }
 
 export function parseConsumerFrame(text: string): FrameParse<ConsumerFrame> {
-  return parseFrame(consumerFrames, text, LIMITS.maxConsumerFrameBytes);
+  const json = parseJson(text, LIMITS.maxConsumerFrameBytes);
+  if (!json.ok) return json;
+  const ack = plainAck(json.frame);
+  return ack ? { ok: true, frame: ack } : parseValue(consumerFrames, json.frame);
+}
+
+/**
+ * The frame a consumer sends most, `{"type":"ack","delivery_tags":[...]}` (the client's, one per
+ * round trip at prefetch 1), read without the schema; anything else, or anything this does not
+ * accept, goes through the schema, which answers the same frame for what this accepts
+ * (test/protocol/frames.test.ts checks that).
+ */
+export function plainAck(value: unknown): ConsumerFrame | null {
+  if (typeof value !== "object" || value === null) return null;
+  const {
+    type,
+    delivery_tags: tags,
+    delivery_tag: tag,
+    multiple,
+    ...rest
+  } = value as Record<string, unknown>;
+  if (type !== FRAME.ack || tag !== undefined || Object.keys(rest).length > 0) return null;
+  if (multiple !== undefined && typeof multiple !== "boolean") return null;
+  if (!Array.isArray(tags) || tags.length < 1 || tags.length > LIMITS.maxTagsPerFrame) return null;
+  for (const t of tags) if (!Number.isSafeInteger(t) || (t as number) <= 0) return null;
+  return { type: FRAME.ack, delivery_tags: tags as number[], multiple: multiple ?? false };
 }
 
 export interface DeliverFrame {

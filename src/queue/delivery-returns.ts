@@ -59,11 +59,21 @@ export class DeliveryReturns {
     if (back.length > 0) lengthLimit.enforce();
   }
 
+  /** An acked delivery whose row goes later (src/queue/delivery-state.ts): counts only. */
+  forgetRow(row: OwnedRow): void {
+    this.forgetDelivery(row);
+  }
+
+  /** The same for a delivery held in memory, of `consumerTag` on `connection`. */
+  forget(bytes: number, connection: string, consumerTag: string): void {
+    this.parts.counts.endDelivery(bytes);
+    const consumer = this.parts.consumers.find(connection, consumerTag);
+    if (consumer) consumer.unacked--;
+  }
+
   private forgetDelivery(row: OwnedRow): void {
-    this.parts.counts.endDelivery(row.bytes);
     if (row.owner.startsWith("c:") && row.consumer_tag !== null) {
-      const consumer = this.parts.consumers.find(row.owner.slice(2), row.consumer_tag);
-      if (consumer) consumer.unacked--;
-    }
+      this.forget(row.bytes, row.owner.slice(2), row.consumer_tag);
+    } else this.parts.counts.endDelivery(row.bytes);
   }
 }

@@ -12,8 +12,10 @@ import type { MessageStats, QueueEvent } from "../runtime/message-stats";
 import { type MessageRow, type MessageStore, toStored } from "../storage/message-store";
 import { answerBytes, ByteBudget } from "./byte-budget";
 import type { Consumer, ConsumerSet } from "./consumers";
+import type { DeliveryState } from "./delivery-state";
 import type { QueueCounts } from "./queue-counts";
 import type { QueuePolicy } from "./queue-engine";
+import type { ReadyCursor } from "./ready-cursor";
 
 export type Send = (connection: string, frame: DeliverFrame | DeliverBatchFrame) => void;
 
@@ -29,9 +31,8 @@ export const OPEN_GATE: DispatchGate = { mayDeliver: () => true, resumeLater: ()
 
 export const connectionOwner = (connection: string) => `c:${connection}`;
 
-/** What one dispatch round gives one consumer: state to write, and its batched frame. */
+/** What one dispatch round gives one consumer: its batched frame. */
 interface RoundShare {
-  assigned: [seq: number, deliveryTag: number][];
   frame: BatchedDelivery[];
   bytes: number;
 }
@@ -44,6 +45,10 @@ export interface DispatchParts {
   readonly policy: () => QueuePolicy;
   readonly send: Send;
   readonly gate: DispatchGate;
+  /** Delivery state held in memory until written (src/queue/delivery-state.ts). */
+  readonly held: DeliveryState;
+  /** The ready rows read ahead, for a queue in seq order (src/queue/ready-cursor.ts). */
+  readonly cursor: ReadyCursor;
 }
 
 export class Dispatcher {
@@ -51,17 +56,23 @@ export class Dispatcher {
 
   /** One pass; messages expiring after `liveAfter` count as alive. */
   run(now: number, liveAfter: number): void {
-    const { store, consumers, counts, gate } = this.parts;
-    const { singleActiveConsumer } = this.parts.policy();
+    const { store, consumers, counts, gate, held, cursor } = this.parts;
+    const { singleActiveConsumer, maxPriority } = this.parts.policy();
+    // A priority queue hands out by priority: its delivered seqs are not a prefix of the queue.
+    const inSeqOrder = maxPriority === undefined;
     const round = new Map<Consumer, RoundShare>();
     const { mayDeliver } = gate;
     const budget = new ByteBudget(LIMITS.maxDeliverBytes);
+    let autoAcked = false;
     while (counts.ready > 0 && consumers.size > 0) {
       // Read only as many messages as the consumers have room for: an ack frees one place, and
       // must not cost a read of a whole chunk of bodies.
       const room = consumers.capacity(singleActiveConsumer, mayDeliver);
       if (room === 0) break;
-      const rows = store.ready(Math.min(room, LIMITS.dispatchChunk), now, liveAfter);
+      const limit = Math.min(room, LIMITS.dispatchChunk);
+      const rows = inSeqOrder
+        ? cursor.peek(limit, now, liveAfter)
+        : store.ready(limit, now, liveAfter, held.excluded());
       if (rows.length === 0) break;
       let delivered = 0;
       const removed: number[] = [];
@@ -71,30 +82,30 @@ export class Dispatcher {
         if (!consumer) break;
         let share = round.get(consumer);
         if (!share) {
-          share = { assigned: [], frame: [], bytes: 0 };
+          share = { frame: [], bytes: 0 };
           round.set(consumer, share);
         }
-        this.deliver(row, consumer, share, removed);
+        this.deliver(row, consumer, share, removed, now);
+        if (inSeqOrder) cursor.taken(row.seq);
         delivered++;
       }
+      if (removed.length > 0) autoAcked = true;
       store.removeMany(removed);
-      for (const [consumer, share] of round) {
-        store.assignMany(
-          connectionOwner(consumer.connection),
-          consumer.tag,
-          now + consumer.ackTimeoutMs,
-          share.assigned,
-        );
-        share.assigned = [];
-      }
       if (delivered < rows.length) break;
     }
     for (const [consumer, share] of round) this.sendBatch(consumer, share);
-    consumers.persistTags();
+    // Auto-ack deliveries are final at once; held ones have their tags written with them.
+    if (autoAcked) consumers.persistTags();
     if (budget.exhausted) gate.resumeLater();
   }
 
-  private deliver(row: MessageRow, consumer: Consumer, share: RoundShare, removed: number[]): void {
+  private deliver(
+    row: MessageRow,
+    consumer: Consumer,
+    share: RoundShare,
+    removed: number[],
+    now: number,
+  ): void {
     const { counts, send } = this.parts;
     const deliveryTag = this.parts.consumers.takeDeliveryTag(consumer.connection);
     const bytes = row.body.byteLength;
@@ -104,7 +115,14 @@ export class Dispatcher {
       removed.push(row.seq);
     } else {
       counts.handOut(bytes);
-      share.assigned.push([row.seq, deliveryTag]);
+      this.parts.held.deliver({
+        seq: row.seq,
+        connection: consumer.connection,
+        consumerTag: consumer.tag,
+        deliveryTag,
+        deadline: now + consumer.ackTimeoutMs,
+        bytes,
+      });
       consumer.unacked++;
     }
     const frame = deliverFrame(toStored(row), consumer.tag, deliveryTag);

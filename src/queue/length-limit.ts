@@ -17,6 +17,17 @@ export class LengthLimit {
     private readonly policy: () => QueuePolicy,
   ) {}
 
+  /** Whether enforce() would drop anything now (it then reads the head from storage). */
+  wouldDrop(): boolean {
+    const { maxLength, maxLengthBytes, overflow } = this.policy();
+    if (overflow === "reject-publish" || overflow === "reject-publish-dlx") return false;
+    const { ready, readyBytes } = this.counts;
+    return (
+      (maxLength !== undefined && ready > maxLength) ||
+      (maxLengthBytes !== undefined && readyBytes > maxLengthBytes)
+    );
+  }
+
   /** Drops from the head until the ready messages fit; runs after dispatch took what it could. */
   enforce(): void {
     const { maxLength, maxLengthBytes, overflow } = this.policy();

@@ -17,10 +17,12 @@ import type { PublishedMessage, StoredMessage } from "../protocol/message";
 import { MessageStats, QUEUE_EVENTS, type QueueEvent } from "../runtime/message-stats";
 import { ConsumerStore } from "../storage/consumer-store";
 import { type MessageRow, MessageStore, type OwnedRow, toStored } from "../storage/message-store";
+import { QueueMetaStore } from "../storage/queue-meta-store";
 import { answerBytes, ByteBudget } from "./byte-budget";
 import { type Consumer, ConsumerSet } from "./consumers";
 import { DeadLetters, type PendingDeadLetter } from "./dead-letters";
 import { DeliveryReturns } from "./delivery-returns";
+import { DeliveryState, type DeliveryWrites, type HeldDelivery } from "./delivery-state";
 import {
   connectionOwner,
   countHandedOut,
@@ -33,6 +35,7 @@ import { LengthLimit } from "./length-limit";
 import { expiresAt, MessageExpiry } from "./message-expiry";
 import { type OverflowMode, refusedByLimits } from "./overflow";
 import { QueueCounts } from "./queue-counts";
+import { ReadyCursor } from "./ready-cursor";
 
 export type { DispatchGate } from "./dispatch";
 export { expiresAt } from "./message-expiry";
@@ -83,6 +86,13 @@ export interface TagSelection {
 
 const leaseOwner = (lease: string) => `l:${lease}`;
 
+/** Runs a flush of held delivery state later, in a transaction of its own (the object's timer). */
+export type FlushLater = (flush: () => void, ms: number) => void;
+
+const TIMER_FLUSH: FlushLater = (flush, ms) => {
+  setTimeout(flush, ms);
+};
+
 export class QueueEngine {
   private readonly store: MessageStore;
   readonly consumers: ConsumerSet;
@@ -94,17 +104,35 @@ export class QueueEngine {
   private readonly lengthLimit: LengthLimit;
   private readonly returns: DeliveryReturns;
   private readonly dispatcher: Dispatcher;
+  /** Delivery state and acks not yet written (src/queue/delivery-state.ts). */
+  private readonly held: DeliveryState;
+  /** Ready rows read ahead for dispatch (src/queue/ready-cursor.ts). */
+  private readonly cursor: ReadyCursor;
 
   constructor(
     sql: SqlStorage,
     private readonly policy: () => QueuePolicy,
     send: Send,
     private readonly gate: DispatchGate = OPEN_GATE,
+    later: FlushLater = TIMER_FLUSH,
   ) {
     // A priority queue (x-max-priority) hands out by priority, then in order.
     const store = new MessageStore(sql, () => this.policy().maxPriority !== undefined);
     this.store = store;
+    const meta = new QueueMetaStore(sql);
+    // A run that ended without writing what it held in memory (a crash, a reset): every ready
+    // message it may have delivered is flagged redelivered before anything is handed out.
+    const markedThrough = meta.deliveredThrough();
+    if (markedThrough > 0) {
+      store.markRedeliveredThrough(markedThrough);
+      meta.setDeliveredThrough(null);
+    }
     this.consumers = new ConsumerSet(new ConsumerStore(sql));
+    this.held = new DeliveryState({
+      write: (writes) => this.writeHeld(writes),
+      mark: (through) => meta.setDeliveredThrough(through),
+      later: (flush, ms) => later(flush, ms),
+    });
     this.counts = new QueueCounts(store);
     this.expiry = new MessageExpiry(store);
     this.deadLetters = new DeadLetters(store, policy);
@@ -119,7 +147,13 @@ export class QueueEngine {
       lengthLimit,
       policy,
     });
-    this.dispatcher = new Dispatcher({ store, consumers, counts, rates, policy, send, gate });
+    const held = this.held;
+    const cursor = new ReadyCursor(store);
+    this.cursor = cursor;
+    this.dispatcher = new Dispatcher({
+      ...{ store, consumers, counts, rates, policy, send, gate },
+      ...{ held, cursor },
+    });
     for (const { owner, consumer_tag, n } of store.ownedCounts()) {
       const consumer = consumers
         .all()
@@ -147,6 +181,43 @@ export class QueueEngine {
       consumers: this.consumers.size,
       message_bytes: readyBytes + unackedBytes,
     };
+  }
+
+  /**
+   * Writes the delivery state and acks held in memory (src/queue/delivery-state.ts). Every path
+   * that reads delivery state or ready rows from storage, other than dispatch and acks, calls
+   * this first; the object's timer calls it within FLUSH_MS of a change.
+   */
+  flushDeliveries(): void {
+    this.held.flush();
+  }
+
+  /**
+   * Before a path other than dispatch and acks works on stored delivery state or ready rows:
+   * what is held in memory is written, and dispatch reads the ready rows from the head again.
+   */
+  private touch(): void {
+    this.held.flush();
+    this.cursor.reset();
+  }
+
+  /** Whether delivery state waits in memory to be written (its timer is pending). */
+  get deliveriesPending(): boolean {
+    return this.held.pending;
+  }
+
+  private writeHeld({ delivered, acked }: DeliveryWrites): void {
+    this.store.removeMany(acked);
+    this.store.assignEach(
+      delivered.map((d) => ({
+        seq: d.seq,
+        owner: connectionOwner(d.connection),
+        consumerTag: d.consumerTag,
+        deliveryTag: d.deliveryTag,
+        deadline: d.deadline,
+      })),
+    );
+    this.consumers.persistTags();
   }
 
   /**
@@ -185,6 +256,7 @@ export class QueueEngine {
     // A message with TTL 0 still goes to a consumer that can take it at once (RabbitMQ's rule),
     // so this pass counts messages expiring now as alive. Then x-max-length, over what is left.
     this.dispatcher.run(now, now - 1);
+    if (this.lengthLimit.wouldDrop()) this.touch();
     this.lengthLimit.enforce();
     return refused;
   }
@@ -198,6 +270,7 @@ export class QueueEngine {
 
   /** The queue's limits changed (a policy applied): the head goes if it is now over them. */
   limitsChanged(now: number): void {
+    this.touch();
     this.sweepExpired(now);
     this.lengthLimit.enforce();
   }
@@ -208,6 +281,8 @@ export class QueueEngine {
    */
   sweepExpired(now: number): number {
     if (!this.expiry.isDue(now)) return 0;
+    // The sweep deletes ready rows: rows delivered in memory only must be written as owned first.
+    this.touch();
     const deadLetter = this.policy().deadLetter !== undefined;
     const sizes = deadLetter
       ? this.store.markExpired(now, LIMITS.expiryChunk)
@@ -235,6 +310,7 @@ export class QueueEngine {
     now: number,
     reject = false,
   ): (StoredMessage & { remaining: number })[] {
+    this.touch();
     this.sweepExpired(now);
     const rows = withinBudget(this.store.ready(count, now), LIMITS.maxGetBytes);
     const before = this.counts.ready;
@@ -291,30 +367,66 @@ export class QueueEngine {
     now: number,
     delayMs = 0,
   ): number[] {
+    // Acks settle in memory (written later); nacks and rejects work on written state.
+    if (outcome !== "ack") this.touch();
     const owner = connectionOwner(connection);
     const unknown: number[] = [];
     const rows = new Map<number, OwnedRow>();
+    const heldFound = new Map<number, HeldDelivery>();
+    const stored = (found: OwnedRow[]) => {
+      for (const row of found) if (!this.held.isAcked(row.seq)) rows.set(row.seq, row);
+    };
     if (selection.deliveryTag !== undefined) {
-      const found = this.store.owned(owner, selection.deliveryTag, selection.multiple);
-      if (found.length === 0) unknown.push(selection.deliveryTag);
-      for (const row of found) rows.set(row.seq, row);
+      const tag = selection.deliveryTag;
+      const inMemory = selection.multiple
+        ? this.held.upTo(connection, tag)
+        : [this.held.find(connection, tag)].filter((d): d is HeldDelivery => d !== undefined);
+      for (const d of inMemory) heldFound.set(d.seq, d);
+      // A single tag held in memory is not in storage; `multiple` may span both.
+      const found =
+        selection.multiple || inMemory.length === 0
+          ? this.store.owned(owner, tag, selection.multiple)
+          : [];
+      stored(found);
+      if (inMemory.length === 0 && !found.some((row) => rows.has(row.seq))) unknown.push(tag);
     }
     if (selection.deliveryTags !== undefined && selection.deliveryTags.length > 0) {
-      const found = this.store.ownedTags(owner, selection.deliveryTags);
-      const held = new Set(found.map((row) => row.delivery_tag));
-      for (const tag of new Set(selection.deliveryTags)) if (!held.has(tag)) unknown.push(tag);
-      for (const row of found) rows.set(row.seq, row);
+      const notHeld: number[] = [];
+      for (const tag of new Set(selection.deliveryTags)) {
+        const d = this.held.find(connection, tag);
+        if (d) heldFound.set(d.seq, d);
+        else notHeld.push(tag);
+      }
+      if (notHeld.length > 0) {
+        const found = this.store.ownedTags(owner, notHeld);
+        stored(found);
+        const known = new Set(
+          found.filter((row) => rows.has(row.seq)).map((row) => row.delivery_tag),
+        );
+        for (const tag of notHeld) if (!known.has(tag)) unknown.push(tag);
+      }
     }
-    if (rows.size === 0) return unknown;
+    if (rows.size === 0 && heldFound.size === 0) return unknown;
     const settled = [...rows.values()];
-    if (outcome === "ack") this.rates.add("ack", settled.length);
-    if (outcome === "requeue") this.returns.giveBack(settled, delayMs > 0 ? now + delayMs : 0);
-    else this.returns.drop(settled, outcome === "drop" ? "rejected" : null);
+    if (outcome === "ack") {
+      this.rates.add("ack", settled.length + heldFound.size);
+      for (const d of heldFound.values()) {
+        this.held.ackHeld(d);
+        this.returns.forget(d.bytes, connection, d.consumerTag);
+      }
+      for (const row of settled) {
+        this.held.ackStored(row.seq);
+        this.returns.forgetRow(row);
+      }
+    } else if (outcome === "requeue") {
+      this.returns.giveBack(settled, delayMs > 0 ? now + delayMs : 0);
+    } else this.returns.drop(settled, "rejected");
     this.dispatch(now);
     return unknown;
   }
 
   extend(connection: string, deliveryTag: number, multiple: boolean, deadline: number): boolean {
+    this.touch();
     const rows = this.store.owned(connectionOwner(connection), deliveryTag, multiple);
     for (const row of rows) this.store.extend(row.seq, deadline);
     return rows.length > 0;
@@ -322,6 +434,7 @@ export class QueueEngine {
 
   /** A connection closed or dropped: its consumers go and every delivery it held is returned. */
   closeConnection(connection: string, now: number): void {
+    this.touch();
     this.consumers.closeConnection(connection);
     this.returns.giveBack(this.store.owned(connectionOwner(connection)), 0);
     this.dispatch(now);
@@ -330,6 +443,7 @@ export class QueueEngine {
   /** Leases up to `count` ready messages to a pull consumer for `visibilityMs`. */
   pull(count: number, visibilityMs: number, now: number): Leased[] {
     const leased: Leased[] = [];
+    this.touch();
     this.sweepExpired(now);
     // Only what fits one answer is leased: a lease nobody received would hold its message
     // until the visibility timeout.
@@ -350,6 +464,7 @@ export class QueueEngine {
     delayMs: number,
     now: number,
   ): Settlement {
+    this.touch();
     const [row] = this.store.owned(leaseOwner(lease));
     if (!row) return { lease, ok: false, reason: "unknown or expired lease" };
     if (outcome === "requeue") this.returns.giveBack([row], delayMs > 0 ? now + delayMs : 0);
@@ -360,6 +475,7 @@ export class QueueEngine {
 
   /** Returns every delivery and lease whose deadline has passed; answers how many. */
   expire(now: number): number {
+    this.touch();
     const rows = this.store.expired(now);
     this.returns.giveBack(rows, 0);
     this.dispatch(now);
@@ -368,6 +484,7 @@ export class QueueEngine {
 
   /** After a restart without hibernation, deliveries of connections that no longer exist return. */
   releaseOrphans(live: Set<string>, now: number): void {
+    this.touch();
     for (const connection of this.consumers.connections()) {
       if (!live.has(connection)) this.consumers.closeConnection(connection);
     }
@@ -380,6 +497,7 @@ export class QueueEngine {
   }
 
   purge(): number {
+    this.touch();
     const purged = this.counts.ready;
     this.store.purgeReady();
     this.counts.clearReady();
@@ -388,6 +506,8 @@ export class QueueEngine {
   }
 
   clear(): void {
+    this.held.discard();
+    this.cursor.reset();
     this.store.clear();
     for (const connection of this.consumers.connections())
       this.consumers.closeConnection(connection);
@@ -397,14 +517,15 @@ export class QueueEngine {
 
   /** The earliest time something must happen: a deadline, a delayed message or an expiry. */
   nextWakeup(now: number): number | null {
-    const next = this.store.nextWakeup(now);
-    const expiry = this.expiry.due;
-    if (expiry === null) return next;
-    return next === null ? expiry : Math.min(next, expiry);
+    const times = [this.store.nextWakeup(now), this.expiry.due, this.held.earliestDeadline];
+    let next: number | null = null;
+    for (const t of times) if (t !== null && (next === null || t < next)) next = t;
+    return next;
   }
 
   /** The next messages waiting for the dead-letter exchange, with their reasons. */
   pendingDeadLetters(limit: number): PendingDeadLetter[] {
+    this.touch();
     return this.deadLetters.next(limit);
   }
 

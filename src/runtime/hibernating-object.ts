@@ -31,6 +31,7 @@ export function isWebSocketUpgrade(request: Request): boolean {
 export abstract class HibernatingObject<A> extends DurableObject<Env> {
   private turns: Promise<void> = Promise.resolve();
   private readonly readAttachment: (stored: unknown) => A;
+  private readonly attachments = new WeakMap<WebSocket, A>();
 
   constructor(ctx: DurableObjectState, env: Env, options: HibernationOptions<A>) {
     super(ctx, env);
@@ -60,7 +61,14 @@ export abstract class HibernatingObject<A> extends DurableObject<Env> {
   }
 
   protected attachmentOf(socket: WebSocket): A {
-    return this.readAttachment(socket.deserializeAttachment());
+    // Read once per socket while the object is in memory (every frame asks for it); the
+    // attachment is written once, at accept.
+    let attachment = this.attachments.get(socket);
+    if (attachment === undefined) {
+      attachment = this.readAttachment(socket.deserializeAttachment());
+      this.attachments.set(socket, attachment);
+    }
+    return attachment;
   }
 
   /** The open sockets, or those accepted with `tag`. */

@@ -25,6 +25,11 @@ export interface MessageRow extends Record<string, SqlStorageValue> {
   delivery_count: number;
 }
 
+/** A ready row read ahead (src/queue/ready-cursor.ts): its expiry is checked when handed out. */
+export interface ReadyRow extends MessageRow {
+  expires_at: number | null;
+}
+
 export interface OwnedRow {
   seq: number;
   owner: string;
@@ -76,6 +81,8 @@ export function toStored(row: MessageRow): StoredMessage {
 }
 
 export class MessageStore {
+  /** nextWakeup's last answer; undefined: to be read again. */
+  private wakeup: number | null | undefined = undefined;
   /**
    * `prioritized`: whether the queue is a priority queue (x-max-priority), asked on each read
    * that hands messages out.
@@ -148,11 +155,39 @@ export class MessageStore {
    * Ready messages available now and alive after `liveAfter` (an expired message is never
    * handed out, even before the sweep deletes it), in queue order.
    */
-  ready(limit: number, now: number, liveAfter = now): MessageRow[] {
+  ready(
+    limit: number,
+    now: number,
+    liveAfter = now,
+    excluded: readonly number[] = [],
+  ): MessageRow[] {
+    // `excluded`: rows delivered or acked whose new state is still in memory
+    // (src/queue/delivery-state.ts; a priority queue's dispatch passes them).
+    const skip = excluded.length > 0;
     return this.sql
       .exec<MessageRow>(
         `SELECT ${COLUMNS} FROM messages WHERE owner IS NULL AND available_at <= ?
-           AND (expires_at IS NULL OR expires_at > ?) ORDER BY ${this.orderBy()} LIMIT ?`,
+           AND (expires_at IS NULL OR expires_at > ?)
+           ${skip ? "AND seq NOT IN (SELECT value FROM json_each(?))" : "AND ? IS NULL"}
+         ORDER BY ${this.orderBy()} LIMIT ?`,
+        now,
+        liveAfter,
+        skip ? JSON.stringify(excluded) : null,
+        limit,
+      )
+      .toArray();
+  }
+
+  /**
+   * Ready messages in seq order from `from` on, available now and alive after `liveAfter`,
+   * with their expiry (a queue not prioritized reads ahead with this).
+   */
+  readyFrom(from: number, limit: number, now: number, liveAfter: number): ReadyRow[] {
+    return this.sql
+      .exec<ReadyRow>(
+        `SELECT ${COLUMNS}, expires_at FROM messages WHERE owner IS NULL AND seq >= ?
+           AND available_at <= ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY seq LIMIT ?`,
+        from,
         now,
         liveAfter,
         limit,
@@ -245,6 +280,7 @@ export class MessageStore {
     deliveryTag: number | null,
     deadline: number,
   ): void {
+    this.wakeup = undefined;
     this.sql.exec(
       "UPDATE messages SET owner = ?, consumer_tag = ?, delivery_tag = ?, deadline = ?, delivery_count = delivery_count + 1 WHERE seq = ?",
       owner,
@@ -266,6 +302,7 @@ export class MessageStore {
     deadline: number,
     deliveries: readonly (readonly [seq: number, deliveryTag: number])[],
   ): void {
+    this.wakeup = undefined;
     if (deliveries.length === 0) return;
     this.sql.exec(
       `UPDATE messages SET owner = ?, consumer_tag = ?, deadline = ?,
@@ -276,6 +313,44 @@ export class MessageStore {
       consumerTag,
       deadline,
       JSON.stringify(deliveries),
+    );
+  }
+
+  /**
+   * Writes deliveries made earlier (held in memory until now), in one statement: each row gets
+   * its owner, consumer tag, delivery tag and deadline, and its delivery count grows by one.
+   */
+  assignEach(
+    deliveries: readonly {
+      seq: number;
+      owner: string;
+      consumerTag: string;
+      deliveryTag: number;
+      deadline: number;
+    }[],
+  ): void {
+    this.wakeup = undefined;
+    if (deliveries.length === 0) return;
+    this.sql.exec(
+      `UPDATE messages SET owner = d.owner, consumer_tag = d.ctag, deadline = d.deadline,
+         delivery_count = delivery_count + 1, delivery_tag = d.tag
+       FROM (SELECT value ->> 0 AS seq, value ->> 1 AS owner, value ->> 2 AS ctag,
+               value ->> 3 AS tag, value ->> 4 AS deadline FROM json_each(?)) AS d
+       WHERE messages.seq = d.seq`,
+      JSON.stringify(
+        deliveries.map((d) => [d.seq, d.owner, d.consumerTag, d.deliveryTag, d.deadline]),
+      ),
+    );
+  }
+
+  /**
+   * After a restart that lost deliveries held in memory: every ready message at or below `seq`
+   * may have been delivered, so it is flagged redelivered (RabbitMQ's promise for the flag).
+   */
+  markRedeliveredThrough(seq: number): void {
+    this.sql.exec(
+      "UPDATE messages SET redelivered = 1 WHERE owner IS NULL AND redelivered = 0 AND seq <= ?",
+      seq,
     );
   }
 
@@ -307,6 +382,7 @@ export class MessageStore {
 
   /** Puts many messages back in their places, flagged redelivered, in one statement. */
   releaseMany(seqs: readonly number[], availableAt = 0): void {
+    this.wakeup = undefined;
     if (seqs.length === 0) return;
     this.sql.exec(
       `UPDATE messages SET owner = NULL, consumer_tag = NULL, delivery_tag = NULL, deadline = NULL,
@@ -353,6 +429,7 @@ export class MessageStore {
 
   /** Puts a message back in its place, flagged redelivered, available after `availableAt`. */
   release(seq: number, availableAt = 0): void {
+    this.wakeup = undefined;
     this.sql.exec(
       "UPDATE messages SET owner = NULL, consumer_tag = NULL, delivery_tag = NULL, deadline = NULL, redelivered = 1, available_at = ? WHERE seq = ?",
       availableAt,
@@ -369,11 +446,24 @@ export class MessageStore {
   }
 
   extend(seq: number, deadline: number): void {
+    this.wakeup = undefined;
     this.sql.exec("UPDATE messages SET deadline = ? WHERE seq = ?", deadline, seq);
   }
 
-  /** The earliest time something must happen: an ack deadline or a delayed message. */
+  /**
+   * The earliest time something must happen: an ack deadline or a delayed message. Asked after
+   * every frame, so the answer is kept until a write that can bring it earlier (a deadline or a
+   * delay set) or until it has passed; a write that only makes it later leaves it early, which
+   * costs at most an alarm that finds nothing to do.
+   */
   nextWakeup(now: number): number | null {
+    const cached = this.wakeup;
+    if (cached !== undefined && (cached === null || cached > now)) return cached;
+    this.wakeup = this.readNextWakeup(now);
+    return this.wakeup;
+  }
+
+  private readNextWakeup(now: number): number | null {
     const row = this.sql
       .exec<{ deadline: number | null; delayed: number | null }>(
         `SELECT (SELECT MIN(deadline) FROM messages WHERE owner IS NOT NULL) AS deadline,

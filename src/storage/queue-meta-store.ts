@@ -42,6 +42,28 @@ export class QueueMetaStore {
     );
   }
 
+  /**
+   * The "delivered through" mark (src/queue/delivery-state.ts): messages at or below this seq may
+   * have been delivered with their delivery state only in memory; 0 when there is none.
+   */
+  deliveredThrough(): number {
+    const row = this.sql.first<{ value: string }>(
+      "SELECT value FROM meta WHERE key = 'delivered_through'",
+    );
+    return row ? Number(row.value) || 0 : 0;
+  }
+
+  setDeliveredThrough(seq: number | null): void {
+    if (seq === null) {
+      this.sql.run("DELETE FROM meta WHERE key = 'delivered_through'");
+      return;
+    }
+    this.sql.run(
+      "INSERT INTO meta (key, value) VALUES ('delivered_through', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+      String(seq),
+    );
+  }
+
   clear(): void {
     this.sql.run("DELETE FROM meta");
   }

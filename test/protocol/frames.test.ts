@@ -62,6 +62,47 @@ describe("deliver frames", () => {
 });
 
 describe("reading client frames", () => {
+  it("reads the plain ack list as the schema does, and leaves anything else to the schema", () => {
+    const read = (frame: unknown) => {
+      const parsed = parseConsumerFrame(JSON.stringify(frame));
+      return parsed.ok ? parsed.frame : parsed.code;
+    };
+    expect(read({ type: "ack", delivery_tags: [3, 1] })).toEqual({
+      type: "ack",
+      delivery_tags: [3, 1],
+      multiple: false,
+    });
+    expect(read({ type: "ack", delivery_tags: [2], multiple: true })).toEqual({
+      type: "ack",
+      delivery_tags: [2],
+      multiple: true,
+    });
+    // Unknown fields are dropped, as the schema drops them.
+    expect(read({ type: "ack", delivery_tags: [2], note: "x" })).toEqual({
+      type: "ack",
+      delivery_tags: [2],
+      multiple: false,
+    });
+    expect(read({ type: "ack", delivery_tag: 4, delivery_tags: [2] })).toEqual({
+      type: "ack",
+      delivery_tag: 4,
+      delivery_tags: [2],
+      multiple: false,
+    });
+    for (const bad of [
+      { type: "ack", delivery_tags: [] },
+      { type: "ack", delivery_tags: [0] },
+      { type: "ack", delivery_tags: [-1] },
+      { type: "ack", delivery_tags: [1.5] },
+      { type: "ack", delivery_tags: [2 ** 53] },
+      { type: "ack", delivery_tags: ["1"] },
+      { type: "ack", delivery_tags: [1], multiple: "yes" },
+      { type: "ack", delivery_tags: Array.from({ length: 100_000 }, (_, i) => i + 1) },
+    ]) {
+      expect(read(bad), JSON.stringify(bad).slice(0, 60)).not.toHaveProperty("type");
+    }
+  });
+
   it("answers each kind of refusal with its code from the one map", () => {
     const refusals = [
       parseConsumerFrame("{"),

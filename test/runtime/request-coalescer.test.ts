@@ -93,9 +93,18 @@ describe("RequestCoalescer", () => {
     await settled();
     calls[0]?.settle(["R1"]);
     await settled();
+    // Both outcomes observed together: each request learns of the failure on its own turn.
+    const outcomes = Promise.allSettled([second, third]);
     calls[1]?.fail(new Error("queue object reset"));
-    await expect(second).rejects.toThrow("queue object reset");
-    await expect(third).rejects.toThrow("queue object reset");
+    const [secondOutcome, thirdOutcome] = await outcomes;
+    expect(secondOutcome).toMatchObject({
+      status: "rejected",
+      reason: { message: "queue object reset" },
+    });
+    expect(thirdOutcome).toMatchObject({
+      status: "rejected",
+      reason: { message: "queue object reset" },
+    });
     expect(await first).toEqual(["R1"]);
     // The key works again afterwards.
     const later = coalescer.submit("q", ["4"], context("r4"));
