@@ -63,8 +63,13 @@ export interface RequestContext<T, R> {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/** The first wait of a waiting request is at most this long, whatever the last call took. */
+const MAX_FIRST_WAIT_MS = 20;
+
 export class RequestCoalescer<T, R> {
   private readonly lanes = new Map<string, Lane<T, R>>();
+  /** How long the last call took (ms), for a waiting request's first wait. */
+  private lastCallMs = 0;
 
   constructor(
     private readonly limits: CoalescerLimits,
@@ -93,6 +98,9 @@ export class RequestCoalescer<T, R> {
       void this.claim(key, lane, context);
     }
     const started = this.clock();
+    // A call takes about as long as the last one did: the first look waits half of that, so a
+    // waiting request does not wake every POLL_MS for nothing in a busy isolate.
+    await sleep(Math.max(POLL_MS, Math.floor(this.lastCallMs / 2)));
     for (;;) {
       if (batch.outcome) return mine(batch.outcome);
       // Offered: the first of its callers to wake sends it, from its own context.
@@ -132,11 +140,13 @@ export class RequestCoalescer<T, R> {
     lane.offeredAt = null;
     const call = (async (): Promise<Outcome<R>> => {
       let outcome: Outcome<R>;
+      const sent = this.clock();
       try {
         outcome = { ok: true, results: await context.send(batch.items) };
       } catch (error) {
         outcome = { ok: false, error };
       }
+      this.lastCallMs = Math.min(MAX_FIRST_WAIT_MS, this.clock() - sent);
       batch.outcome = outcome;
       lane.queued.shift();
       const next = lane.queued[0];
