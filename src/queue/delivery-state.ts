@@ -143,25 +143,26 @@ export class DeliveryState {
   flush(): void {
     if (this.pending) {
       this.parts.write({ delivered: [...this.held.values()], acked: this.acked });
-      this.held.clear();
-      this.heldSeqs.clear();
-      this.acked = [];
-      this.ackedSeqs.clear();
-      this.earliest = null;
+      this.forget();
     }
-    if (this.markedThrough > 0) {
-      this.parts.mark(null);
-      this.markedThrough = 0;
-    }
+    this.clearMark();
   }
 
   /** The queue's messages are gone (a delete): nothing held is worth writing. */
   discard(): void {
+    this.forget();
+    this.clearMark();
+  }
+
+  private forget(): void {
     this.held.clear();
     this.heldSeqs.clear();
     this.acked = [];
     this.ackedSeqs.clear();
     this.earliest = null;
+  }
+
+  private clearMark(): void {
     if (this.markedThrough > 0) {
       this.parts.mark(null);
       this.markedThrough = 0;
