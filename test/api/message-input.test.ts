@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 import { publishBodyBySchema, toMessage } from "../../src/api/message-input";
 import { loadConfig } from "../../src/config";
 import { BrokerError } from "../../src/errors";
+import { entryAsPublishBody, parsePublishFrame } from "../../src/protocol/frames";
 import { isPlainPublishBody } from "../../src/protocol/publish-fast-read";
 import { propertyCases } from "../protocol/publish-property-cases";
 
@@ -119,6 +120,29 @@ describe("reading a publish body", () => {
           answer(() => toMessage("orders", raw, config, where)),
           text.slice(0, 200),
         ).toEqual(viaSchema);
+      }
+    }
+  });
+
+  it("reads a frame's entry with its defaults as the entry spread over them", () => {
+    const frames = [
+      '{"type":"publish","seq":1,"exchange":"orders","routing_key":"k","payload":"hi"}',
+      '{"type":"publish","seq":1,"exchange":"orders","routing_key":"k","payload":"aGk=","payload_encoding":"base64"}',
+      '{"type":"publish","seq":1,"exchange":"orders","routing_key":"k","payload":"hi","properties":{"priority":1}}',
+      '{"type":"publish","seq":1,"exchange":"orders","routing_key":"k","payload":"hi","properties":null}',
+      '{"type":"publish","seq":1,"exchange":"orders","routing_key":"k","payload":"hi","payload_encoding":null}',
+      '{"type":"publish","seq":1,"exchange":"orders","payload":"hi","properties":{"bad":1}}',
+      '{"type":"publish","messages":[{"seq":1,"exchange":"orders","routing_key":"k","payload":"hi"}]}',
+    ];
+    for (const text of frames) {
+      const parsed = parsePublishFrame(text, 1024 * 1024);
+      if (!parsed.ok) throw new Error(`${text}: ${parsed.reason}`);
+      for (const entry of parsed.frame) {
+        const spread = { properties: {}, payload_encoding: "string", ...entry };
+        expect(
+          answer(() => toMessage("orders", entryAsPublishBody(entry), config)),
+          text,
+        ).toEqual(answer(() => toMessage("orders", spread, config)));
       }
     }
   });
