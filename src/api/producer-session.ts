@@ -142,13 +142,7 @@ export class ProducerSession {
       this.socket.close(4003, "access refused");
       return;
     }
-    const byExchange = new Map<string, Accepted[]>();
-    for (const item of accepted) {
-      const group = byExchange.get(item.exchange);
-      if (group) group.push(item);
-      else byExchange.set(item.exchange, [item]);
-    }
-    for (const [exchange, group] of byExchange) {
+    for (const [exchange, group] of byExchange(accepted)) {
       let allowed = group;
       if (
         await publishRefusal(
@@ -161,14 +155,15 @@ export class ProducerSession {
         )
       ) {
         // Something in the group is refused (a permission, a user_id): find out which, one by one.
-        allowed = [];
+        const kept: Accepted[] = [];
         for (const item of group) {
           const refused = await publishRefusal(this.env, access, PUBLISH, this.vhost, exchange, [
             item.message,
           ]);
           if (refused) this.settle(item.pending, failure(refused));
-          else allowed.push(item);
+          else kept.push(item);
         }
+        allowed = kept;
       }
       if (allowed.length === 0) continue;
       this.exchanges
@@ -237,6 +232,19 @@ export class ProducerSession {
       // The producer went away; unconfirmed messages are its to resend.
     }
   }
+}
+
+/** A frame's messages by exchange, in order; a frame for one exchange (the usual) as it is. */
+function byExchange(accepted: readonly Accepted[]): Iterable<[string, readonly Accepted[]]> {
+  const first = (accepted[0] as Accepted).exchange;
+  if (accepted.every((item) => item.exchange === first)) return [[first, accepted]];
+  const groups = new Map<string, Accepted[]>();
+  for (const item of accepted) {
+    const group = groups.get(item.exchange);
+    if (group) group.push(item);
+    else groups.set(item.exchange, [item]);
+  }
+  return groups;
 }
 
 function failure(error: unknown): Outcome {

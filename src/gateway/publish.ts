@@ -87,6 +87,26 @@ async function publishToDefaultExchange(
   vhost: string,
   messages: readonly PublishedMessage[],
 ): Promise<Routed[]> {
+  const first = messages[0]?.routingKey;
+  const oneQueue = first !== undefined && messages.every((m) => m.routingKey === first);
+  const routed: Routed[] = oneQueue
+    ? // The usual case (a frame or request for one queue, one message at low rates): one call
+      // and no grouping, which at one message per frame is most of this path's allocation.
+      await enqueueInto(env, vhost, first, messages)
+    : await enqueueGrouped(env, vhost, messages);
+  if (!routed.some((outcome) => outcome !== false)) {
+    // Unroutable: the cold path may afford telling an unknown vhost (404) from no such queue.
+    unwrap(await vhostStub(env, vhost).ensure(vhost));
+  }
+  return routed;
+}
+
+/** Messages for several queues: one call per queue, concurrently, outcomes in the batch's order. */
+async function enqueueGrouped(
+  env: Env,
+  vhost: string,
+  messages: readonly PublishedMessage[],
+): Promise<Routed[]> {
   const byQueue = new Map<string, number[]>();
   messages.forEach((message, index) => {
     const list = byQueue.get(message.routingKey);
@@ -96,28 +116,38 @@ async function publishToDefaultExchange(
   const routed: Routed[] = messages.map(() => false);
   await Promise.all(
     [...byQueue].map(async ([queue, indexes]) => {
-      const batch = indexes.map((i) => messages[i] as PublishedMessage);
-      let stored: Result<{ refused?: number[] }> = await queueStub(env, vhost, queue).enqueue(
-        batch,
+      const outcomes = await enqueueInto(
+        env,
+        vhost,
+        queue,
+        indexes.map((i) => messages[i] as PublishedMessage),
       );
-      if (!stored.ok && stored.code === "not_found") {
-        // Not a classic queue: a stream queue is reached by its name too (docs/streams.md).
-        stored = await streamStub(env, vhost, queue).enqueue(batch);
-      }
-      if (stored.ok) {
-        const refused = new Set(stored.refused ?? []);
-        indexes.forEach((i, j) => {
-          routed[i] = combineRouted(
-            routed[i] as Routed,
-            refused.has(j) ? refusedBy(queue, vhost) : true,
-          );
-        });
-      }
+      indexes.forEach((i, j) => {
+        routed[i] = combineRouted(routed[i] as Routed, outcomes[j] as Routed);
+      });
     }),
   );
-  if (!routed.some((outcome) => outcome !== false)) {
-    // Unroutable: the cold path may afford telling an unknown vhost (404) from no such queue.
-    unwrap(await vhostStub(env, vhost).ensure(vhost));
-  }
   return routed;
+}
+
+/**
+ * Messages into the queue (or stream) named `queue`, each answered `true` (stored), `false` (no
+ * such queue) or refused (the queue is full and rejects publishes).
+ */
+async function enqueueInto(
+  env: Env,
+  vhost: string,
+  queue: string,
+  batch: readonly PublishedMessage[],
+): Promise<Routed[]> {
+  let stored: Result<{ refused?: number[] }> = await queueStub(env, vhost, queue).enqueue(batch);
+  if (!stored.ok && stored.code === "not_found") {
+    // Not a classic queue: a stream queue is reached by its name too (docs/streams.md).
+    stored = await streamStub(env, vhost, queue).enqueue(batch);
+  }
+  if (!stored.ok) return batch.map(() => false);
+  const refused = stored.refused;
+  if (refused === undefined || refused.length === 0) return batch.map(() => true);
+  const refusedAt = new Set(refused);
+  return batch.map((_, j) => (refusedAt.has(j) ? refusedBy(queue, vhost) : true));
 }

@@ -25,7 +25,7 @@ import {
 } from "../queue/consumer-views";
 import { withoutCycles } from "../queue/dead-letter-cycles";
 import { type DeleteOptions, deletedQueueCancel, deletionRefusal } from "../queue/queue-deletion";
-import { QueueEngine, type QueueStats } from "../queue/queue-engine";
+import { QueueEngine, type QueuePolicy, type QueueStats } from "../queue/queue-engine";
 import { QueueExpiryWatch } from "../queue/queue-expiry";
 import { queuePolicy } from "../queue/queue-policy";
 import type { QueueReporter } from "../queue/queue-report";
@@ -72,7 +72,23 @@ export class QueueObject extends HibernatingObject<SocketOwner> {
     this.declaration = this.meta.declaration();
     this.applied = this.meta.appliedPolicy() ?? NO_POLICY;
     const declaration = () => this.declaration;
-    const policy = () => queuePolicy(this.declaration, this.applied);
+    // Read on every enqueue, dispatch and settle: computed again only when the declaration or
+    // the applied policy is replaced (both are replaced whole, never changed in place).
+    let cached: {
+      declaration: QueueDeclaration | null;
+      applied: AppliedPolicy;
+      policy: QueuePolicy;
+    } | null = null;
+    const policy = () => {
+      if (cached?.declaration !== this.declaration || cached.applied !== this.applied) {
+        cached = {
+          declaration: this.declaration,
+          applied: this.applied,
+          policy: queuePolicy(this.declaration, this.applied),
+        };
+      }
+      return cached.policy;
+    };
     this.catalog = new CatalogLink(env, declaration, (work) => ctx.waitUntil(work));
     this.expiry = new QueueExpiryWatch(ctx.storage.sql, {
       expires: () => policy().expires,

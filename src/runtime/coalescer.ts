@@ -58,7 +58,9 @@ export class Coalescer<T, R> {
     lane.next = null;
     this.send(key, batch.items).then(
       (results) => {
-        for (const w of batch.waiters) w.resolve(results.slice(w.start, w.start + w.count));
+        const only = batch.waiters.length === 1 ? batch.waiters[0] : undefined;
+        if (only) only.resolve(results); // the usual batch of one submission: no copy
+        else for (const w of batch.waiters) w.resolve(results.slice(w.start, w.start + w.count));
         this.flush(key, lane);
       },
       (error: unknown) => {
