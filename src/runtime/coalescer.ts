@@ -59,7 +59,8 @@ export class Coalescer<T, R> {
     this.send(key, batch.items).then(
       (results) => {
         const only = batch.waiters.length === 1 ? batch.waiters[0] : undefined;
-        if (only) only.resolve(results); // the usual batch of one submission: no copy
+        if (only)
+          only.resolve(results); // the usual batch of one submission: no copy
         else for (const w of batch.waiters) w.resolve(results.slice(w.start, w.start + w.count));
         this.flush(key, lane);
       },
