@@ -20,6 +20,7 @@ import { currentAccess } from "../gateway/access-cache";
 import { publishWithOutcomes } from "../gateway/publish";
 import type { FrameErrorCode } from "../protocol/error-codes";
 import {
+  entryAsPublishBody,
   errorFrame,
   FRAME,
   type PublishEntry,
@@ -112,11 +113,7 @@ export class ProducerSession {
       const exchange = exchangeNameFromPath(entry.exchange);
       const badName = exchange === "" ? null : checkName("exchange", exchange);
       if (badName) throw BrokerError.from(badName);
-      const message = toMessage(
-        exchange,
-        { properties: {}, payload_encoding: "string", ...entry },
-        this.config,
-      );
+      const message = toMessage(exchange, entryAsPublishBody(entry), this.config);
       return { pending, exchange, message };
     } catch (error) {
       this.settle(pending, failure(error));

@@ -16,6 +16,7 @@ import { fieldTableSchema } from "./field-table.ts";
 import { type FrameParse, parseJson, parseValue } from "./frame-parse.ts";
 import type { BasicProperties } from "./properties.ts";
 import type { PublishBody } from "./publish-body.ts";
+import { plainPublishList, plainPublishSingle } from "./publish-fast-read.ts";
 
 export const FRAME = {
   // consumer -> queue
@@ -141,7 +142,7 @@ export type PublishEntry = PublishListFrame["messages"][number];
 
 /**
  * One message of a publish frame as a client writes it: the HTTP publish body's fields, of which
- * `properties` defaults to `{}` and `payload_encoding` to `string` (src/api/producer-session.ts).
+ * `properties` defaults to `{}` and `payload_encoding` to `string` (entryAsPublishBody).
  */
 export type PublishEntryInput = Pick<PublishEntry, "seq" | "exchange"> &
   Pick<PublishBody, "routing_key" | "payload"> &
@@ -149,7 +150,9 @@ export type PublishEntryInput = Pick<PublishEntry, "seq" | "exchange"> &
 
 /**
  * A publish frame of either form: a list under `messages` (up to maxPublishListFrameBytes), or
- * one message (up to `singleLimit`, the largest message plus its envelope).
+ * one message (up to `singleLimit`, the largest message plus its envelope). Plain frames, the
+ * clients' every frame, are read without the schemas (publish-fast-read.ts), which answer the
+ * rest and every error.
  */
 export function parsePublishFrame(text: string, singleLimit: number): FrameParse<PublishEntry[]> {
   const json = parseJson(text, Math.max(singleLimit, LIMITS.maxPublishListFrameBytes));
@@ -163,6 +166,15 @@ export function parsePublishFrame(text: string, singleLimit: number): FrameParse
       reason: `frame is larger than ${singleLimit} bytes`,
     };
   }
+  const plain = isList ? plainPublishList(value) : plainPublishSingle(value);
+  return plain ? { ok: true, frame: plain } : publishFrameBySchema(value, isList);
+}
+
+/**
+ * A publish frame's JSON value read by the schemas: the authority the fast reader agrees with
+ * (a list frame when it has `messages`, else a single-message frame).
+ */
+export function publishFrameBySchema(value: unknown, isList: boolean): FrameParse<PublishEntry[]> {
   if (isList) {
     const list = parseValue(publishListFrameSchema, value);
     return list.ok ? { ok: true, frame: list.frame.messages } : list;
@@ -171,6 +183,16 @@ export function parsePublishFrame(text: string, singleLimit: number): FrameParse
   if (!single.ok) return single;
   const { type: _type, ...entry } = single.frame;
   return { ok: true, frame: [entry as PublishEntry] };
+}
+
+/**
+ * A frame's message as the publish body it stands for: `properties` default to `{}` and
+ * `payload_encoding` to `string` (a body requires both). The entry itself when it has both, as
+ * clients' entries do, which spares a copy per message.
+ */
+export function entryAsPublishBody(entry: PublishEntry): PublishEntry {
+  if (entry.properties !== undefined && entry.payload_encoding !== undefined) return entry;
+  return { properties: {}, payload_encoding: "string", ...entry };
 }
 
 export function parseConsumerFrame(text: string): FrameParse<ConsumerFrame> {

@@ -14,6 +14,15 @@ export function byteLength(text: string): number {
   return encoder.encode(text).byteLength;
 }
 
+/**
+ * Whether `text` is longer than `limit` bytes of UTF-8. A UTF-16 unit is at most three bytes, so
+ * a short text needs no encoding: names and routing keys are checked on every publish, and the
+ * encoded copy would be garbage each time.
+ */
+export function longerThanBytes(text: string, limit: number): boolean {
+  return text.length * 3 > limit && byteLength(text) > limit;
+}
+
 /** The default exchange is `""`; the management API writes it `amq.default` in paths. */
 export const DEFAULT_EXCHANGE = "";
 export const DEFAULT_EXCHANGE_PATH_NAME = "amq.default";
@@ -31,7 +40,7 @@ export function checkName(kind: ObjectKind, name: string): Failure | null {
   if (name.length === 0) {
     return fail("bad_request", `${kind} name must not be empty`);
   }
-  if (byteLength(name) > LIMITS.maxNameBytes) {
+  if (longerThanBytes(name, LIMITS.maxNameBytes)) {
     return fail("bad_request", `${kind} name is longer than ${LIMITS.maxNameBytes} bytes`);
   }
   // SQLite would store a lone surrogate as U+FFFD: the name would change across a restart.
@@ -47,7 +56,7 @@ export function checkName(kind: ObjectKind, name: string): Failure | null {
 }
 
 export function checkRoutingKey(key: string): Failure | null {
-  if (byteLength(key) > LIMITS.maxRoutingKeyBytes) {
+  if (longerThanBytes(key, LIMITS.maxRoutingKeyBytes)) {
     return fail("bad_request", `routing key is longer than ${LIMITS.maxRoutingKeyBytes} bytes`);
   }
   if (!key.isWellFormed()) {
