@@ -5,7 +5,8 @@
 //   the broker as `npm start` runs it, and
 //   the platform's floor: bench/latency-floor/, a Worker and a Durable Object doing only what any
 //   broker on Workers does per message (a frame in, one RPC, one INSERT, a deliver frame, an ack
-//   frame; acked rows deleted together every 25 ms, as the broker does), run the same way (scripts/start.mjs, the same workerd and settings),
+//   frame; acked rows deleted together every 25 ms, as the broker does), run the same way
+//   (scripts/start.mjs, the same workerd and settings),
 // with V8's garbage-collection trace of the workerd isolate (MINIFLARE_WORKERD_V8_FLAGS=--trace-gc),
 // to tell how much of each tail is the runtime's full collections: the slow messages are lined up
 // with the collections and counted.
@@ -67,7 +68,7 @@ function gcEvents(log) {
   const events = [];
   for (const line of log.split("\n")) {
     const m =
-      /^\[\d+:(0x[0-9a-f]+)\]\s+(\d+) ms: (Scavenge|Mark-Compact)\b.*?, ([\d.]+) \/ ([\d.]+) ms/.exec(
+      /^\[\d+:(0x[0-9a-f]+)\]\s+(\d+) ms: (Scavenge|Mark-Compact)\b[^>]*> ([\d.]+) \([\d.]+\) MB.*?, ([\d.]+) \/ ([\d.]+) ms/.exec(
         line,
       );
     if (m)
@@ -75,7 +76,8 @@ function gcEvents(log) {
         isolate: m[1],
         at: Number(m[2]),
         full: m[3] === "Mark-Compact",
-        pause: Number(m[4]),
+        liveMb: Number(m[4]),
+        pause: Number(m[5]),
       });
   }
   const counts = new Map();
@@ -141,6 +143,12 @@ function analyse(rows, gc) {
     messagesPerFullGc: inRun.length ? rows.length / inRun.length : null,
     fullPauseP50: percentile(pauses, 50),
     fullPauseMax: pauses.at(-1) ?? null,
+    // The JS heap left after a full collection: what each one marks (the script's source text
+    // is a few MB of it, cheap to mark).
+    heapAfterFullMb: percentile(
+      inRun.map((f) => f.liveMb).sort((a, b) => a - b),
+      50,
+    ),
     scavengePauseMax: Math.max(0, ...scavenges.map((e) => e.pause)),
     clusters: clusters.length,
     clustersAtGc: matched,
@@ -199,7 +207,8 @@ async function measureWorkerd(label, configPath, wrapper) {
       console.log(
         `  ${label} at ${rate} msgs/s: p50 ${fmt(r.p50, 2)} ms, p99 ${fmt(r.p99, 2)} ms, max ${fmt(r.max, 1)} ms; ` +
           `${r.fullGcs} full GCs (one per ${fmt(r.messagesPerFullGc)} messages, pause p50 ${fmt(r.fullPauseP50, 1)} / max ${fmt(r.fullPauseMax, 1)} ms); ` +
-          `${r.slow} messages over ${SLOW_MS} ms, ${r.slowInGcShadow} of them in a full GC's shadow; p99 outside it ${fmt(r.p99OutsideGc, 2)} ms`,
+          `${r.slow} messages over ${SLOW_MS} ms in ${r.clusters} runs (${r.clustersAtGc} of them lined up with a full GC), ` +
+          `${r.slowInGcShadow} in a full GC's shadow; p99 outside the shadows ${fmt(r.p99OutsideGc, 2)} ms`,
       );
     }
   } finally {
@@ -254,14 +263,14 @@ function render(rabbit, rounds) {
       "acked rows deleted together every 25 ms, as the broker does). Both it and the broker run as `npm start` runs it, with V8's GC trace on; a full " +
       `GC's shadow is from its start to ${GC_SHADOW_MS} ms after its pause; slow is over ${SLOW_MS} ms.`,
     "",
-    "| rate | target | p50 ms | p99 ms | p99 / RabbitMQ's | full GCs: one per N messages | full GC pause p50 / max ms | slow messages in a full GC's shadow | p99 outside the shadows ms |",
-    "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    "| rate | target | p50 ms | p99 ms | p99 / RabbitMQ's | full GCs: one per N messages | full GC pause p50 / max ms | JS heap after one MB | slow messages in a full GC's shadow | p99 outside the shadows ms |",
+    "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
   ];
   for (const rate of RATES) {
     const rb = rabbit?.[rate];
     if (rb) {
       lines.push(
-        `| ${rate}/s | RabbitMQ ${rabbit.version} | ${fmt(rb.p50, 2)} | ${fmt(rb.p99, 2)} | 1.00x | – | – | – | – |`,
+        `| ${rate}/s | RabbitMQ ${rabbit.version} | ${fmt(rb.p50, 2)} | ${fmt(rb.p99, 2)} | 1.00x | – | – | – | – | – |`,
       );
     }
     for (const label of ["floor", "broker"]) {
@@ -271,7 +280,7 @@ function render(rabbit, rounds) {
       const shadowed = runs.reduce((a, r) => a + r.slowInGcShadow, 0);
       const name = label === "floor" ? "platform floor (`npm start`)" : "the broker (`npm start`)";
       lines.push(
-        `| ${rate}/s | ${name} | ${fmt(m("p50"), 2)} | ${fmt(m("p99"), 2)} | ${rb ? `${fmt(m("p99") / rb.p99, 2)}x` : "–"} | ${fmt(m("messagesPerFullGc"))} | ${fmt(m("fullPauseP50"), 1)} / ${fmt(Math.max(...runs.map((r) => r.fullPauseMax ?? 0)), 1)} | ${shadowed} of ${slow} | ${fmt(m("p99OutsideGc"), 2)} |`,
+        `| ${rate}/s | ${name} | ${fmt(m("p50"), 2)} | ${fmt(m("p99"), 2)} | ${rb ? `${fmt(m("p99") / rb.p99, 2)}x` : "–"} | ${fmt(m("messagesPerFullGc"))} | ${fmt(m("fullPauseP50"), 1)} / ${fmt(Math.max(...runs.map((r) => r.fullPauseMax ?? 0)), 1)} | ${fmt(m("heapAfterFullMb"), 1)} | ${shadowed} of ${slow} | ${fmt(m("p99OutsideGc"), 2)} |`,
       );
     }
   }

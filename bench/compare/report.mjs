@@ -212,8 +212,12 @@ export function render({ started, ours, rabbit, wallSeconds, settings }) {
       (ratio(lo?.p99 ?? null, lr?.p99 ?? null) ?? Number.POSITIVE_INFINITY) <= 3,
       "At this rate messages travel nearly one per frame (nothing waits to be batched), so each " +
         "pays a publish event in the Worker, an RPC and a commit in the queue object, a deliver " +
-        "frame held until that commit is durable and an ack event; the p99 is that path plus " +
-        "waiting for a core on a shared machine.",
+        "frame held until that commit is durable and an ack event. The tail is the runtime's: " +
+        "workerd runs V8 without concurrent marking, and a full collection stops the one thread " +
+        "the Worker and every object share for several ms, every several hundred messages; the " +
+        "messages sent meanwhile wait. `npm run bench:latency-floor` measures it beside a minimal " +
+        "Worker and object doing only the platform's per-message work, with V8's GC trace " +
+        '(section "Publish → deliver tail").',
     );
     if (misses.length > 0) {
       L.push("### Where the missed targets' time goes (`npm start` broker)");
