@@ -256,7 +256,7 @@ function render(rabbit, rounds) {
     "",
     `\`npm run bench:latency-floor\` (bench/latency-floor.mjs), ${new Date().toISOString().slice(0, 16)} UTC, ` +
       `${describeMachine()}. ${SECONDS} s per run after a ${WARMUP_MS / 1000} s warm-up, ` +
-      `${ROUNDS} round(s) (each figure is the median of the rounds), 256-byte persistent messages ` +
+      `${ROUNDS} round(s) (each figure the rounds' middle value; of two, the higher), 256-byte persistent messages ` +
       "one per frame, the same client for all three (bench/messaging/). The floor " +
       "(bench/latency-floor/) is a Worker and a Durable Object doing only what any broker on " +
       "Workers does per message: a frame in, one RPC, one INSERT, a deliver frame, an ack frame (the " +
