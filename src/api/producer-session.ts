@@ -238,13 +238,7 @@ export class ProducerSession {
 function byExchange(accepted: readonly Accepted[]): Iterable<[string, readonly Accepted[]]> {
   const first = (accepted[0] as Accepted).exchange;
   if (accepted.every((item) => item.exchange === first)) return [[first, accepted]];
-  const groups = new Map<string, Accepted[]>();
-  for (const item of accepted) {
-    const group = groups.get(item.exchange);
-    if (group) group.push(item);
-    else groups.set(item.exchange, [item]);
-  }
-  return groups;
+  return Map.groupBy(accepted, (item) => item.exchange);
 }
 
 function failure(error: unknown): Outcome {

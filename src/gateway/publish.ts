@@ -90,8 +90,8 @@ async function publishToDefaultExchange(
   const first = messages[0]?.routingKey;
   const oneQueue = first !== undefined && messages.every((m) => m.routingKey === first);
   const routed: Routed[] = oneQueue
-    ? // The usual case (a frame or request for one queue, one message at low rates): one call
-      // and no grouping, which at one message per frame is most of this path's allocation.
+    ? // The usual case (a frame or request for one queue, one message at low rates): one call,
+      // without the grouping, index lists and fan-out below.
       await enqueueInto(env, vhost, first, messages)
     : await enqueueGrouped(env, vhost, messages);
   if (!routed.some((outcome) => outcome !== false)) {
@@ -107,12 +107,10 @@ async function enqueueGrouped(
   vhost: string,
   messages: readonly PublishedMessage[],
 ): Promise<Routed[]> {
-  const byQueue = new Map<string, number[]>();
-  messages.forEach((message, index) => {
-    const list = byQueue.get(message.routingKey);
-    if (list) list.push(index);
-    else byQueue.set(message.routingKey, [index]);
-  });
+  const byQueue = Map.groupBy(
+    messages.keys(),
+    (index) => (messages[index] as PublishedMessage).routingKey,
+  );
   const routed: Routed[] = messages.map(() => false);
   await Promise.all(
     [...byQueue].map(async ([queue, indexes]) => {

@@ -115,6 +115,34 @@ describe("publish frames carrying many messages", () => {
     expect(right).toEqual([...expected("bf.right", 0), "bf.right-203"]);
   });
 
+  it("sends a frame's messages for several exchanges to each, in order", async () => {
+    await declareQueue("bf.multi.direct");
+    await declareQueue("bf.multi.default");
+    expect(
+      (await call("PUT", "/api/exchanges/%2F/bf.multi.x", { body: { type: "direct" } })).status,
+    ).toBe(201);
+    const bound = await call("POST", "/api/bindings/%2F/e/bf.multi.x/q/bf.multi.direct", {
+      body: { routing_key: "k" },
+    });
+    expect(bound.status).toBe(201);
+    const socket = await openSocket("/api/publish/%2F");
+    const messages = Array.from({ length: 6 }, (_, i) =>
+      i % 2 === 0
+        ? { seq: i + 1, exchange: "bf.multi.x", routing_key: "k", payload: `direct-${i + 1}` }
+        : {
+            seq: i + 1,
+            exchange: "",
+            routing_key: "bf.multi.default",
+            payload: `default-${i + 1}`,
+          },
+    );
+    socket.send({ type: "publish", messages });
+    const { answers } = await verdicts(socket, [1, 2, 3, 4, 5, 6]);
+    expect([...answers]).toEqual([1, 2, 3, 4, 5, 6].map((s) => [s, "routed"]));
+    expect(await drain("bf.multi.direct")).toEqual(["direct-1", "direct-3", "direct-5"]);
+    expect(await drain("bf.multi.default")).toEqual(["default-2", "default-4", "default-6"]);
+  });
+
   it("refuses a list whose seqs do not grow, message by message", async () => {
     await declareQueue("bf.seq");
     const socket = await openSocket("/api/publish/%2F");
