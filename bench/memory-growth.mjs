@@ -15,6 +15,7 @@ import fs from "node:fs";
 import { startBroker } from "./lib/broker.mjs";
 import { numberEnv } from "./lib/common.mjs";
 import { callApi } from "./lib/http.mjs";
+import { inspectWorker } from "./lib/inspector.mjs";
 import { freePort } from "./lib/ports.mjs";
 import { groupPids, processKind } from "./lib/processes.mjs";
 
@@ -38,38 +39,8 @@ function anonymousMiB() {
   return kib / 1024;
 }
 
-/** A DevTools-protocol session on the Worker's isolate (the objects run in it too). */
-async function inspect() {
-  const targets = await (await fetch(`http://127.0.0.1:${inspectorPort}/json/list`)).json();
-  const target = targets.find((t) => t.title.includes("core:user:"));
-  if (!target) throw new Error("no inspector target for the Worker");
-  const socket = new WebSocket(target.webSocketDebuggerUrl);
-  await new Promise((resolve, reject) => {
-    socket.addEventListener("open", resolve);
-    socket.addEventListener("error", () => reject(new Error("inspector socket failed")));
-  });
-  let next = 0;
-  const pending = new Map();
-  socket.addEventListener("message", (event) => {
-    const message = JSON.parse(event.data);
-    pending.get(message.id)?.(message);
-    pending.delete(message.id);
-  });
-  const call = (method) =>
-    new Promise((resolve) => {
-      const id = ++next;
-      pending.set(id, resolve);
-      socket.send(JSON.stringify({ id, method }));
-      // workerd does not answer every method (HeapProfiler.collectGarbage runs, never answers).
-      setTimeout(() => {
-        if (pending.delete(id)) resolve({ timedOut: true });
-      }, 3000);
-    });
-  return { call, close: () => socket.close() };
-}
-
 const fmt = (n) => Math.round(n).toLocaleString("en-US");
-const session = await inspect();
+const session = await inspectWorker(inspectorPort, { timeoutMs: 3000 });
 async function report(label) {
   await session.call("HeapProfiler.collectGarbage");
   const usage = await session.call("Runtime.getHeapUsage");

@@ -23,6 +23,8 @@ import path from "node:path";
 import { BrokerClient } from "../client/index.ts";
 import { ROOT, startBroker } from "./lib/broker.mjs";
 import { fmt, HOST, numberEnv, withTimeout } from "./lib/common.mjs";
+import { beforeFastReader, git } from "./lib/fast-reader-ref.mjs";
+import { inspectWorker } from "./lib/inspector.mjs";
 import { freePort } from "./lib/ports.mjs";
 
 const MESSAGES = numberEnv("BENCH_MESSAGES", 2000, 200, 20_000);
@@ -31,24 +33,6 @@ const SIDES = (process.env.BENCH_SIDES || "before,after").split(",");
 const QUEUE = "heap.profile";
 const READERS = ["parsePublishFrame", "toMessage"];
 const TOP = numberEnv("BENCH_TOP", 0, 0, 100);
-
-function git(...args) {
-  return execFileSync("git", args, { cwd: ROOT, encoding: "utf8" }).trim();
-}
-
-function beforeRef() {
-  if (process.env.BENCH_BEFORE_REF) return process.env.BENCH_BEFORE_REF;
-  const added = git(
-    "log",
-    "--diff-filter=A",
-    "--format=%H",
-    "--",
-    "src/protocol/publish-fast-read.ts",
-  );
-  const first = added.split("\n").at(-1);
-  if (!first) throw new Error("no commit adds the fast reader: set BENCH_BEFORE_REF");
-  return `${first}^`;
-}
 
 /** The app at `ref` (src/ and its configuration), node_modules and the built UI linked. */
 function appAt(ref, dir) {
@@ -62,36 +46,6 @@ function appAt(ref, dir) {
   fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(app, "node_modules"), "dir");
   fs.symlinkSync(path.join(ROOT, "dist"), path.join(app, "dist"), "dir");
   return path.join(app, "wrangler.jsonc");
-}
-
-/** A DevTools-protocol session on the Worker's isolate (bench/memory-growth.mjs does the same). */
-async function inspect(port) {
-  const targets = await (await fetch(`http://${HOST}:${port}/json/list`)).json();
-  const target = targets.find((t) => t.title.includes("core:user:"));
-  if (!target) throw new Error("no inspector target for the Worker");
-  const socket = new WebSocket(target.webSocketDebuggerUrl);
-  await new Promise((resolve, reject) => {
-    socket.addEventListener("open", resolve);
-    socket.addEventListener("error", () => reject(new Error("inspector socket failed")));
-  });
-  let next = 0;
-  const pending = new Map();
-  socket.addEventListener("message", (event) => {
-    const message = JSON.parse(event.data);
-    pending.get(message.id)?.(message);
-    pending.delete(message.id);
-  });
-  const call = (method, params = {}) =>
-    withTimeout(
-      new Promise((resolve) => {
-        const id = ++next;
-        pending.set(id, resolve);
-        socket.send(JSON.stringify({ id, method, params }));
-      }),
-      60_000,
-      method,
-    );
-  return { call, close: () => socket.close() };
 }
 
 /** Bytes in all, and under the first frame (inclusive) of each reader, of a sampling profile. */
@@ -125,7 +79,7 @@ async function measure(side, configPath) {
   const inspectorPort = await freePort();
   process.env.BROKER_INSPECTOR_PORT = String(inspectorPort);
   const broker = await startBroker({ mode: "start", prefix: "heap-profile-", configPath });
-  const session = await inspect(inspectorPort);
+  const session = await inspectWorker(inspectorPort);
   const client = new BrokerClient(`http://guest:guest@${HOST}:${broker.port}/%2F`, {
     reconnect: { maxRetries: 0 },
   });
@@ -156,7 +110,7 @@ async function measure(side, configPath) {
     await publish(MESSAGES);
     const seconds = (performance.now() - t0) / 1000;
     const answer = await session.call("HeapProfiler.stopSampling");
-    if (!answer.result) throw new Error(`stopSampling: ${JSON.stringify(answer.error)}`);
+    if (!answer.result) throw new Error(`stopSampling: ${JSON.stringify(answer.error ?? answer)}`);
     const { total, under } = sum(answer.result.profile);
     const perMessage = (bytes) => fmt(bytes / MESSAGES);
     console.log(
@@ -177,7 +131,7 @@ async function measure(side, configPath) {
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), "heap-profile-app-"));
 try {
-  const ref = git("rev-parse", "--short", beforeRef());
+  const ref = git("rev-parse", "--short", beforeFastReader());
   console.log(
     `JS heap allocated per message, ${MESSAGES} messages after ${WARMUP} of warm-up; ` +
       `before = src/ at ${ref}, after = working tree`,

@@ -29,6 +29,7 @@ import { PerformanceObserver } from "node:perf_hooks";
 import { pathToFileURL } from "node:url";
 import v8 from "node:v8";
 import { fmt, median, numberEnv } from "./lib/common.mjs";
+import { beforeFastReader, git } from "./lib/fast-reader-ref.mjs";
 import { ROOT } from "./lib/root.mjs";
 
 const FLAGS = ["--expose-gc", "--min-semi-space-size=64", "--max-semi-space-size=64"];
@@ -46,24 +47,6 @@ const MESSAGES = numberEnv("BENCH_MESSAGES", 4000, 100, 8000);
 const TIMED_ROUNDS = numberEnv("BENCH_ROUNDS", 7, 1, 50);
 
 const { build } = await import("esbuild");
-
-function git(...args) {
-  return execFileSync("git", args, { cwd: ROOT, encoding: "utf8" }).trim();
-}
-
-function beforeRef() {
-  if (process.env.BENCH_BEFORE_REF) return process.env.BENCH_BEFORE_REF;
-  const added = git(
-    "log",
-    "--diff-filter=A",
-    "--format=%H",
-    "--",
-    "src/protocol/publish-fast-read.ts",
-  ).split("\n");
-  const first = added.at(-1);
-  if (!first) throw new Error("no commit adds the fast reader: set BENCH_BEFORE_REF");
-  return `${first}^`;
-}
 
 /** One side's code, bundled: what the bench calls, from `srcDir`. */
 async function bundle(srcDir, outFile) {
@@ -87,7 +70,7 @@ async function bundle(srcDir, outFile) {
 }
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), "publish-parse-alloc-"));
-const ref = beforeRef();
+const ref = beforeFastReader();
 const refName = git("rev-parse", "--short", ref);
 const beforeSrc = path.join(work, "before");
 fs.mkdirSync(beforeSrc);
