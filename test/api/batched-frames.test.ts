@@ -1,7 +1,7 @@
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
-import { call, declareQueue, drain, json } from "../support/api";
+import { bindQueue, call, declareExchange, declareQueue, drain, json } from "../support/api";
 import { consumerBarrier, EVENTUALLY, producerBarrier } from "../support/barriers";
 import { type Frame, isType, openConsumer, openSocket, type TestSocket } from "../support/socket";
 
@@ -118,13 +118,8 @@ describe("publish frames carrying many messages", () => {
   it("sends a frame's messages for several exchanges to each, in order", async () => {
     await declareQueue("bf.multi.direct");
     await declareQueue("bf.multi.default");
-    expect(
-      (await call("PUT", "/api/exchanges/%2F/bf.multi.x", { body: { type: "direct" } })).status,
-    ).toBe(201);
-    const bound = await call("POST", "/api/bindings/%2F/e/bf.multi.x/q/bf.multi.direct", {
-      body: { routing_key: "k" },
-    });
-    expect(bound.status).toBe(201);
+    expect((await declareExchange("bf.multi.x", "direct")).status).toBe(201);
+    expect((await bindQueue("bf.multi.x", "bf.multi.direct", "k")).status).toBe(201);
     const socket = await openSocket("/api/publish/%2F");
     const messages = Array.from({ length: 6 }, (_, i) =>
       i % 2 === 0
