@@ -284,7 +284,15 @@ function render(rabbit, rounds) {
       );
     }
   }
-  lines.push("", MARK_END);
+  lines.push(
+    "",
+    "How to read it: the floor's p99 against RabbitMQ's is what the platform allows locally at one " +
+      "message per frame; what the broker adds over the floor is ours. workerd runs V8 without " +
+      "concurrent marking, so a full GC stops the one thread the Worker and every object share; " +
+      "its pause grows with the JS heap it marks (the broker's holds its code and schemas).",
+    "",
+    MARK_END,
+  );
   return lines.join("\n");
 }
 
